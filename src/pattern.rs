@@ -1,0 +1,299 @@
+//! Keyword rule patterns and how they match a tokenized comment.
+//!
+//! Syntax (one pattern per string in the taxonomy file):
+//! - `ajanvaraus`: a base form; matches its inflections and compounds (see [`crate::morph`]).
+//! - `puhel*`: an explicit prefix.
+//! - `=ei`: this exact word only.
+//! - `"ei vastattu"` or `ei vastattu`: words in this order, at most one other word between
+//!   neighbours ("ei kukaan vastannut").
+//! - `soittaa takaisin ~3`: all words at most 3 words apart, in any order.
+
+use crate::lang::Lang;
+use crate::morph::{lemma_stems, token_matches, StemMode, MIN_INFIX_CHARS};
+use crate::text::{tokenize, Token};
+use thiserror::Error;
+
+/// Words allowed between two neighbouring words of a sequence pattern.
+const SEQUENCE_GAP: usize = 1;
+/// A lemma this short matches only itself plus a short ending ("kö" -> "kön", "köer"), not
+/// every word that begins with it.
+const SHORT_LEMMA_CHARS: usize = 4;
+const SHORT_LEMMA_MAX_ENDING: usize = 3;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum PatternError {
+    #[error("empty pattern")]
+    Empty,
+    #[error("pattern {0:?}: proximity window must be a number of words, e.g. `soittaa takaisin ~3`")]
+    BadWindow(String),
+    #[error("pattern {0:?}: a proximity pattern needs at least two words")]
+    NearNeedsTwo(String),
+    #[error("pattern {0:?}: term {1:?} has no letters or digits")]
+    NoWord(String, String),
+}
+
+#[derive(Debug, Clone)]
+enum Term {
+    Exact(String),
+    Prefix(String),
+    Lemma { lemma: String, stems: Vec<String> },
+}
+
+impl Term {
+    fn matches(&self, token: &str) -> bool {
+        match self {
+            Term::Exact(w) => token == w,
+            Term::Prefix(p) => {
+                token.starts_with(p.as_str())
+                    || (p.chars().count() >= MIN_INFIX_CHARS && token.contains(p.as_str()))
+            }
+            Term::Lemma { lemma, stems } => {
+                if lemma.chars().count() < SHORT_LEMMA_CHARS {
+                    token
+                        .strip_prefix(lemma.as_str())
+                        .is_some_and(|rest| rest.chars().count() <= SHORT_LEMMA_MAX_ENDING)
+                } else {
+                    token_matches(token, stems)
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Shape {
+    Sequence(Vec<Term>),
+    Near { terms: Vec<Term>, window: usize },
+}
+
+/// A compiled rule pattern. `source` is the text the user wrote, shown as evidence.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub source: String,
+    pub lang: Lang,
+    shape: Shape,
+}
+
+/// Where a pattern matched: token indices, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub first: usize,
+    pub last: usize,
+}
+
+impl Match {
+    pub fn overlaps(&self, other: &Match) -> bool {
+        self.first <= other.last && other.first <= self.last
+    }
+
+    /// The matched words as they were written in the original text.
+    pub fn span<'a>(&self, text: &'a str, tokens: &[Token]) -> &'a str {
+        &text[tokens[self.first].start..tokens[self.last].end]
+    }
+}
+
+impl Pattern {
+    pub fn parse(source: &str, lang: Lang) -> Result<Pattern, PatternError> {
+        let src = source.trim();
+        if src.is_empty() {
+            return Err(PatternError::Empty);
+        }
+        let (body, window) = match src.rsplit_once('~') {
+            Some((body, n)) => {
+                let w: usize = n
+                    .trim()
+                    .parse()
+                    .map_err(|_| PatternError::BadWindow(src.to_string()))?;
+                (body.trim(), Some(w.max(1)))
+            }
+            None => (src, None),
+        };
+        let body = body.trim_matches('"');
+        let mut terms = Vec::new();
+        for raw in body.split_whitespace() {
+            terms.extend(parse_term(raw, lang).map_err(|t| PatternError::NoWord(src.into(), t))?);
+        }
+        if terms.is_empty() {
+            return Err(PatternError::Empty);
+        }
+        let shape = match window {
+            Some(window) => {
+                if terms.len() < 2 {
+                    return Err(PatternError::NearNeedsTwo(src.to_string()));
+                }
+                Shape::Near {
+                    window: window.max(terms.len()),
+                    terms,
+                }
+            }
+            None => Shape::Sequence(terms),
+        };
+        Ok(Pattern {
+            source: src.to_string(),
+            lang,
+            shape,
+        })
+    }
+
+    /// The first place in `tokens` where the pattern matches.
+    pub fn find(&self, tokens: &[Token]) -> Option<Match> {
+        self.find_from(tokens, 0)
+    }
+
+    /// Every non-overlapping match, left to right.
+    pub fn find_all(&self, tokens: &[Token]) -> Vec<Match> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(m) = self.find_from(tokens, from) {
+            from = m.last + 1;
+            out.push(m);
+        }
+        out
+    }
+
+    fn find_from(&self, tokens: &[Token], from: usize) -> Option<Match> {
+        match &self.shape {
+            Shape::Sequence(terms) => find_sequence(terms, tokens, from),
+            Shape::Near { terms, window } => find_near(terms, *window, tokens, from),
+        }
+    }
+}
+
+/// One whitespace-separated term; a hyphenated one ("e-tjänst") becomes several words, as the
+/// tokenizer splits the comment there too.
+fn parse_term(raw: &str, lang: Lang) -> Result<Vec<Term>, String> {
+    let (exact, rest) = match raw.strip_prefix('=') {
+        Some(r) => (true, r),
+        None => (false, raw),
+    };
+    let (prefix, rest) = match rest.strip_suffix('*') {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let words = tokenize(rest);
+    if words.is_empty() {
+        return Err(raw.to_string());
+    }
+    let n = words.len();
+    Ok(words
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let w = w.norm;
+            if exact || (i + 1 < n && w.chars().count() < SHORT_LEMMA_CHARS) {
+                Term::Exact(w)
+            } else if prefix && i + 1 == n {
+                Term::Prefix(w)
+            } else {
+                let stems = lemma_stems(&w, lang, StemMode::Combined);
+                Term::Lemma { lemma: w, stems }
+            }
+        })
+        .collect())
+}
+
+fn find_sequence(terms: &[Term], tokens: &[Token], from: usize) -> Option<Match> {
+    'start: for start in from..tokens.len() {
+        if !terms[0].matches(&tokens[start].norm) {
+            continue;
+        }
+        let mut pos = start;
+        for term in &terms[1..] {
+            let limit = (pos + 2 + SEQUENCE_GAP).min(tokens.len());
+            match (pos + 1..limit).find(|&j| term.matches(&tokens[j].norm)) {
+                Some(j) => pos = j,
+                None => continue 'start,
+            }
+        }
+        return Some(Match {
+            first: start,
+            last: pos,
+        });
+    }
+    None
+}
+
+fn find_near(terms: &[Term], window: usize, tokens: &[Token], from: usize) -> Option<Match> {
+    for start in from..tokens.len() {
+        if !terms.iter().any(|t| t.matches(&tokens[start].norm)) {
+            continue;
+        }
+        let end = (start + window + 1).min(tokens.len());
+        let mut last = start;
+        let all = terms.iter().all(|t| {
+            (start..end)
+                .find(|&j| t.matches(&tokens[j].norm))
+                .map(|j| last = last.max(j))
+                .is_some()
+        });
+        if all {
+            return Some(Match { first: start, last });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(pattern: &str, lang: Lang, text: &str) -> Option<String> {
+        let p = Pattern::parse(pattern, lang).expect("pattern parses");
+        let tokens = tokenize(text);
+        p.find(&tokens).map(|m| m.span(text, &tokens).to_string())
+    }
+
+    #[test]
+    fn lemma_matches_inflection_in_text() {
+        assert_eq!(
+            hit("ajanvaraus", Lang::Fi, "Nettiajanvaraus ei toiminut"),
+            Some("Nettiajanvaraus".into())
+        );
+    }
+
+    #[test]
+    fn sequence_allows_one_word_between() {
+        assert_eq!(
+            hit("\"ei vastattu\"", Lang::Fi, "Puhelimeen ei vastattu."),
+            Some("ei vastattu".into())
+        );
+        assert_eq!(
+            hit("inte fått", Lang::Sv, "Jag har inte ännu fått svar"),
+            Some("inte ännu fått".into())
+        );
+        assert_eq!(hit("inte fått", Lang::Sv, "inte har jag ännu fått"), None);
+    }
+
+    #[test]
+    fn proximity_in_any_order() {
+        assert_eq!(
+            hit("soittaa takaisin ~3", Lang::Fi, "takaisin ei kukaan soittanut"),
+            Some("takaisin ei kukaan soittanut".into())
+        );
+        assert_eq!(
+            hit("soittaa takaisin ~3", Lang::Fi, "takaisin tultiin ja sitten soitettiin"),
+            None
+        );
+    }
+
+    #[test]
+    fn exact_and_prefix_terms() {
+        assert_eq!(hit("=ei", Lang::Fi, "eikä"), None);
+        assert!(hit("puhel*", Lang::Fi, "puhelinjono").is_some());
+        assert!(hit("kö", Lang::Sv, "köerna är långa").is_none());
+        assert!(hit("kö", Lang::Sv, "köer överallt").is_some());
+    }
+
+    #[test]
+    fn bad_patterns_are_errors() {
+        assert_eq!(Pattern::parse("  ", Lang::Fi).unwrap_err(), PatternError::Empty);
+        assert!(matches!(
+            Pattern::parse("a b ~x", Lang::Fi),
+            Err(PatternError::BadWindow(_))
+        ));
+        assert!(matches!(
+            Pattern::parse("yksi ~3", Lang::Fi),
+            Err(PatternError::NearNeedsTwo(_))
+        ));
+    }
+}
