@@ -5,7 +5,7 @@
 //! cargo run --release --example morph_eval -- ../shared/data/lemmas_fi.tsv fi
 
 use palaute::lang::Lang;
-use palaute::morph::{lemma_stems, snowball, token_matches, StemMode};
+use palaute::morph::{lemma_stems, snowball, StemMode, Stems};
 use std::collections::BTreeSet;
 
 fn main() -> anyhow::Result<()> {
@@ -64,15 +64,12 @@ fn main() -> anyhow::Result<()> {
         ("alternations as prefix + compounds", StemMode::Alternations),
         ("both (what rules use)", StemMode::Combined),
     ] {
-        let stems: Vec<Vec<String>> = lemmas
-            .iter()
-            .map(|l| lemma_stems(l, lang, mode))
-            .collect();
+        let stems: Vec<Stems> = lemmas.iter().map(|l| lemma_stems(l, lang, mode)).collect();
         let index: std::collections::HashMap<&str, usize> =
             lemmas.iter().enumerate().map(|(i, l)| (*l, i)).collect();
         let found = pairs
             .iter()
-            .filter(|(f, l)| token_matches(f, &stems[index[l.as_str()]]))
+            .filter(|(f, l)| stems[index[l.as_str()]].matches(f))
             .count();
         let mut false_hits = 0usize;
         let mut checks = 0usize;
@@ -83,7 +80,7 @@ fn main() -> anyhow::Result<()> {
                     continue;
                 }
                 checks += 1;
-                false_hits += usize::from(token_matches(form, s));
+                false_hits += usize::from(s.matches(form));
             }
         }
         println!(
@@ -102,7 +99,7 @@ fn main() -> anyhow::Result<()> {
 fn print_misses(pairs: &[(String, String)], lang: Lang) {
     for (f, l) in pairs {
         let s = lemma_stems(l, lang, StemMode::Combined);
-        if !token_matches(f, &s) {
+        if !s.matches(f) {
             println!("MISS {f} <- {l} {s:?}");
         }
     }

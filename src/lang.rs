@@ -87,7 +87,9 @@ const FI_ENDINGS: &[&str] = &[
     "ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "ksi", "tta", "ttä", "nen",
     "sen", "aan", "ään", "iin", "lle", "mme", "tte", "vat", "vät", "ttiin", "nut", "nyt",
 ];
-const SV_ENDINGS: &[&str] = &["ning", "ningen", "arna", "erna", "orna", "heten", "het", "ligt"];
+const SV_ENDINGS: &[&str] = &[
+    "ning", "ningen", "arna", "erna", "orna", "heten", "het", "ligt",
+];
 const EN_ENDINGS: &[&str] = &["ing", "tion", "ly", "ed"];
 
 /// Spelling cues of one token: [fi, sv, en].
@@ -293,6 +295,10 @@ mod tests {
     fn confidence_is_a_probability() {
         let g = LanguageDetector::new().detect("Hoitaja oli ystävällinen ja osaava.");
         assert_eq!(g.lang, Lang::Fi);
-        assert!(g.confidence > 0.5 && g.confidence <= 1.0, "{}", g.confidence);
+        assert!(
+            g.confidence > 0.5 && g.confidence <= 1.0,
+            "{}",
+            g.confidence
+        );
     }
 }

@@ -1,5 +1,12 @@
 //! palaute: themes, numbers and decisions from health and social services feedback.
+pub mod classify;
+pub mod error;
+pub mod eval;
+pub mod input;
 pub mod lang;
 pub mod morph;
+pub mod output;
 pub mod pattern;
+pub mod sentiment;
+pub mod taxonomy;
 pub mod text;

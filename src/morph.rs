@@ -49,41 +49,74 @@ pub fn snowball(word: &str, lang: Lang) -> String {
     }
 }
 
-/// The prefixes whose presence at the start of a token (or inside it, for long ones) means the
-/// token is a form of `lemma`. The lemma itself always comes first.
-pub fn lemma_stems(lemma: &str, lang: Lang, mode: StemMode) -> Vec<String> {
+/// Stems snowball gives that are shorter than this are too aggressive ("kesk" for
+/// "keskenään", "kuul" for "kuullen") and are not used.
+const MIN_SNOWBALL_CHARS: usize = 5;
+
+/// What a lemma term matches: tokens that start with one of `prefixes`, or, for compounds,
+/// contain one of `infixes` ("nettiajanvaraus" contains "ajanvarau").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stems {
+    pub prefixes: Vec<String>,
+    pub infixes: Vec<String>,
+}
+
+impl Stems {
+    pub fn matches(&self, token: &str) -> bool {
+        self.prefixes.iter().any(|s| token.starts_with(s.as_str()))
+            || self.infixes.iter().any(|s| token.contains(s.as_str()))
+    }
+}
+
+/// The stems of a lemma. The lemma itself is always a prefix.
+pub fn lemma_stems(lemma: &str, lang: Lang, mode: StemMode) -> Stems {
     let lemma = lemma.to_lowercase();
-    let mut stems = vec![lemma.clone()];
+    let lemma_chars = lemma.chars().count();
+    let mut candidates = vec![lemma.clone()];
     if matches!(mode, StemMode::Snowball | StemMode::Combined) {
-        stems.push(snowball(&lemma, lang));
+        let s = snowball(&lemma, lang);
+        if s.chars().count() >= MIN_SNOWBALL_CHARS {
+            candidates.push(s);
+        }
     }
     if matches!(mode, StemMode::Alternations | StemMode::Combined) {
         match lang {
-            Lang::Fi => stems.extend(finnish_alternations(&lemma)),
-            Lang::Sv => stems.extend(swedish_alternations(&lemma)),
+            Lang::Fi => candidates.extend(finnish_alternations(&lemma)),
+            Lang::Sv => candidates.extend(swedish_alternations(&lemma)),
             Lang::En | Lang::Other => {}
         }
     }
-    let mut out: Vec<String> = Vec::new();
-    for s in stems {
-        let ok = s == lemma || s.chars().count() >= MIN_STEM_CHARS;
-        if ok && !out.contains(&s) {
-            out.push(s);
+    let mut prefixes: Vec<String> = Vec::new();
+    for s in &candidates {
+        let ok = *s == lemma || s.chars().count() >= MIN_STEM_CHARS;
+        if ok && !prefixes.contains(s) {
+            prefixes.push(s.clone());
         }
     }
-    // A stem that starts with another stem adds nothing to prefix matching.
-    let snapshot = out.clone();
-    out.retain(|s| !snapshot.iter().any(|o| o != s && s.starts_with(o.as_str())));
-    out
+    // Compound heads: only long stems close to the whole lemma, and only in languages that
+    // write compounds as one word. A verb stem ("ilmoit" of "ilmoittaa") inside a compound
+    // is usually another word ("ilmoittautuminen").
+    let mut infixes: Vec<String> = Vec::new();
+    if matches!(lang, Lang::Fi | Lang::Sv) {
+        for s in &prefixes {
+            let n = s.chars().count();
+            if n >= MIN_INFIX_CHARS && n + 2 >= lemma_chars && !infixes.contains(s) {
+                infixes.push(s.clone());
+            }
+        }
+    }
+    Stems {
+        prefixes: minimal(prefixes, |s, o| s.starts_with(o)),
+        infixes: minimal(infixes, |s, o| s.contains(o)),
+    }
 }
 
-/// True when `token` is a form of the lemma whose stems are given: it starts with a stem, or
-/// contains a long stem as the later part of a compound.
-pub fn token_matches(token: &str, stems: &[String]) -> bool {
-    stems.iter().any(|s| {
-        token.starts_with(s.as_str())
-            || (s.chars().count() >= MIN_INFIX_CHARS && token.contains(s.as_str()))
-    })
+/// Drops entries that another entry already covers.
+fn minimal(v: Vec<String>, covers: impl Fn(&str, &str) -> bool) -> Vec<String> {
+    v.iter()
+        .filter(|s| !v.iter().any(|o| o != *s && covers(s, o)))
+        .cloned()
+        .collect()
 }
 
 fn is_vowel(c: char) -> bool {
@@ -100,6 +133,8 @@ fn drop_last(s: &str, n: usize) -> String {
 /// gives "puhelim" (puhelimen), "ihminen" gives "ihmis" (ihmisen).
 fn finnish_alternations(w: &str) -> Vec<String> {
     let mut cores: Vec<String> = Vec::new();
+    // Cores whose final consonant cluster still grades (hammas -> hampaa, lähete -> lähette).
+    let mut vowel_cores: Vec<String> = Vec::new();
     let chars: Vec<char> = w.chars().collect();
     let n = chars.len();
     if n < 3 {
@@ -116,13 +151,13 @@ fn finnish_alternations(w: &str) -> Vec<String> {
         cores.push(drop_last(w, 1));
     } else if w.ends_with("as") || w.ends_with("äs") || w.ends_with("es") || w.ends_with("is") {
         // hammas -> hampaan, kirves -> kirveen, kallis -> kalliin
-        cores.push(drop_last(w, 1));
+        vowel_cores.push(drop_last(w, 1));
     } else if w.ends_with("in") && n > 4 {
         // puhelin -> puhelimen, avain -> avaimen
         cores.push(format!("{}m", drop_last(w, 1)));
     } else if (last == 'a' || last == 'ä') && is_vowel(prev) {
         // verbs odottaa, puhua, kysyä: stem without the infinitive -a
-        cores.push(drop_last(w, 1));
+        vowel_cores.push(drop_last(w, 1));
         cores.push(drop_last(w, 2));
     } else if (last == 'a' || last == 'ä')
         && n > 4
@@ -131,23 +166,25 @@ fn finnish_alternations(w: &str) -> Vec<String> {
     {
         // varata -> varaan/varasi, kuunnella -> kuuntelen, mennä -> menen
         cores.push(drop_last(w, 2));
-    } else if (last == 'a' || last == 'ä') && n > 4 && matches!(prev, 't' | 'l' | 'n' | 'r' | 's') {
+    } else if (last == 'a' || last == 'ä') && n > 4 && matches!(prev, 't' | 'l' | 'n' | 'r' | 's')
+    {
         // nousta, purra: consonant-stem verbs
         cores.push(drop_last(w, 2));
-    } else if last == 'i' || last == 'e' {
-        // lääkäri -> lääkärin/lääkäreitä, kieli -> kielen, lähete -> lähetteen
-        cores.push(drop_last(w, 1));
+    } else if last == 'i' {
+        // lääkäri -> lääkärin/lääkäreitä, kieli -> kielen
+        vowel_cores.push(drop_last(w, 1));
     }
-    if (last == 'a' || last == 'ä') && !is_vowel(prev) {
+    if (last == 'a' || last == 'ä') && !is_vowel(prev) && n >= 6 {
         // a-stems change the vowel in plurals: kohta -> kohtia, kirja -> kirjoissa
-        cores.push(drop_last(w, 1));
+        vowel_cores.push(drop_last(w, 1));
     }
     // Gradation applies to the consonant cluster before the final vowel(s) of the word or of
     // its cores.
     let mut graded = Vec::new();
-    for base in std::iter::once(w.to_string()).chain(cores.iter().cloned()) {
+    for base in std::iter::once(w.to_string()).chain(vowel_cores.iter().cloned()) {
         graded.extend(gradations(&base));
     }
+    cores.extend(vowel_cores);
     cores.extend(graded);
     cores
 }
@@ -227,7 +264,7 @@ mod tests {
     use super::*;
 
     fn matches(lemma: &str, lang: Lang, form: &str) -> bool {
-        token_matches(form, &lemma_stems(lemma, lang, StemMode::Combined))
+        lemma_stems(lemma, lang, StemMode::Combined).matches(form)
     }
 
     #[test]
@@ -243,6 +280,9 @@ mod tests {
             assert!(matches("ajanvaraus", Lang::Fi, form), "{form}");
         }
         assert!(!matches("ajanvaraus", Lang::Fi, "varaosa"));
+        assert!(!matches("ilmoittaa", Lang::Fi, "potilasvahinkoilmoitus"));
+        assert!(!matches("kirje", Lang::Fi, "kirjautuminen"));
+        assert!(matches("tulkkaus", Lang::Fi, "puhelintulkkaus"));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! - `soittaa takaisin ~3`: all words at most 3 words apart, in any order.
 
 use crate::lang::Lang;
-use crate::morph::{lemma_stems, token_matches, StemMode, MIN_INFIX_CHARS};
+use crate::morph::{lemma_stems, StemMode, Stems, MIN_INFIX_CHARS};
 use crate::text::{tokenize, Token};
 use thiserror::Error;
 
@@ -24,7 +24,9 @@ const SHORT_LEMMA_MAX_ENDING: usize = 3;
 pub enum PatternError {
     #[error("empty pattern")]
     Empty,
-    #[error("pattern {0:?}: proximity window must be a number of words, e.g. `soittaa takaisin ~3`")]
+    #[error(
+        "pattern {0:?}: proximity window must be a number of words, e.g. `soittaa takaisin ~3`"
+    )]
     BadWindow(String),
     #[error("pattern {0:?}: a proximity pattern needs at least two words")]
     NearNeedsTwo(String),
@@ -35,17 +37,20 @@ pub enum PatternError {
 #[derive(Debug, Clone)]
 enum Term {
     Exact(String),
-    Prefix(String),
-    Lemma { lemma: String, stems: Vec<String> },
+    /// An explicit prefix; the bool says whether it may also match inside a compound.
+    Prefix(String, bool),
+    Lemma {
+        lemma: String,
+        stems: Stems,
+    },
 }
 
 impl Term {
     fn matches(&self, token: &str) -> bool {
         match self {
             Term::Exact(w) => token == w,
-            Term::Prefix(p) => {
-                token.starts_with(p.as_str())
-                    || (p.chars().count() >= MIN_INFIX_CHARS && token.contains(p.as_str()))
+            Term::Prefix(p, infix) => {
+                token.starts_with(p.as_str()) || (*infix && token.contains(p.as_str()))
             }
             Term::Lemma { lemma, stems } => {
                 if lemma.chars().count() < SHORT_LEMMA_CHARS {
@@ -53,7 +58,7 @@ impl Term {
                         .strip_prefix(lemma.as_str())
                         .is_some_and(|rest| rest.chars().count() <= SHORT_LEMMA_MAX_ENDING)
                 } else {
-                    token_matches(token, stems)
+                    stems.matches(token)
                 }
             }
         }
@@ -183,7 +188,9 @@ fn parse_term(raw: &str, lang: Lang) -> Result<Vec<Term>, String> {
             if exact || (i + 1 < n && w.chars().count() < SHORT_LEMMA_CHARS) {
                 Term::Exact(w)
             } else if prefix && i + 1 == n {
-                Term::Prefix(w)
+                let infix =
+                    matches!(lang, Lang::Fi | Lang::Sv) && w.chars().count() >= MIN_INFIX_CHARS;
+                Term::Prefix(w, infix)
             } else {
                 let stems = lemma_stems(&w, lang, StemMode::Combined);
                 Term::Lemma { lemma: w, stems }
@@ -267,11 +274,19 @@ mod tests {
     #[test]
     fn proximity_in_any_order() {
         assert_eq!(
-            hit("soittaa takaisin ~3", Lang::Fi, "takaisin ei kukaan soittanut"),
+            hit(
+                "soittaa takaisin ~3",
+                Lang::Fi,
+                "takaisin ei kukaan soittanut"
+            ),
             Some("takaisin ei kukaan soittanut".into())
         );
         assert_eq!(
-            hit("soittaa takaisin ~3", Lang::Fi, "takaisin tultiin ja sitten soitettiin"),
+            hit(
+                "soittaa takaisin ~3",
+                Lang::Fi,
+                "takaisin tultiin ja sitten soitettiin"
+            ),
             None
         );
     }
@@ -286,7 +301,10 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_errors() {
-        assert_eq!(Pattern::parse("  ", Lang::Fi).unwrap_err(), PatternError::Empty);
+        assert_eq!(
+            Pattern::parse("  ", Lang::Fi).unwrap_err(),
+            PatternError::Empty
+        );
         assert!(matches!(
             Pattern::parse("a b ~x", Lang::Fi),
             Err(PatternError::BadWindow(_))

@@ -79,13 +79,19 @@ mod tests {
         let t = tokenize("Netti-ajanvaraus EI toiminut!");
         let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
         assert_eq!(norms, ["netti", "ajanvaraus", "ei", "toiminut"]);
-        assert_eq!(&"Netti-ajanvaraus EI toiminut!"[t[1].start..t[1].end], "ajanvaraus");
+        assert_eq!(
+            &"Netti-ajanvaraus EI toiminut!"[t[1].start..t[1].end],
+            "ajanvaraus"
+        );
     }
 
     #[test]
     fn folds_accents_case_and_punctuation() {
         assert_eq!(fold("  Päivämäärä "), "paivamaara");
-        assert_eq!(fold("Suosittelisitko palvelua?"), "suosittelisitko palvelua");
+        assert_eq!(
+            fold("Suosittelisitko palvelua?"),
+            "suosittelisitko palvelua"
+        );
         assert_eq!(fold("Enhet/Yksikkö"), "enhet yksikko");
     }
 

@@ -1,0 +1,223 @@
+//! One comment in, its language, themes (with evidence), sentiment and triage out.
+//! A rule applies to comments of its own language; when the language is uncertain (short
+//! or mixed comments) every language's rules apply, so a misdetected comment still gets
+//! its themes. Applying all rules always was measured worse: stems of one language match
+//! unrelated words of another ("missa" in "missä", "letter" in "toaletter").
+
+use crate::lang::{Lang, LangGuess, LanguageDetector};
+use crate::pattern::{Match, Pattern};
+use crate::sentiment::{Sentiment, SentimentModel, NEGATION_WINDOW};
+use crate::taxonomy::{compile, Taxonomy, TriageClass};
+use crate::text::{tokenize, Token};
+use serde::Serialize;
+
+/// Below this language confidence, rules of every language apply.
+const SURE_LANGUAGE: f64 = 0.5;
+
+/// Evidence kept per theme: enough to show why, not every repetition.
+const MAX_EVIDENCE_PER_THEME: usize = 3;
+
+/// Why a tag was given: which rule matched which words of the comment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub rule: String,
+    pub matched: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThemeTag {
+    pub theme: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TriageReason {
+    pub id: String,
+    pub class: TriageClass,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification {
+    pub lang: LangGuess,
+    pub themes: Vec<ThemeTag>,
+    pub sentiment: Sentiment,
+    pub triage: TriageClass,
+    pub triage_reasons: Vec<TriageReason>,
+}
+
+impl Classification {
+    pub fn theme_ids(&self) -> impl Iterator<Item = &str> {
+        self.themes.iter().map(|t| t.theme.as_str())
+    }
+
+    pub fn has_theme(&self, id: &str) -> bool {
+        self.themes.iter().any(|t| t.theme == id)
+    }
+}
+
+struct CompiledTheme {
+    id: String,
+    rules: CompiledRules,
+    leans: Option<Sentiment>,
+}
+
+struct CompiledRules {
+    rules: Vec<Pattern>,
+    exclude: Vec<Pattern>,
+}
+
+impl CompiledRules {
+    /// Matches of the rules that no exclude pattern overlaps; `langs` limits the rules to
+    /// those languages (None: all).
+    fn evidence(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        langs: Option<Lang>,
+    ) -> Vec<(Match, Evidence)> {
+        let applies = |p: &&Pattern| langs.is_none_or(|l| p.lang == l);
+        let excluded: Vec<Match> = self
+            .exclude
+            .iter()
+            .filter(applies)
+            .flat_map(|p| p.find_all(tokens))
+            .collect();
+        let mut out = Vec::new();
+        for p in self.rules.iter().filter(applies) {
+            for m in p.find_all(tokens) {
+                if excluded.iter().any(|x| x.overlaps(&m)) {
+                    continue;
+                }
+                out.push((
+                    m,
+                    Evidence {
+                        rule: p.source.clone(),
+                        matched: m.span(text, tokens).to_string(),
+                    },
+                ));
+                break;
+            }
+        }
+        out
+    }
+}
+
+struct CompiledTriage {
+    id: String,
+    class: TriageClass,
+    rules: CompiledRules,
+}
+
+/// The rule-based classifier compiled from a taxonomy.
+pub struct Classifier {
+    themes: Vec<CompiledTheme>,
+    triage: Vec<CompiledTriage>,
+    sentiment: SentimentModel,
+    detector: LanguageDetector,
+}
+
+impl Classifier {
+    pub fn new(taxonomy: &Taxonomy) -> Self {
+        Classifier {
+            themes: taxonomy
+                .themes
+                .iter()
+                .map(|t| CompiledTheme {
+                    id: t.id.clone(),
+                    rules: CompiledRules {
+                        rules: compile(&t.rules),
+                        exclude: compile(&t.exclude),
+                    },
+                    leans: t.leans,
+                })
+                .collect(),
+            triage: taxonomy
+                .triage
+                .iter()
+                .map(|t| CompiledTriage {
+                    id: t.id.clone(),
+                    class: t.class,
+                    rules: CompiledRules {
+                        rules: compile(&t.rules),
+                        exclude: compile(&t.exclude),
+                    },
+                })
+                .collect(),
+            sentiment: SentimentModel::new(taxonomy),
+            detector: LanguageDetector::new(),
+        }
+    }
+
+    pub fn classify(&self, text: &str) -> Classification {
+        let tokens = tokenize(text);
+        let lang = self.detector.detect_tokens(text, &tokens);
+        let rule_lang =
+            (lang.confidence >= SURE_LANGUAGE && lang.lang != Lang::Other).then_some(lang.lang);
+        let themes: Vec<ThemeTag> = self
+            .themes
+            .iter()
+            .filter_map(|t| {
+                let mut evidence: Vec<Evidence> = t
+                    .rules
+                    .evidence(text, &tokens, rule_lang)
+                    .into_iter()
+                    .map(|(_, e)| e)
+                    .collect();
+                evidence.truncate(MAX_EVIDENCE_PER_THEME);
+                (!evidence.is_empty()).then(|| ThemeTag {
+                    theme: t.id.clone(),
+                    evidence,
+                })
+            })
+            .collect();
+        let mut sentiment = self.sentiment.classify(&tokens, rule_lang);
+        if sentiment == Sentiment::Neutral && !text.trim_end().ends_with('?') {
+            if let Some(lean) = self
+                .themes
+                .iter()
+                .filter(|t| themes.iter().any(|x| x.theme == t.id))
+                .find_map(|t| t.leans)
+            {
+                sentiment = lean;
+            }
+        }
+        let mut triage_reasons = Vec::new();
+        for t in &self.triage {
+            for (m, evidence) in t.rules.evidence(text, &tokens, rule_lang) {
+                // "En aio tehdä muistutusta", "muistutusta en jaksa tehdä": a negated
+                // process word does not start a process.
+                // Urgent signals are never negated away: a false alarm costs less than a miss.
+                if t.class != TriageClass::Urgent
+                    && self
+                        .sentiment
+                        .negated(&tokens, m.first, NEGATION_WINDOW + 1, 2, rule_lang)
+                {
+                    continue;
+                }
+                triage_reasons.push(TriageReason {
+                    id: t.id.clone(),
+                    class: t.class,
+                    evidence,
+                });
+                break;
+            }
+        }
+        triage_reasons.sort_by_key(|r| r.class);
+        let triage = triage_reasons
+            .first()
+            .map_or(TriageClass::Normal, |r| r.class);
+        Classification {
+            lang,
+            themes,
+            sentiment,
+            triage,
+            triage_reasons,
+        }
+    }
+
+    /// Number of theme rule patterns, for reports' method notes.
+    pub fn rule_count(&self) -> usize {
+        self.themes.iter().map(|t| t.rules.rules.len()).sum()
+    }
+}

@@ -1,0 +1,312 @@
+//! `palaute eval`: how good the tagging is against a hand-labeled file.
+
+use crate::classify::{Classification, Classifier};
+use crate::error::{Error, Result};
+use crate::input::table::read_table;
+use crate::lang::Lang;
+use crate::sentiment::Sentiment;
+use crate::taxonomy::{Taxonomy, TriageClass};
+use crate::text::fold;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct GoldItem {
+    pub row: usize,
+    pub text: String,
+    pub themes: BTreeSet<String>,
+    pub lang: Option<Lang>,
+    pub sentiment: Option<Sentiment>,
+    pub triage: Option<TriageClass>,
+}
+
+/// Reads a gold file: columns `text` and `themes` (ids separated by `;`), optionally `lang`,
+/// `sentiment`, `triage`. Unknown theme ids or labels are errors naming the row.
+pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
+    let table = read_table(path, None)?;
+    let col = |name: &str| table.headers.iter().position(|h| fold(h) == name);
+    let missing = |what: &str| {
+        Error::input(
+            path,
+            format!(
+                "gold file needs a {what:?} column; headers: {}",
+                table.headers.join(", ")
+            ),
+        )
+    };
+    let text_c = col("text").ok_or_else(|| missing("text"))?;
+    let themes_c = col("themes").ok_or_else(|| missing("themes"))?;
+    let (lang_c, sent_c, tri_c) = (col("lang"), col("sentiment"), col("triage"));
+    let known: BTreeSet<&str> = taxonomy.theme_ids().into_iter().collect();
+    let mut items = Vec::new();
+    for r in &table.rows {
+        let bad = |m: String| Error::input(path, format!("row {}: {m}", r.row));
+        if let Some(e) = &r.error {
+            return Err(bad(e.clone()));
+        }
+        let get = |c: Option<usize>| c.and_then(|c| r.fields.get(c)).map_or("", |s| s.trim());
+        let themes: BTreeSet<String> = get(Some(themes_c))
+            .split([';', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        if let Some(u) = themes.iter().find(|t| !known.contains(t.as_str())) {
+            return Err(bad(format!(
+                "unknown theme id {u:?} (taxonomy has: {})",
+                taxonomy.theme_ids().join(", ")
+            )));
+        }
+        let parse = |v: &str, what: &str, ok: Option<()>| -> Result<()> {
+            if v.is_empty() || ok.is_some() {
+                Ok(())
+            } else {
+                Err(bad(format!("unknown {what} {v:?}")))
+            }
+        };
+        let lang = Lang::from_code(get(lang_c));
+        parse(get(lang_c), "lang", lang.map(|_| ()))?;
+        let sentiment = Sentiment::from_code(get(sent_c));
+        parse(get(sent_c), "sentiment", sentiment.map(|_| ()))?;
+        let triage = TriageClass::from_code(get(tri_c));
+        parse(get(tri_c), "triage", triage.map(|_| ()))?;
+        items.push(GoldItem {
+            row: r.row,
+            text: get(Some(text_c)).to_string(),
+            themes,
+            lang,
+            sentiment,
+            triage,
+        });
+    }
+    Ok(items)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ThemeScore {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThemeMetrics {
+    pub micro_f1: f64,
+    pub macro_f1: f64,
+    pub per_theme: BTreeMap<String, ThemeScore>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Accuracy {
+    pub accuracy: f64,
+    pub n: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageMetrics {
+    pub accuracy: f64,
+    pub n: usize,
+    /// Share of gold-urgent items flagged urgent: the figure the registry office cares about.
+    pub urgent_recall: f64,
+    pub urgent_precision: f64,
+    pub urgent_support: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub themes: ThemeMetrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<Accuracy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Accuracy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triage: Option<TriageMetrics>,
+}
+
+fn prf(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
+    let p = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fn_ == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
+    let f = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
+    (p, r, f)
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Scores predictions against gold. Macro F1 averages over themes that occur in the gold.
+pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]) -> EvalReport {
+    let mut per_theme = BTreeMap::new();
+    let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
+    let mut macro_sum = 0.0;
+    let mut macro_n = 0;
+    for id in theme_ids {
+        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+        for (g, p) in gold.iter().zip(predicted) {
+            match (g.themes.contains(*id), p.has_theme(id)) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fn_ += 1,
+                _ => {}
+            }
+        }
+        let (pr, re, f) = prf(tp, fp, fn_);
+        tp_all += tp;
+        fp_all += fp;
+        fn_all += fn_;
+        if tp + fn_ > 0 {
+            macro_sum += f;
+            macro_n += 1;
+        }
+        per_theme.insert(
+            id.to_string(),
+            ThemeScore {
+                precision: round4(pr),
+                recall: round4(re),
+                f1: round4(f),
+                support: tp + fn_,
+            },
+        );
+    }
+    let (_, _, micro) = prf(tp_all, fp_all, fn_all);
+    let acc = |pairs: Vec<bool>| {
+        (!pairs.is_empty()).then(|| Accuracy {
+            accuracy: round4(pairs.iter().filter(|x| **x).count() as f64 / pairs.len() as f64),
+            n: pairs.len(),
+        })
+    };
+    let lang = acc(gold
+        .iter()
+        .zip(predicted)
+        .filter_map(|(g, p)| g.lang.map(|l| l == p.lang.lang))
+        .collect());
+    let sentiment = acc(gold
+        .iter()
+        .zip(predicted)
+        .filter_map(|(g, p)| g.sentiment.map(|s| s == p.sentiment))
+        .collect());
+    let triage_pairs: Vec<(TriageClass, TriageClass)> = gold
+        .iter()
+        .zip(predicted)
+        .filter_map(|(g, p)| g.triage.map(|t| (t, p.triage)))
+        .collect();
+    let triage = (!triage_pairs.is_empty()).then(|| {
+        let u = TriageClass::Urgent;
+        let tp = triage_pairs
+            .iter()
+            .filter(|(g, p)| *g == u && *p == u)
+            .count();
+        let fp = triage_pairs
+            .iter()
+            .filter(|(g, p)| *g != u && *p == u)
+            .count();
+        let fn_ = triage_pairs
+            .iter()
+            .filter(|(g, p)| *g == u && *p != u)
+            .count();
+        let (pr, re, _) = prf(tp, fp, fn_);
+        TriageMetrics {
+            accuracy: round4(
+                triage_pairs.iter().filter(|(g, p)| g == p).count() as f64
+                    / triage_pairs.len() as f64,
+            ),
+            n: triage_pairs.len(),
+            urgent_recall: round4(re),
+            urgent_precision: round4(pr),
+            urgent_support: tp + fn_,
+        }
+    });
+    EvalReport {
+        themes: ThemeMetrics {
+            micro_f1: round4(micro),
+            macro_f1: round4(if macro_n == 0 {
+                0.0
+            } else {
+                macro_sum / macro_n as f64
+            }),
+            per_theme,
+        },
+        lang,
+        sentiment,
+        triage,
+    }
+}
+
+/// Classifies every gold text and scores the result.
+pub fn evaluate(
+    gold: &[GoldItem],
+    classifier: &Classifier,
+    taxonomy: &Taxonomy,
+) -> (EvalReport, Vec<Classification>) {
+    let predicted: Vec<Classification> = gold
+        .par_iter()
+        .map(|g| classifier.classify(&g.text))
+        .collect();
+    (score(gold, &predicted, &taxonomy.theme_ids()), predicted)
+}
+
+/// The report as a plain-text table.
+pub fn render(r: &EvalReport) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:<18} {:>9} {:>7} {:>7} {:>8}\n",
+        "theme", "precision", "recall", "f1", "support"
+    ));
+    for (id, t) in &r.themes.per_theme {
+        s.push_str(&format!(
+            "{:<18} {:>9.3} {:>7.3} {:>7.3} {:>8}\n",
+            id, t.precision, t.recall, t.f1, t.support
+        ));
+    }
+    s.push_str(&format!(
+        "\nmicro F1 {:.3}   macro F1 {:.3}\n",
+        r.themes.micro_f1, r.themes.macro_f1
+    ));
+    if let Some(a) = &r.lang {
+        s.push_str(&format!(
+            "language accuracy {:.3} (n={})\n",
+            a.accuracy, a.n
+        ));
+    }
+    if let Some(a) = &r.sentiment {
+        s.push_str(&format!(
+            "sentiment accuracy {:.3} (n={})\n",
+            a.accuracy, a.n
+        ));
+    }
+    if let Some(t) = &r.triage {
+        s.push_str(&format!(
+            "triage accuracy {:.3} (n={}); urgent recall {:.3}, precision {:.3} (support {})\n",
+            t.accuracy, t.n, t.urgent_recall, t.urgent_precision, t.urgent_support
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prf_edge_cases() {
+        assert_eq!(prf(0, 0, 0), (0.0, 0.0, 0.0));
+        let (p, r, f) = prf(2, 2, 0);
+        assert_eq!((p, r), (0.5, 1.0));
+        assert!((f - 2.0 / 3.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,368 @@
+//! Which column holds what: found by header name in Finnish, Swedish or English (case- and
+//! accent-insensitive), overridable from the command line or a mapping file.
+
+use super::table::RawTable;
+use crate::error::{Error, Result};
+use crate::text::fold;
+use serde::Deserialize;
+
+/// Columns named by the user; each wins over detection.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnOverrides {
+    pub text: Option<String>,
+    pub nps: Option<String>,
+    #[serde(default)]
+    pub scores: Vec<String>,
+    pub date: Option<String>,
+    pub unit: Option<String>,
+    pub channel: Option<String>,
+    pub id: Option<String>,
+}
+
+impl ColumnOverrides {
+    /// Reads a mapping file (TOML with the same keys), for exports whose headers are odd.
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        toml::from_str(&text).map_err(|e| Error::input(path, format!("bad column mapping: {e}")))
+    }
+
+    /// Command-line values over file values.
+    pub fn merged_over(self, base: ColumnOverrides) -> ColumnOverrides {
+        ColumnOverrides {
+            text: self.text.or(base.text),
+            nps: self.nps.or(base.nps),
+            scores: if self.scores.is_empty() {
+                base.scores
+            } else {
+                self.scores
+            },
+            date: self.date.or(base.date),
+            unit: self.unit.or(base.unit),
+            channel: self.channel.or(base.channel),
+            id: self.id.or(base.id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnMap {
+    pub text: usize,
+    pub nps: Option<usize>,
+    pub scores: Vec<usize>,
+    pub date: Option<usize>,
+    pub unit: Option<usize>,
+    pub channel: Option<usize>,
+    pub id: Option<usize>,
+}
+
+const TEXT: &[&str] = &[
+    "avoin palaute",
+    "vapaa sana",
+    "vapaa palaute",
+    "risut ja ruusut",
+    "palaute",
+    "kommentti",
+    "kommentit",
+    "kommentar",
+    "kommentarer",
+    "feedback",
+    "comment",
+    "comments",
+    "text",
+    "teksti",
+    "fritext",
+    "oppen respons",
+    "miksi",
+    "varfor",
+    "why",
+    "respons",
+];
+const NPS: &[&str] = &[
+    "suosittel",
+    "nps",
+    "rekommender",
+    "recommend",
+    "suositteluindeksi",
+    "likelihood",
+];
+const DATE: &[&str] = &[
+    "pvm",
+    "paivamaara",
+    "paiva",
+    "aika",
+    "vastausaika",
+    "datum",
+    "date",
+    "timestamp",
+    "tidpunkt",
+    "kuukausi",
+    "manad",
+    "month",
+    "submitted",
+];
+const UNIT: &[&str] = &[
+    "yksikko",
+    "toimipiste",
+    "palvelu",
+    "palvelupiste",
+    "palveluyksikko",
+    "vastuuyksikko",
+    "enhet",
+    "verksamhetsstalle",
+    "verksamhet",
+    "unit",
+    "department",
+    "osasto",
+    "avdelning",
+];
+const CHANNEL: &[&str] = &[
+    "kanava",
+    "kanal",
+    "channel",
+    "palautekanava",
+    "lahde",
+    "source",
+];
+const ID: &[&str] = &[
+    "id",
+    "tunniste",
+    "vastaus id",
+    "response id",
+    "nro",
+    "numero",
+    "tunnus",
+];
+
+/// How well a folded header matches an alias: 3 exact, 2 a whole word or phrase,
+/// 1 a word beginning with a long alias ("suosittelisitko" for "suosittel").
+fn match_quality(header: &str, alias: &str) -> u8 {
+    if header == alias {
+        return 3;
+    }
+    if alias.contains(' ') {
+        return if header.contains(alias) { 2 } else { 0 };
+    }
+    let words: Vec<&str> = header.split(' ').collect();
+    if words.contains(&alias) {
+        // Long question headers ("Palvelun laatu 1-5") are not a unit or date column.
+        return if words.len() <= 3 { 2 } else { 1 };
+    }
+    if alias.len() >= 5 && words.iter().any(|w| w.starts_with(alias)) {
+        return 1;
+    }
+    0
+}
+
+fn best(headers: &[String], aliases: &[&str], taken: &[usize]) -> Option<usize> {
+    let mut best: Option<(u8, usize, usize)> = None;
+    for (i, h) in headers.iter().enumerate() {
+        if taken.contains(&i) {
+            continue;
+        }
+        let folded = fold(h);
+        // Earlier aliases are more specific; prefer them on ties.
+        for (rank, alias) in aliases.iter().enumerate() {
+            let q = match_quality(&folded, alias);
+            if q > 0
+                && best.is_none_or(|(bq, br, _)| {
+                    (q, std::cmp::Reverse(rank)) > (bq, std::cmp::Reverse(br))
+                })
+            {
+                best = Some((q, rank, i));
+            }
+        }
+    }
+    best.map(|(_, _, i)| i)
+}
+
+fn headers_list(table: &RawTable) -> String {
+    table
+        .headers
+        .iter()
+        .map(|h| format!("{h:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn named(table: &RawTable, name: &str, flag: &'static str) -> Result<usize> {
+    let want = fold(name);
+    table
+        .headers
+        .iter()
+        .position(|h| fold(h) == want)
+        .ok_or_else(|| Error::UnknownColumn {
+            path: table.path.clone(),
+            column: name.to_string(),
+            flag,
+            headers: headers_list(table),
+        })
+}
+
+/// Missing-answer markers that count as empty in score columns.
+pub fn is_missing_marker(v: &str) -> bool {
+    matches!(
+        fold(v).as_str(),
+        "" | "eos" | "en osaa sanoa" | "vet ej" | "vet inte" | "n a" | "na" | "dont know"
+    ) || v.trim() == "-"
+}
+
+fn all_one_to_five(table: &RawTable, col: usize) -> bool {
+    let mut any = false;
+    for r in table.rows.iter().filter(|r| r.error.is_none()) {
+        let v = r.fields.get(col).map_or("", |s| s.trim());
+        if is_missing_marker(v) {
+            continue;
+        }
+        match v.parse::<u8>() {
+            Ok(1..=5) => any = true,
+            _ => return false,
+        }
+    }
+    any
+}
+
+/// Resolves the column roles of one file.
+pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
+    let mut taken: Vec<usize> = Vec::new();
+    let pick = |given: &Option<String>,
+                aliases: &[&str],
+                flag: &'static str,
+                taken: &mut Vec<usize>|
+     -> Result<Option<usize>> {
+        let idx = match given {
+            Some(name) => Some(named(table, name, flag)?),
+            None => best(&table.headers, aliases, taken),
+        };
+        if let Some(i) = idx {
+            taken.push(i);
+        }
+        Ok(idx)
+    };
+    // Order matters: the id and date columns are claimed before "palaute" could match
+    // "Palautteen päivämäärä", and the NPS question before the free text.
+    let id = pick(&o.id, ID, "--id-col", &mut taken)?;
+    let nps = pick(&o.nps, NPS, "--nps-col", &mut taken)?;
+    let date = pick(&o.date, DATE, "--date-col", &mut taken)?;
+    let channel = pick(&o.channel, CHANNEL, "--channel-col", &mut taken)?;
+    let unit = pick(&o.unit, UNIT, "--unit-col", &mut taken)?;
+    let text =
+        pick(&o.text, TEXT, "--text-col", &mut taken)?.ok_or_else(|| Error::MissingColumn {
+            path: table.path.clone(),
+            role: "the feedback text",
+            headers: headers_list(table),
+            flag: "--text-col",
+        })?;
+    let scores = if o.scores.is_empty() {
+        (0..table.headers.len())
+            .filter(|i| !taken.contains(i) && all_one_to_five(table, *i))
+            .collect()
+    } else {
+        o.scores
+            .iter()
+            .map(|s| named(table, s, "--score-col"))
+            .collect::<Result<Vec<_>>>()?
+    };
+    Ok(ColumnMap {
+        text,
+        nps,
+        scores,
+        date,
+        unit,
+        channel,
+        id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::table::RawRow;
+
+    fn table(headers: &[&str], rows: &[&[&str]]) -> RawTable {
+        RawTable {
+            path: "t.csv".into(),
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| RawRow {
+                    row: i + 2,
+                    fields: r.iter().map(|s| s.to_string()).collect(),
+                    error: None,
+                })
+                .collect(),
+            format: "test".into(),
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn finnish_headers() {
+        let t = table(
+            &[
+                "Vastaus ID",
+                "Päivämäärä",
+                "Toimipiste",
+                "Kanava",
+                "Kuinka todennäköisesti suosittelisit palvelua?",
+                "Sain apua (1-5)",
+                "Avoin palaute",
+            ],
+            &[
+                &["1", "2026-10-01", "A", "kiosk", "9", "4", "hyvä"],
+                &["2", "2026-10-02", "B", "web", "3", "EOS", "huono"],
+            ],
+        );
+        let m = resolve(&t, &ColumnOverrides::default()).unwrap();
+        assert_eq!(
+            (m.id, m.date, m.unit, m.channel, m.nps, m.text),
+            (Some(0), Some(1), Some(2), Some(3), Some(4), 6)
+        );
+        assert_eq!(m.scores, vec![5]);
+    }
+
+    #[test]
+    fn swedish_headers_and_override() {
+        let t = table(
+            &[
+                "Datum",
+                "Enhet",
+                "Rekommendera (0-10)",
+                "Kommentar",
+                "Fritt",
+            ],
+            &[&["2026-10-01", "X", "10", "bra", "x"]],
+        );
+        let m = resolve(&t, &ColumnOverrides::default()).unwrap();
+        assert_eq!(
+            (m.date, m.unit, m.nps, m.text),
+            (Some(0), Some(1), Some(2), 3)
+        );
+        let o = ColumnOverrides {
+            text: Some("fritt".into()),
+            ..Default::default()
+        };
+        assert_eq!(resolve(&t, &o).unwrap().text, 4);
+    }
+
+    #[test]
+    fn missing_text_column_lists_headers() {
+        let t = table(&["a", "b"], &[]);
+        let err = resolve(&t, &ColumnOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"a\", \"b\"") && err.contains("--text-col"),
+            "{err}"
+        );
+        let o = ColumnOverrides {
+            text: Some("nope".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&t, &o)
+            .unwrap_err()
+            .to_string()
+            .contains("\"nope\""));
+    }
+}

@@ -1,0 +1,230 @@
+//! Raw rows to feedback records: scores parsed and range-checked, dates to months. A row
+//! that cannot be used becomes a [`Reject`] with file, row, column and reason, so that
+//! rows in = records + rejects always holds.
+
+use super::columns::{is_missing_marker, ColumnMap};
+use super::table::{RawRow, RawTable};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+/// Longer texts are rejected rather than processed: a comment this long is almost always
+/// several rows merged by a broken quote, or pasted documents.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Feedback {
+    /// The export's id column, or file:row when it has none.
+    pub id: String,
+    pub file: String,
+    pub row: usize,
+    pub text: String,
+    pub nps: Option<u8>,
+    /// 1–5 statement answers, aligned with [`super::Dataset::score_names`].
+    pub scores: Vec<Option<u8>>,
+    pub date: Option<NaiveDate>,
+    /// "YYYY-MM", or None when the row has no date.
+    pub month: Option<String>,
+    pub unit: Option<String>,
+    pub channel: Option<String>,
+}
+
+impl Feedback {
+    pub fn has_text(&self) -> bool {
+        !self.text.trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reject {
+    pub file: String,
+    pub row: usize,
+    pub column: String,
+    pub reason: String,
+}
+
+fn cell<'a>(row: &'a RawRow, col: Option<usize>) -> &'a str {
+    col.and_then(|c| row.fields.get(c)).map_or("", |s| s.trim())
+}
+
+/// Parses an integer answer in `lo..=hi`; "9.0" and "9,0" from spreadsheets are fine.
+pub fn parse_answer(v: &str, lo: u8, hi: u8) -> Result<Option<u8>, String> {
+    if is_missing_marker(v) {
+        return Ok(None);
+    }
+    let norm = v.trim().replace(',', ".");
+    let num: f64 = norm
+        .parse()
+        .map_err(|_| format!("{v:?} is not a number {lo}–{hi}"))?;
+    if num.fract() != 0.0 || num < f64::from(lo) || num > f64::from(hi) {
+        return Err(format!("{v:?} is outside {lo}–{hi}"));
+    }
+    Ok(Some(num as u8))
+}
+
+/// Dates as exports write them: ISO, Finnish d.m.yyyy, with or without a time, or just a
+/// month ("2026-10", "10/2026").
+pub fn parse_date(v: &str) -> Result<Option<NaiveDate>, String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    for f in [
+        "%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%Y/%m/%d", "%d/%m/%Y", "%Y.%m.%d",
+    ] {
+        if let Ok(d) = NaiveDate::parse_from_str(v, f) {
+            return Ok(Some(d));
+        }
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%d.%m.%Y %H:%M:%S",
+        "%d.%m.%Y %H:%M",
+        "%d.%m.%Y klo %H.%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(v, f) {
+            return Ok(Some(d.date()));
+        }
+    }
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(Some(d.date_naive()));
+    }
+    // Month only.
+    for (f, s) in [
+        ("%Y-%m-%d", format!("{v}-01")),
+        ("%m/%Y/%d", format!("{v}/01")),
+    ] {
+        if let Ok(d) = NaiveDate::parse_from_str(&s, f) {
+            return Ok(Some(d));
+        }
+    }
+    Err(format!(
+        "{v:?} is not a date (use e.g. 2026-10-31 or 31.10.2026)"
+    ))
+}
+
+pub fn month_of(d: NaiveDate) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// Turns the rows of one table into records and rejects.
+pub fn to_records(
+    table: &RawTable,
+    map: &ColumnMap,
+    score_slots: &[usize],
+    n_scores: usize,
+) -> (Vec<Feedback>, Vec<Reject>) {
+    let file = table.path.display().to_string();
+    let header = |c: usize| table.headers.get(c).cloned().unwrap_or_default();
+    let mut records = Vec::new();
+    let mut rejects = Vec::new();
+    for row in &table.rows {
+        let reject = |column: String, reason: String| Reject {
+            file: file.clone(),
+            row: row.row,
+            column,
+            reason,
+        };
+        if let Some(e) = &row.error {
+            rejects.push(reject(String::new(), e.clone()));
+            continue;
+        }
+        let text = cell(row, Some(map.text)).to_string();
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            rejects.push(reject(
+                header(map.text),
+                format!("text is {chars} characters, over the limit of {MAX_TEXT_CHARS} (merged rows from a broken quote?)"),
+            ));
+            continue;
+        }
+        let nps = match parse_answer(cell(row, map.nps), 0, 10) {
+            Ok(v) => v,
+            Err(e) => {
+                rejects.push(reject(
+                    header(map.nps.unwrap_or(0)),
+                    format!("recommendation score {e}"),
+                ));
+                continue;
+            }
+        };
+        let mut scores = vec![None; n_scores];
+        let mut bad = None;
+        for (&col, &slot) in map.scores.iter().zip(score_slots) {
+            match parse_answer(cell(row, Some(col)), 1, 5) {
+                Ok(v) => scores[slot] = v,
+                Err(e) => {
+                    bad = Some(reject(header(col), format!("1–5 score {e}")));
+                    break;
+                }
+            }
+        }
+        if let Some(r) = bad {
+            rejects.push(r);
+            continue;
+        }
+        let date = match parse_date(cell(row, map.date)) {
+            Ok(d) => d,
+            Err(e) => {
+                rejects.push(reject(header(map.date.unwrap_or(0)), e));
+                continue;
+            }
+        };
+        if text.is_empty() && nps.is_none() && scores.iter().all(Option::is_none) {
+            rejects.push(reject(header(map.text), "no text and no score".to_string()));
+            continue;
+        }
+        let opt = |c: Option<usize>| Some(cell(row, c).to_string()).filter(|s| !s.is_empty());
+        records.push(Feedback {
+            id: opt(map.id).unwrap_or_else(|| format!("{}:{}", short_name(&file), row.row)),
+            file: file.clone(),
+            row: row.row,
+            text,
+            nps,
+            scores,
+            month: date.map(month_of),
+            date,
+            unit: opt(map.unit),
+            channel: opt(map.channel),
+        });
+    }
+    (records, rejects)
+}
+
+fn short_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers() {
+        assert_eq!(parse_answer("9", 0, 10), Ok(Some(9)));
+        assert_eq!(parse_answer("9,0", 0, 10), Ok(Some(9)));
+        assert_eq!(parse_answer(" EOS ", 1, 5), Ok(None));
+        assert!(parse_answer("11", 0, 10).unwrap_err().contains("outside"));
+        assert!(parse_answer("kymmenen", 0, 10)
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(parse_answer("3.5", 1, 5).is_err());
+    }
+
+    #[test]
+    fn dates() {
+        let d = |s| parse_date(s).unwrap().map(month_of);
+        assert_eq!(d("2026-10-31"), Some("2026-10".into()));
+        assert_eq!(d("31.10.2026"), Some("2026-10".into()));
+        assert_eq!(d("1.9.2026 14:03"), Some("2026-09".into()));
+        assert_eq!(d("2026-08"), Some("2026-08".into()));
+        assert_eq!(d(""), None);
+        assert!(parse_date("eilen").is_err());
+        assert!(parse_date("2026-13-01").is_err());
+    }
+}

@@ -1,0 +1,314 @@
+//! Reading an export file into a table of strings: CSV (delimiter detected), XLSX and JSONL.
+//! Nothing is interpreted here beyond cell values; rows that cannot be read keep their row
+//! number and an error so they can be rejected with a reason.
+
+use super::decode::decode;
+use crate::error::{Error, Result};
+use calamine::{Data, Reader};
+use std::path::{Path, PathBuf};
+
+/// One data row as read, with the row number a person sees in a spreadsheet or editor
+/// (the header is row 1).
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    pub row: usize,
+    pub fields: Vec<String>,
+    /// Why the row could not be read (wrong number of fields, broken JSON...).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    pub path: PathBuf,
+    pub headers: Vec<String>,
+    pub rows: Vec<RawRow>,
+    /// How the file was read: "CSV ';' UTF-8 (BOM)", "XLSX sheet 'Palaute'"...
+    pub format: String,
+    pub warnings: Vec<String>,
+}
+
+/// Reads a CSV, XLSX or JSONL file, chosen by extension (or by content when unknown).
+pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<RawTable> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.is_empty() {
+        return Err(Error::input(path, "the file is empty"));
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "ods" => read_xlsx(path, sheet),
+        "jsonl" | "ndjson" | "json" => read_jsonl(path, &bytes),
+        "csv" | "tsv" | "txt" => read_csv(path, &bytes),
+        _ if bytes.starts_with(b"PK") => read_xlsx(path, sheet),
+        _ if bytes.trim_ascii_start().starts_with(b"{") => read_jsonl(path, &bytes),
+        _ => read_csv(path, &bytes),
+    }
+}
+
+const DELIMITERS: [u8; 3] = [b';', b',', b'\t'];
+
+/// Picks the delimiter that splits the first lines into the same number of fields most
+/// consistently (quotes respected), preferring the one giving more fields.
+pub fn detect_delimiter(text: &str) -> u8 {
+    let sample: String = text.lines().take(20).collect::<Vec<_>>().join("\n");
+    let mut best = (b',', 0usize, 0usize);
+    for d in DELIMITERS {
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(d)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(sample.as_bytes());
+        let counts: Vec<usize> = rdr
+            .records()
+            .filter_map(|r| r.ok())
+            .map(|r| r.len())
+            .collect();
+        let Some(&first) = counts.first() else {
+            continue;
+        };
+        if first < 2 {
+            continue;
+        }
+        let consistent = counts.iter().filter(|&&c| c == first).count();
+        if (consistent, first) > (best.1, best.2) {
+            best = (d, consistent, first);
+        }
+    }
+    best.0
+}
+
+fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b';' => "';'",
+        b',' => "','",
+        b'\t' => "tab",
+        _ => "?",
+    }
+}
+
+fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
+    let decoded = decode(bytes);
+    let delimiter = detect_delimiter(&decoded.text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(decoded.text.as_bytes());
+    let mut records = rdr.records();
+    let headers: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(|s| s.trim().to_string()).collect(),
+        Some(Err(e)) => {
+            return Err(Error::input(
+                path,
+                format!("cannot read the header row: {e}"),
+            ))
+        }
+        None => return Err(Error::input(path, "no header row")),
+    };
+    let mut rows = Vec::new();
+    for rec in records {
+        match rec {
+            Ok(r) => {
+                let row = r.position().map_or(0, |p| p.line() as usize);
+                if r.iter().all(|f| f.trim().is_empty()) {
+                    // Trailing blank lines from spreadsheets; they carry nothing.
+                    continue;
+                }
+                let error = (r.len() != headers.len()).then(|| {
+                    format!(
+                        "expected {} fields (as in the header) but found {} — a stray {} in the text, or a different delimiter?",
+                        headers.len(),
+                        r.len(),
+                        delimiter_name(delimiter)
+                    )
+                });
+                rows.push(RawRow {
+                    row,
+                    fields: r.iter().map(str::to_string).collect(),
+                    error,
+                });
+            }
+            Err(e) => {
+                let row = e.position().map_or(0, |p| p.line() as usize);
+                rows.push(RawRow {
+                    row,
+                    fields: Vec::new(),
+                    error: Some(format!("unreadable CSV row: {e}")),
+                });
+            }
+        }
+    }
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        headers,
+        rows,
+        format: format!("CSV {} {}", delimiter_name(delimiter), decoded.encoding),
+        warnings: decoded.warning.into_iter().collect(),
+    })
+}
+
+fn read_xlsx(path: &Path, sheet: Option<&str>) -> Result<RawTable> {
+    let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
+        Error::input(
+            path,
+            format!("cannot open as a spreadsheet ({e}); is the file complete and really .xlsx?"),
+        )
+    })?;
+    let names = wb.sheet_names();
+    let name = match sheet {
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s)
+            .cloned()
+            .ok_or_else(|| {
+                Error::input(
+                    path,
+                    format!("no sheet {s:?}; sheets are: {}", names.join(", ")),
+                )
+            })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::input(path, "the workbook has no sheets"))?,
+    };
+    let range = wb
+        .worksheet_range(&name)
+        .map_err(|e| Error::input(path, format!("cannot read sheet {name:?}: {e}")))?;
+    let start_row = range.start().map_or(0, |(r, _)| r as usize);
+    let mut iter = range.rows();
+    let headers: Vec<String> = iter
+        .next()
+        .ok_or_else(|| Error::input(path, format!("sheet {name:?} is empty")))?
+        .iter()
+        .map(|c| cell_text(c).trim().to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for (i, r) in iter.enumerate() {
+        let fields: Vec<String> = r.iter().map(cell_text).collect();
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let error = r.iter().find_map(|c| match c {
+            Data::Error(e) => Some(format!("cell error {e:?} in the spreadsheet")),
+            _ => None,
+        });
+        rows.push(RawRow {
+            // +1 for 1-based rows, +1 for the header.
+            row: start_row + i + 2,
+            fields,
+            error,
+        });
+    }
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        headers,
+        rows,
+        format: format!("XLSX sheet {name:?}"),
+        warnings: Vec::new(),
+    })
+}
+
+/// A cell as text; whole numbers without ".0", dates as ISO dates.
+fn cell_text(c: &Data) -> String {
+    match c {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => excel_serial_to_iso(d.as_f64()),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Excel's serial day number (days since 1899-12-30) as YYYY-MM-DD.
+fn excel_serial_to_iso(serial: f64) -> String {
+    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date");
+    match base.checked_add_signed(chrono::Duration::days(serial.floor() as i64)) {
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        None => serial.to_string(),
+    }
+}
+
+fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<RawTable> {
+    let decoded = decode(bytes);
+    let mut headers: Vec<String> = Vec::new();
+    let mut objects: Vec<(
+        usize,
+        std::result::Result<serde_json::Map<String, serde_json::Value>, String>,
+    )> = Vec::new();
+    for (i, line) in decoded.text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(m)) => {
+                for k in m.keys() {
+                    if !headers.contains(k) {
+                        headers.push(k.clone());
+                    }
+                }
+                Ok(m)
+            }
+            Ok(_) => Err("the line is JSON but not an object".to_string()),
+            Err(e) => Err(format!("invalid JSON: {e}")),
+        };
+        objects.push((i + 1, parsed));
+    }
+    if headers.is_empty() {
+        return Err(Error::input(
+            path,
+            "no JSON objects found (expected one object per line)",
+        ));
+    }
+    let rows = objects
+        .into_iter()
+        .map(|(row, obj)| match obj {
+            Ok(m) => RawRow {
+                row,
+                fields: headers
+                    .iter()
+                    .map(|h| match m.get(h) {
+                        None | Some(serde_json::Value::Null) => String::new(),
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect(),
+                error: None,
+            },
+            Err(e) => RawRow {
+                row,
+                fields: Vec::new(),
+                error: Some(e),
+            },
+        })
+        .collect();
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        headers,
+        rows,
+        format: format!("JSONL {}", decoded.encoding),
+        warnings: decoded.warning.into_iter().collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_delimiters_with_quoted_text() {
+        assert_eq!(detect_delimiter("a;b;c\n1;\"x, y, z\";3\n"), b';');
+        assert_eq!(detect_delimiter("a,b\n\"x; y\",2\n"), b',');
+        assert_eq!(detect_delimiter("a\tb\n1\t2\n"), b'\t');
+    }
+
+    #[test]
+    fn excel_serials() {
+        assert_eq!(excel_serial_to_iso(45931.0), "2025-10-01");
+    }
+}

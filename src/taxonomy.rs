@@ -1,0 +1,340 @@
+//! The theme taxonomy file (`models/taxonomy.toml`): themes with labels, definitions,
+//! example phrasings and keyword rules per language, plus sentiment cue words and triage
+//! rules. Users edit it; [`Taxonomy::load`] validates it with messages that name the theme
+//! and pattern at fault.
+
+use crate::error::{Error, Result};
+use crate::lang::Lang;
+use crate::pattern::Pattern;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+/// The taxonomy that ships with palaute, used when no file is given and none is found in
+/// `models/` under the working directory.
+pub const DEFAULT_TAXONOMY: &str = include_str!("../models/taxonomy.toml");
+pub const DEFAULT_TAXONOMY_PATH: &str = "models/taxonomy.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    pub fi: String,
+    pub sv: String,
+    pub en: String,
+}
+
+impl Labels {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Fi => &self.fi,
+            Lang::Sv => &self.sv,
+            Lang::En | Lang::Other => &self.en,
+        }
+    }
+}
+
+/// Patterns per language code (`fi`, `sv`, `en`).
+pub type RulesByLang = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeDef {
+    pub id: String,
+    pub label: Labels,
+    pub definition: String,
+    #[serde(default)]
+    pub not_covered: String,
+    /// Example phrasings per language; the model uses them for themes with few labels.
+    #[serde(default)]
+    pub examples: RulesByLang,
+    #[serde(default)]
+    pub rules: RulesByLang,
+    /// A rule match that overlaps an exclude match does not count ("odotustila" is about the
+    /// waiting room, not about waiting).
+    #[serde(default)]
+    pub exclude: RulesByLang,
+    /// Sentiment of a comment with this theme and no cue words: an incident ("sain toisen
+    /// potilaan lääkkeet") is negative without saying so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leans: Option<crate::sentiment::Sentiment>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentimentCues {
+    #[serde(default)]
+    pub positive: Vec<String>,
+    #[serde(default)]
+    pub negative: Vec<String>,
+    /// Words that flip the polarity of a cue up to three words after them.
+    #[serde(default)]
+    pub negators: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriageClass {
+    Urgent,
+    Formal,
+    ContactRequested,
+    Normal,
+}
+
+impl TriageClass {
+    pub const ALL: [TriageClass; 4] = [
+        TriageClass::Urgent,
+        TriageClass::Formal,
+        TriageClass::ContactRequested,
+        TriageClass::Normal,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TriageClass::Urgent => "urgent",
+            TriageClass::Formal => "formal",
+            TriageClass::ContactRequested => "contact_requested",
+            TriageClass::Normal => "normal",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == s.trim())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageDef {
+    /// What the reason says, e.g. `muistutus` or `self_harm`.
+    pub id: String,
+    pub class: TriageClass,
+    #[serde(default)]
+    pub rules: RulesByLang,
+    #[serde(default)]
+    pub exclude: RulesByLang,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Taxonomy {
+    pub version: String,
+    #[serde(rename = "theme")]
+    pub themes: Vec<ThemeDef>,
+    /// Cue words per language code.
+    #[serde(default)]
+    pub sentiment: BTreeMap<String, SentimentCues>,
+    #[serde(default, rename = "triage")]
+    pub triage: Vec<TriageDef>,
+    /// Where it was loaded from; not part of the file.
+    #[serde(skip)]
+    pub source: String,
+}
+
+impl Taxonomy {
+    /// Loads a taxonomy file, or the default one (`models/taxonomy.toml` in the working
+    /// directory if present, else the copy built into the binary).
+    pub fn load(path: Option<&Path>) -> Result<Taxonomy> {
+        let (text, source) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?,
+                p.display().to_string(),
+            ),
+            None if Path::new(DEFAULT_TAXONOMY_PATH).is_file() => (
+                std::fs::read_to_string(DEFAULT_TAXONOMY_PATH)
+                    .map_err(|e| Error::io(DEFAULT_TAXONOMY_PATH, e))?,
+                DEFAULT_TAXONOMY_PATH.to_string(),
+            ),
+            None => (
+                DEFAULT_TAXONOMY.to_string(),
+                "(built-in default)".to_string(),
+            ),
+        };
+        Taxonomy::parse(&text, &source)
+    }
+
+    pub fn parse(text: &str, source: &str) -> Result<Taxonomy> {
+        let mut t: Taxonomy = toml::from_str(text).map_err(|e| Error::Taxonomy {
+            path: source.to_string(),
+            message: e.to_string(),
+        })?;
+        t.source = source.to_string();
+        let problems = t.problems();
+        if !problems.is_empty() {
+            return Err(Error::Taxonomy {
+                path: source.to_string(),
+                message: problems.join("; "),
+            });
+        }
+        Ok(t)
+    }
+
+    /// A short fingerprint of the content, so that reports and trained heads can say which
+    /// taxonomy they were made with.
+    pub fn fingerprint(&self) -> String {
+        let text = toml::to_string(self).unwrap_or_default();
+        // FNV-1a: stable across Rust versions, unlike DefaultHasher.
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        format!("{h:016x}")
+    }
+
+    pub fn theme(&self, id: &str) -> Option<&ThemeDef> {
+        self.themes.iter().find(|t| t.id == id)
+    }
+
+    pub fn theme_ids(&self) -> Vec<&str> {
+        self.themes.iter().map(|t| t.id.as_str()).collect()
+    }
+
+    /// Structural problems that make the file unusable.
+    fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.themes.is_empty() {
+            out.push("no [[theme]] entries".to_string());
+        }
+        let mut seen = HashSet::new();
+        for th in &self.themes {
+            let id = &th.id;
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                out.push(format!(
+                    "theme id {id:?} must be lowercase letters, digits and _"
+                ));
+            }
+            if !seen.insert(id.clone()) {
+                out.push(format!("theme id {id:?} appears twice"));
+            }
+            let n_rules: usize = th.rules.values().map(Vec::len).sum();
+            let n_examples: usize = th.examples.values().map(Vec::len).sum();
+            if n_rules == 0 && n_examples == 0 {
+                out.push(format!("theme {id:?} is empty: give it rules or examples"));
+            }
+            for (what, map) in [("rules", &th.rules), ("exclude", &th.exclude)] {
+                check_patterns(&mut out, &format!("theme {id:?} {what}"), map);
+            }
+            check_langs(&mut out, &format!("theme {id:?} examples"), &th.examples);
+        }
+        for (code, cues) in &self.sentiment {
+            match Lang::from_code(code) {
+                Some(lang) => {
+                    for p in cues.positive.iter().chain(&cues.negative) {
+                        if let Err(e) = Pattern::parse(p, lang) {
+                            out.push(format!("sentiment.{code}: {e}"));
+                        }
+                    }
+                }
+                None => out.push(format!("sentiment: unknown language {code:?}")),
+            }
+        }
+        for tr in &self.triage {
+            if tr.class == TriageClass::Normal {
+                out.push(format!(
+                    "triage {:?}: class normal needs no rules (it is what remains)",
+                    tr.id
+                ));
+            }
+            check_patterns(&mut out, &format!("triage {:?} rules", tr.id), &tr.rules);
+            check_patterns(
+                &mut out,
+                &format!("triage {:?} exclude", tr.id),
+                &tr.exclude,
+            );
+        }
+        out
+    }
+}
+
+fn check_langs(out: &mut Vec<String>, what: &str, map: &RulesByLang) {
+    for code in map.keys() {
+        if !matches!(Lang::from_code(code), Some(Lang::Fi | Lang::Sv | Lang::En)) {
+            out.push(format!(
+                "{what}: unknown language {code:?} (use fi, sv, en)"
+            ));
+        }
+    }
+}
+
+fn check_patterns(out: &mut Vec<String>, what: &str, map: &RulesByLang) {
+    check_langs(out, what, map);
+    for (code, pats) in map {
+        let Some(lang) = Lang::from_code(code) else {
+            continue;
+        };
+        for p in pats {
+            if let Err(e) = Pattern::parse(p, lang) {
+                out.push(format!("{what}.{code}: {e}"));
+            }
+        }
+    }
+}
+
+/// Compiles the patterns of a per-language map.
+pub fn compile(map: &RulesByLang) -> Vec<Pattern> {
+    map.iter()
+        .filter_map(|(code, pats)| Lang::from_code(code).map(|l| (l, pats)))
+        .flat_map(|(lang, pats)| {
+            pats.iter()
+                .filter_map(move |p| Pattern::parse(p, lang).ok())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_taxonomy_loads_with_the_spec_themes() {
+        let t = Taxonomy::parse(DEFAULT_TAXONOMY, "default").expect("default taxonomy is valid");
+        let ids = t.theme_ids();
+        for id in [
+            "communication",
+            "e_services",
+            "process_guidance",
+            "access",
+            "staff_conduct",
+            "care_quality",
+            "language",
+            "facilities",
+            "costs",
+            "patient_safety",
+            "privacy",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+    }
+
+    #[test]
+    fn problems_name_the_theme_and_pattern() {
+        let text = r#"
+version = "x"
+[[theme]]
+id = "Bad Id"
+label = { fi = "a", sv = "b", en = "c" }
+definition = "d"
+rules.fi = ["a b ~x"]
+[[theme]]
+id = "empty"
+label = { fi = "a", sv = "b", en = "c" }
+definition = "d"
+"#;
+        let err = Taxonomy::parse(text, "t.toml").unwrap_err().to_string();
+        assert!(err.contains("\"Bad Id\" must be lowercase"), "{err}");
+        assert!(err.contains("proximity window"), "{err}");
+        assert!(err.contains("theme \"empty\" is empty"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_with_position() {
+        let err = Taxonomy::parse("version = \"x\"\nthemes = []\n", "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("t.toml") && err.contains("themes"), "{err}");
+    }
+}
