@@ -1,13 +1,20 @@
 //! The `palaute` command line. Each subcommand reads, calls the library, writes; the
 //! work itself lives in the library modules.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use palaute::aggregate::summarize;
 use palaute::classify::Classifier;
 use palaute::eval;
 use palaute::input::columns::ColumnOverrides;
-use palaute::taxonomy::Taxonomy;
-use std::path::PathBuf;
+use palaute::input::{read_dataset, Dataset};
+use palaute::lang::Lang;
+use palaute::output::write_rejects;
+use palaute::pipeline::{classify_all, Tagged};
+use palaute::report;
+use palaute::tagged;
+use palaute::taxonomy::{compile, Taxonomy};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -219,6 +226,163 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        _ => bail!("not implemented yet"),
+        Command::Classify {
+            input,
+            output,
+            format,
+            model,
+        } => {
+            let (taxonomy, classifier) = load(&model)?;
+            let (dataset, tagged) = read_and_classify(&input, &classifier)?;
+            match format {
+                TaggedFormat::Csv => tagged::write_csv(&output, &tagged, &dataset.score_names)?,
+                TaggedFormat::Jsonl => tagged::write_jsonl(&output, &tagged, &dataset.score_names)?,
+            }
+            let rejects = sibling(&output, "rejects.csv");
+            write_rejects(&rejects, &dataset.rejects)?;
+            finish(&dataset, &rejects, &[output], &taxonomy);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            input,
+            output,
+            model,
+        } => {
+            let (taxonomy, classifier) = load(&model)?;
+            let (dataset, tagged) = read_and_classify(&input, &classifier)?;
+            let summary = summarize(&tagged, &dataset, &taxonomy, Lang::Fi, None);
+            let written = report::write_report(&output, &summary)?;
+            let rejects = output.join("rejects.csv");
+            write_rejects(&rejects, &dataset.rejects)?;
+            finish(&dataset, &rejects, &written, &taxonomy);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Themes {
+            action: ThemesAction::List { model },
+        } => {
+            let taxonomy = Taxonomy::load(model.taxonomy.as_deref())?;
+            println!(
+                "taxonomy {} ({}), {} themes\n",
+                taxonomy.version,
+                taxonomy.source,
+                taxonomy.themes.len()
+            );
+            for t in &taxonomy.themes {
+                let rules: Vec<String> = t
+                    .rules
+                    .iter()
+                    .map(|(l, v)| format!("{l} {}", v.len()))
+                    .collect();
+                let examples: usize = t.examples.values().map(Vec::len).sum();
+                println!(
+                    "{:<18} {} / {} / {}",
+                    t.id, t.label.fi, t.label.sv, t.label.en
+                );
+                println!("{:<18} {}", "", t.definition);
+                println!(
+                    "{:<18} rules: {}; examples: {examples}\n",
+                    "",
+                    rules.join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Themes {
+            action: ThemesAction::Check { labeled, model },
+        } => themes_check(&model, &labeled),
     }
+}
+
+fn read_and_classify(input: &InputOpts, classifier: &Classifier) -> Result<(Dataset, Vec<Tagged>)> {
+    let mut dataset = read_dataset(&input.files, &input.overrides()?, input.sheet.as_deref())?;
+    for f in &dataset.files {
+        for w in &f.warnings {
+            eprintln!("warning: {}: {w}", f.path.display());
+        }
+    }
+    if dataset.records.is_empty() {
+        bail!(
+            "no usable rows: all {} rows were rejected (first reason: {})",
+            dataset.rows_read(),
+            dataset
+                .rejects
+                .first()
+                .map_or("the files have no data rows".to_string(), |r| format!(
+                    "{} row {}: {}",
+                    r.file, r.row, r.reason
+                ))
+        );
+    }
+    let records = std::mem::take(&mut dataset.records);
+    let tagged = classify_all(records, classifier);
+    Ok((dataset, tagged))
+}
+
+/// `out/tagged.csv` -> `out/tagged.rejects.csv`
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("output");
+    path.with_file_name(format!("{stem}.{suffix}"))
+}
+
+/// The one-line account of every row, on stderr.
+fn finish(dataset: &Dataset, rejects: &Path, written: &[PathBuf], taxonomy: &Taxonomy) {
+    let used: usize = dataset.files.iter().map(|f| f.used).sum();
+    eprintln!(
+        "read {} rows from {} file(s): {} used, {} rejected{}; taxonomy {} (rules only)",
+        dataset.rows_read(),
+        dataset.files.len(),
+        used,
+        dataset.rejects.len(),
+        if dataset.rejects.is_empty() {
+            String::new()
+        } else {
+            format!(" (see {})", rejects.display())
+        },
+        taxonomy.version
+    );
+    for w in written {
+        eprintln!("wrote {}", w.display());
+    }
+}
+
+fn themes_check(model: &ModelOpts, labeled: &[PathBuf]) -> Result<ExitCode> {
+    let taxonomy = Taxonomy::load(model.taxonomy.as_deref())?;
+    println!(
+        "{}: valid, {} themes",
+        taxonomy.source,
+        taxonomy.themes.len()
+    );
+    let mut texts: Vec<Vec<palaute::text::Token>> = Vec::new();
+    for path in labeled.iter().filter(|p| p.exists()) {
+        let gold = eval::read_gold(path, &taxonomy)?;
+        println!(
+            "{}: {} labeled comments, theme ids all known",
+            path.display(),
+            gold.len()
+        );
+        texts.extend(gold.iter().map(|g| palaute::text::tokenize(&g.text)));
+    }
+    if texts.is_empty() {
+        println!("no labeled data found; pattern coverage not checked");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut unused = 0;
+    for t in &taxonomy.themes {
+        for p in compile(&t.rules) {
+            if !texts.iter().any(|tokens| p.find(tokens).is_some()) {
+                unused += 1;
+                println!(
+                    "warning: theme {}: pattern {:?} ({}) matches no labeled comment",
+                    t.id, p.source, p.lang
+                );
+            }
+        }
+    }
+    println!(
+        "{unused} pattern(s) match no labeled comment (not an error: they may fire on real data)"
+    );
+    Ok(ExitCode::SUCCESS)
 }

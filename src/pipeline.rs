@@ -1,0 +1,32 @@
+//! The classification step of the pipeline: every record with text gets a
+//! [`Classification`]; records with scores only pass through untagged.
+
+use crate::classify::{Classification, Classifier};
+use crate::input::Feedback;
+use rayon::prelude::*;
+
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    pub feedback: Feedback,
+    /// None for answers without text.
+    pub result: Option<Classification>,
+}
+
+impl Tagged {
+    pub fn has_theme(&self, id: &str) -> bool {
+        self.result.as_ref().is_some_and(|r| r.has_theme(id))
+    }
+}
+
+/// Classifies in parallel on all cores; the output keeps the input order.
+pub fn classify_all(records: Vec<Feedback>, classifier: &Classifier) -> Vec<Tagged> {
+    records
+        .into_par_iter()
+        .map(|feedback| {
+            let result = feedback
+                .has_text()
+                .then(|| classifier.classify(&feedback.text));
+            Tagged { feedback, result }
+        })
+        .collect()
+}

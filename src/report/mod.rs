@@ -1,0 +1,67 @@
+//! Report outputs: `report.md`, `report.json`, `theme_counts.csv`.
+
+pub mod markdown;
+
+use crate::aggregate::{Summary, NONE_LABEL};
+use crate::error::Result;
+use crate::output::{csv_bytes, write_atomic};
+use std::path::{Path, PathBuf};
+
+/// Writes the report files into `dir` and returns their paths.
+pub fn write_report(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
+    let md = dir.join("report.md");
+    write_atomic(&md, markdown::render(summary).as_bytes())?;
+    let json = dir.join("report.json");
+    let text = serde_json::to_string_pretty(summary).map_err(|e| crate::error::Error::Output {
+        path: json.clone(),
+        message: e.to_string(),
+    })?;
+    write_atomic(&json, text.as_bytes())?;
+    let counts = dir.join("theme_counts.csv");
+    write_atomic(&counts, &theme_counts(summary, &counts)?)?;
+    Ok(vec![md, json, counts])
+}
+
+/// theme × month × unit counts, zeros included so the file pivots cleanly.
+fn theme_counts(s: &Summary, path: &Path) -> Result<Vec<u8>> {
+    let mut rows = vec![vec![
+        "theme".to_string(),
+        "label".into(),
+        "month".into(),
+        "unit".into(),
+        "count".into(),
+        "comments".into(),
+        "share".into(),
+    ]];
+    // Per month × unit, from the themes' month and unit slices is not enough (they are
+    // margins), so the cells come from the summary's cross table.
+    for t in &s.themes {
+        for cell in s.cross.iter() {
+            let count = cell.themes.get(&t.id).copied().unwrap_or(0);
+            let clean = |v: &str| {
+                if v == NONE_LABEL {
+                    String::new()
+                } else {
+                    v.to_string()
+                }
+            };
+            rows.push(vec![
+                t.id.clone(),
+                t.label.clone(),
+                clean(&cell.month),
+                clean(&cell.unit),
+                count.to_string(),
+                cell.comments.to_string(),
+                format!(
+                    "{:.4}",
+                    if cell.comments == 0 {
+                        0.0
+                    } else {
+                        count as f64 / cell.comments as f64
+                    }
+                ),
+            ]);
+        }
+    }
+    csv_bytes(path, b',', &rows)
+}

@@ -1,0 +1,113 @@
+//! `palaute classify` output: one row per answer with language, themes, evidence,
+//! sentiment, triage and the original scores.
+
+use crate::error::{Error, Result};
+use crate::output::{csv_bytes, write_atomic};
+use crate::pipeline::Tagged;
+use serde_json::json;
+use std::path::Path;
+
+fn evidence_text(t: &Tagged) -> String {
+    t.result.as_ref().map_or(String::new(), |r| {
+        r.themes
+            .iter()
+            .flat_map(|th| {
+                th.evidence
+                    .iter()
+                    .map(move |e| format!("{}: {} → \"{}\"", th.theme, e.rule, e.matched))
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    })
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or(String::new(), |x| x.to_string())
+}
+
+pub fn write_csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<()> {
+    let mut header: Vec<String> = [
+        "id",
+        "file",
+        "row",
+        "date",
+        "month",
+        "unit",
+        "channel",
+        "lang",
+        "lang_confidence",
+        "themes",
+        "evidence",
+        "sentiment",
+        "triage",
+        "triage_reasons",
+        "nps",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(score_names.iter().cloned());
+    header.push("text".into());
+    let mut rows = vec![header];
+    for t in tagged {
+        let f = &t.feedback;
+        let r = t.result.as_ref();
+        let mut row = vec![
+            f.id.clone(),
+            f.file.clone(),
+            f.row.to_string(),
+            opt(f.date),
+            f.month.clone().unwrap_or_default(),
+            f.unit.clone().unwrap_or_default(),
+            f.channel.clone().unwrap_or_default(),
+            opt(r.map(|r| r.lang.lang.code())),
+            opt(r.map(|r| format!("{:.2}", r.lang.confidence))),
+            r.map_or(String::new(), |r| {
+                r.theme_ids().collect::<Vec<_>>().join(";")
+            }),
+            evidence_text(t),
+            opt(r.map(|r| r.sentiment.code())),
+            opt(r.map(|r| r.triage.code())),
+            r.map_or(String::new(), |r| {
+                r.triage_reasons
+                    .iter()
+                    .map(|x| format!("{}: \"{}\"", x.id, x.evidence.matched))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            }),
+            opt(f.nps),
+        ];
+        row.extend(f.scores.iter().map(|s| opt(*s)));
+        row.push(f.text.clone());
+        rows.push(row);
+    }
+    write_atomic(path, &csv_bytes(path, b',', &rows)?)
+}
+
+pub fn write_jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<()> {
+    let mut out = String::new();
+    for t in tagged {
+        let f = &t.feedback;
+        let scores: serde_json::Map<String, serde_json::Value> = score_names
+            .iter()
+            .zip(&f.scores)
+            .map(|(n, s)| (n.clone(), json!(s)))
+            .collect();
+        let v = json!({
+            "id": f.id, "file": f.file, "row": f.row, "date": f.date, "month": f.month,
+            "unit": f.unit, "channel": f.channel, "nps": f.nps, "scores": scores, "text": f.text,
+            "lang": t.result.as_ref().map(|r| r.lang.lang),
+            "lang_confidence": t.result.as_ref().map(|r| r.lang.confidence),
+            "themes": t.result.as_ref().map(|r| &r.themes),
+            "sentiment": t.result.as_ref().map(|r| r.sentiment),
+            "triage": t.result.as_ref().map(|r| r.triage),
+            "triage_reasons": t.result.as_ref().map(|r| &r.triage_reasons),
+        });
+        out.push_str(&serde_json::to_string(&v).map_err(|e| Error::Output {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?);
+        out.push('\n');
+    }
+    write_atomic(path, out.as_bytes())
+}
