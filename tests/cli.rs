@@ -1,0 +1,546 @@
+//! Integration tests: run the `palaute` binary on real files and check what it writes.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn palaute(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palaute"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "command failed: {err}");
+    err
+}
+
+/// A failure must be a clean error (exit 1), never a panic.
+fn failed(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "expected exit 1, stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    err
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("file exists")).expect("valid JSON")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn sample_csvs() -> Vec<String> {
+    ["2026-08", "2026-09", "2026-10"]
+        .iter()
+        .map(|m| format!("data/sample/palaute_{m}.csv"))
+        .collect()
+}
+
+fn data_lines(path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).expect("file exists");
+    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    rdr.records().count()
+}
+
+#[test]
+fn sample_report_accounts_for_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["report"];
+    let files = sample_csvs();
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["-o", s(dir.path())]);
+    let err = ok(&palaute(&args));
+    assert!(err.contains("840 rows"), "{err}");
+    let r = json(&dir.path().join("report.json"));
+    let input = &r["input"];
+    let (read, used, rejected) = (
+        input["rows_read"].as_u64().unwrap(),
+        input["used"].as_u64().unwrap(),
+        input["rejected"].as_u64().unwrap(),
+    );
+    assert_eq!(read, used + rejected);
+    assert_eq!(
+        rejected as usize,
+        data_lines(&dir.path().join("rejects.csv"))
+    );
+    assert_eq!(r["overall"]["answers"].as_u64(), Some(used));
+    // Every theme's count equals the sum of its cells in theme_counts.csv.
+    let text = std::fs::read_to_string(dir.path().join("theme_counts.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut sums = std::collections::HashMap::<String, u64>::new();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        *sums.entry(rec[0].to_string()).or_default() += rec[4].parse::<u64>().unwrap();
+    }
+    let themes = r["themes"].as_array().unwrap();
+    assert_eq!(themes.len(), 11);
+    for t in themes {
+        assert_eq!(
+            sums[t["id"].as_str().unwrap()],
+            t["count"].as_u64().unwrap(),
+            "{}",
+            t["id"]
+        );
+    }
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    for heading in [
+        "## Headline",
+        "## Themes",
+        "## Months",
+        "## Units",
+        "## Method",
+    ] {
+        assert!(md.contains(heading), "{heading} missing");
+    }
+}
+
+#[test]
+fn xlsx_export_gives_the_same_report_as_csv() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut args = vec!["report"];
+    let files = sample_csvs();
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["-o", s(a.path())]);
+    ok(&palaute(&args));
+    ok(&palaute(&[
+        "report",
+        "data/sample/palaute_2026-08_10.xlsx",
+        "-o",
+        s(b.path()),
+    ]));
+    let (ra, rb) = (
+        json(&a.path().join("report.json")),
+        json(&b.path().join("report.json")),
+    );
+    assert_eq!(ra["overall"], rb["overall"]);
+    assert_eq!(ra["themes"], rb["themes"]);
+    assert_eq!(ra["months"], rb["months"]);
+}
+
+/// Numbers in report.json recomputed here, independently, for a small hand-made file.
+#[test]
+fn small_file_numbers_are_right() {
+    let dir = tempfile::tempdir().unwrap();
+    // (month, nps, statement, text)
+    let rows: &[(&str, u8, u8, &str)] = &[
+        ("2026-09", 10, 5, "Kiitos, hyvä palvelu"),
+        ("2026-09", 9, 5, "Ystävällinen hoitaja"),
+        ("2026-09", 3, 2, "Jonot liian pitkät"),
+        ("2026-09", 8, 4, "Ok"),
+        ("2026-09", 6, 3, "Puhelinjonossa tunti, aikoja ei saa"),
+        ("2026-10", 0, 1, "Jono tunnin"),
+        ("2026-10", 2, 1, "Jonossa koko päivä"),
+        ("2026-10", 10, 5, "Mukava lääkäri"),
+        ("2026-10", 7, 4, "Kävin laboratoriossa"),
+        ("2026-10", 5, 2, "Jonoa oli taas"),
+        ("2026-10", 9, 4, "Hyvin meni"),
+        ("2026-10", 10, 5, "Erinomainen"),
+    ];
+    let mut csv_text = String::from("id,date,unit,nps,statement,comment\n");
+    for (i, (m, n, st, t)) in rows.iter().enumerate() {
+        csv_text.push_str(&format!("{i},{m}-15,A,{n},{st},\"{t}\"\n"));
+    }
+    let input = dir.path().join("small.csv");
+    std::fs::write(&input, csv_text).unwrap();
+    let out = dir.path().join("r");
+    ok(&palaute(&[
+        "report",
+        s(&input),
+        "-o",
+        s(&out),
+        "--nps-col",
+        "nps",
+    ]));
+    let r = json(&out.join("report.json"));
+
+    let nps_of = |xs: &[u8]| {
+        let n = xs.len() as f64;
+        let p = xs.iter().filter(|x| **x >= 9).count() as f64 / n;
+        let d = xs.iter().filter(|x| **x <= 6).count() as f64 / n;
+        let half = 1.959964 * ((p + d - (p - d).powi(2)) / n).sqrt();
+        (
+            100.0 * (p - d),
+            100.0 * (p - d - half),
+            100.0 * (p - d + half),
+        )
+    };
+    let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() < 0.051;
+    let all: Vec<u8> = rows.iter().map(|r| r.1).collect();
+    let (v, lo, hi) = nps_of(&all);
+    let o = &r["overall"]["nps"];
+    assert!(
+        close(&o["nps"], v) && close(&o["ci_low"], lo) && close(&o["ci_high"], hi),
+        "{o}"
+    );
+
+    // Which comments carry the theme comes from `classify`; the numbers are recomputed here.
+    let tagged = dir.path().join("t.csv");
+    ok(&palaute(&["classify", s(&input), "-o", s(&tagged)]));
+    let text = std::fs::read_to_string(&tagged).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let has_access: Vec<bool> = rdr
+        .records()
+        .map(|r| r.unwrap()[9].split(';').any(|t| t == "access"))
+        .collect();
+    assert_eq!(
+        has_access,
+        [false, false, true, false, true, true, true, false, false, true, false, false]
+    );
+    let access = r["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "access")
+        .unwrap();
+    let with: Vec<u8> = rows
+        .iter()
+        .zip(&has_access)
+        .filter(|(_, a)| **a)
+        .map(|(r, _)| r.1)
+        .collect();
+    let without: Vec<u8> = rows
+        .iter()
+        .zip(&has_access)
+        .filter(|(_, a)| !**a)
+        .map(|(r, _)| r.1)
+        .collect();
+    assert_eq!(access["count"].as_u64(), Some(with.len() as u64));
+    assert!(close(&access["nps_with"]["nps"], nps_of(&with).0));
+    assert!(
+        close(&access["nps_impact"], nps_of(&with).0 - nps_of(&without).0),
+        "{}",
+        access["nps_impact"]
+    );
+    assert_eq!(access["nps_with"]["small"], Value::Bool(true));
+
+    // Month-over-month: 2 of 5 comments in September, 3 of 7 in October.
+    assert_eq!(has_access[..5].iter().filter(|a| **a).count(), 2);
+    let c = &access["month_change"];
+    assert_eq!(
+        (c["count_from"].as_u64(), c["count_to"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert!(close(
+        &c["share_change_pts"],
+        100.0 * (3.0 / 7.0 - 2.0 / 5.0)
+    ));
+
+    let st = &r["overall"]["scores"][0];
+    let vals: Vec<f64> = rows.iter().map(|r| f64::from(r.2)).collect();
+    let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+    assert!((st["mean"].as_f64().unwrap() - mean).abs() < 0.001);
+    let top2 = vals.iter().filter(|v| **v >= 4.0).count() as f64 / vals.len() as f64;
+    assert!((st["top2_share"].as_f64().unwrap() - top2).abs() < 0.001);
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn utf16_tab_separated_export_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Päivämäärä\tYksikkö\tSuosittelu\tVapaa sana\n1.10.2026\tA\t9\tHyvä kohtelu, kiitos\n2.10.2026\tA\t2\tJonot liian pitkät\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let input = write(dir.path(), "unicode.txt", &bytes);
+    let out = dir.path().join("t.csv");
+    ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    let t = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        t.contains("Jonot liian pitkät") && t.contains("access"),
+        "{t}"
+    );
+}
+
+#[test]
+fn windows_1252_is_read_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "ansi.csv",
+        b"kommentti;nps\nHyv\xE4 palvelu;9\nK\xF6yh\xE4 palvelu;3\n",
+    );
+    let out = dir.path().join("t.csv");
+    let err = ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    assert!(
+        err.contains("Windows-1252") && err.contains("ansi.csv"),
+        "{err}"
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("Hyvä palvelu"));
+}
+
+#[test]
+fn missing_text_column_names_file_and_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "nocol.csv", b"pvm;arvosana\n2026-10-01;4\n");
+    let err = failed(&palaute(&[
+        "report",
+        s(&input),
+        "-o",
+        s(&dir.path().join("r")),
+    ]));
+    assert!(
+        err.contains("nocol.csv")
+            && err.contains("\"pvm\", \"arvosana\"")
+            && err.contains("--text-col"),
+        "{err}"
+    );
+    assert!(!dir.path().join("r/report.json").exists());
+}
+
+#[test]
+fn wrong_delimiter_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "pipes.csv", b"id|palaute|nps\n1|Hyva|9\n");
+    let err = failed(&palaute(&[
+        "classify",
+        s(&input),
+        "-o",
+        s(&dir.path().join("t.csv")),
+    ]));
+    assert!(
+        err.contains("pipes.csv") && err.contains("id|palaute|nps"),
+        "{err}"
+    );
+}
+
+#[test]
+fn broken_xlsx_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::read("data/sample/palaute_2026-08_10.xlsx").unwrap();
+    let input = write(dir.path(), "cut.xlsx", &full[..full.len() / 2]);
+    let err = failed(&palaute(&[
+        "report",
+        s(&input),
+        "-o",
+        s(&dir.path().join("r")),
+    ]));
+    assert!(
+        err.contains("cut.xlsx") && err.contains("spreadsheet"),
+        "{err}"
+    );
+    let err = failed(&palaute(&[
+        "report",
+        "data/sample/palaute_2026-08_10.xlsx",
+        "--sheet",
+        "Nope",
+        "-o",
+        s(&dir.path().join("r")),
+    ]));
+    assert!(err.contains("Vastaukset"), "{err}");
+}
+
+#[test]
+fn bad_rows_are_rejected_with_file_row_column_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "a".repeat(25_000);
+    let text = format!(
+        "id;pvm;nps;palaute\n1;1.10.2026;9;Hyvä\n2;1.10.2026;11;Liian iso\n3;1.10.2026;kymmenen;Sanana\n4;eilen;5;Päiväys\n5;1.10.2026;;\n6;1.10.2026;8;{long}\n7;1.10.2026;7;liikaa;kenttiä\n8;2.10.2026;;Vain tekstiä\n"
+    );
+    let input = write(dir.path(), "messy.csv", text.as_bytes());
+    let out = dir.path().join("t.csv");
+    let err = ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    assert!(
+        err.contains("8 rows") && err.contains("2 used") && err.contains("6 rejected"),
+        "{err}"
+    );
+    assert_eq!(data_lines(&out), 2);
+    let rejects = std::fs::read_to_string(dir.path().join("t.rejects.csv")).unwrap();
+    for (row, what) in [
+        (3, "is outside 0–10"),
+        (4, "not a number"),
+        (5, "not a date"),
+        (6, "no text and no score"),
+        (7, "over the limit"),
+        (8, "expected 4 fields"),
+    ] {
+        assert!(
+            rejects.contains(&format!("messy.csv,{row},")) && rejects.contains(what),
+            "row {row} {what}: {rejects}"
+        );
+    }
+    assert!(
+        rejects.contains("messy.csv,3,nps,"),
+        "column named: {rejects}"
+    );
+}
+
+#[test]
+fn jsonl_with_a_broken_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "f.jsonl", "{\"feedback\": \"Bra bemötande\", \"nps\": 10}\n{oops\n{\"feedback\": \"Lång kö\", \"nps\": 4}\n".as_bytes());
+    let out = dir.path().join("t.jsonl");
+    ok(&palaute(&[
+        "classify",
+        s(&input),
+        "-o",
+        s(&out),
+        "--format",
+        "jsonl",
+    ]));
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["lang"], "sv");
+    assert_eq!(lines[0]["themes"][0]["theme"], "staff_conduct");
+    assert_eq!(lines[1]["themes"][0]["theme"], "access");
+    let rejects = std::fs::read_to_string(dir.path().join("t.rejects.csv")).unwrap();
+    assert!(
+        rejects.contains("f.jsonl,2,") && rejects.contains("invalid JSON"),
+        "{rejects}"
+    );
+}
+
+#[test]
+fn all_rows_rejected_and_empty_file_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "bad.csv", b"palaute;nps\n;\nx;99\n");
+    let err = failed(&palaute(&[
+        "report",
+        s(&input),
+        "-o",
+        s(&dir.path().join("r")),
+    ]));
+    assert!(err.contains("no usable rows"), "{err}");
+    let empty = write(dir.path(), "empty.csv", b"");
+    let err = failed(&palaute(&[
+        "report",
+        s(&empty),
+        "-o",
+        s(&dir.path().join("r")),
+    ]));
+    assert!(err.contains("empty.csv") && err.contains("empty"), "{err}");
+    let err = failed(&palaute(&[
+        "report",
+        "does/not/exist.csv",
+        "-o",
+        s(&dir.path().join("r")),
+    ]));
+    assert!(err.contains("does/not/exist.csv"), "{err}");
+}
+
+#[test]
+fn classify_shows_evidence_and_keeps_formulas_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "f.csv", "palaute,nps\n\"=HYPERLINK(\"\"http://x\"\",\"\"jono\"\")\",5\nNettiajanvaraus ei toiminut,3\n".as_bytes());
+    let out = dir.path().join("t.csv");
+    ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert!(
+        rows[1][10].contains("e_services: ajanvaraus → \"Nettiajanvaraus\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn eval_on_dev_meets_the_floor_and_writes_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("eval.json");
+    let out = palaute(&[
+        "eval",
+        "--gold",
+        "data/labeled/dev.csv",
+        "--no-model",
+        "--json",
+        s(&j),
+    ]);
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("macro F1"), "{stdout}");
+    let r = json(&j);
+    assert_eq!(r["themes"]["per_theme"].as_object().unwrap().len(), 11);
+    for key in ["precision", "recall", "f1", "support"] {
+        assert!(r["themes"]["per_theme"]["access"][key].is_number(), "{key}");
+    }
+    // Floors, not targets: a regression in rules or language detection fails here.
+    assert!(
+        r["themes"]["macro_f1"].as_f64().unwrap() >= 0.80,
+        "{}",
+        r["themes"]
+    );
+    assert!(r["lang"]["accuracy"].as_f64().unwrap() >= 0.95);
+    assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.75);
+    assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.9);
+}
+
+#[test]
+fn eval_json_omits_what_the_gold_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = write(
+        dir.path(),
+        "g.csv",
+        "text,themes\nJonot liian pitkät,access\nKiitos,\n".as_bytes(),
+    );
+    let j = dir.path().join("e.json");
+    ok(&palaute(&["eval", "--gold", s(&gold), "--json", s(&j)]));
+    let r = json(&j);
+    assert!(r.get("lang").is_none() && r.get("sentiment").is_none() && r.get("triage").is_none());
+    assert_eq!(r["themes"]["per_theme"]["access"]["f1"].as_f64(), Some(1.0));
+    let bad = write(dir.path(), "b.csv", "text,themes\nx,nosuch\n".as_bytes());
+    let err = failed(&palaute(&["eval", "--gold", s(&bad)]));
+    assert!(err.contains("row 2") && err.contains("nosuch"), "{err}");
+}
+
+#[test]
+fn themes_list_check_and_a_broken_taxonomy() {
+    let out = palaute(&["themes", "list"]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("11 themes") && text.contains("Hoitoon pääsy ja odotusajat"),
+        "{text}"
+    );
+    let out = palaute(&["themes", "check"]);
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid"));
+    let dir = tempfile::tempdir().unwrap();
+    let tax = std::fs::read_to_string("models/taxonomy.toml")
+        .unwrap()
+        .replacen("\"jono\",", "\"jono ~x\",", 1);
+    let p = write(dir.path(), "t.toml", tax.as_bytes());
+    let err = failed(&palaute(&["themes", "check", "--taxonomy", s(&p)]));
+    assert!(
+        err.contains("theme \"access\"") && err.contains("jono ~x"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_user_added_theme_works_without_recompiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let tax = std::fs::read_to_string("models/taxonomy.toml").unwrap()
+        + "\n[[theme]]\nid = \"food\"\nlabel = { fi = \"Ruoka\", sv = \"Mat\", en = \"Food\" }\ndefinition = \"Meals on the ward.\"\nrules.fi = [\"ruoka\", \"ateria\"]\nrules.sv = [\"mat\"]\n";
+    let p = write(dir.path(), "t.toml", tax.as_bytes());
+    let input = write(
+        dir.path(),
+        "f.csv",
+        "palaute\nRuoka oli kylmää osastolla\nAterioita ei tuotu ajallaan\n".as_bytes(),
+    );
+    let out = dir.path().join("t.csv");
+    ok(&palaute(&[
+        "classify",
+        s(&input),
+        "-o",
+        s(&out),
+        "--taxonomy",
+        s(&p),
+    ]));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.matches("food: ").count(), 2, "{text}");
+}
