@@ -5,9 +5,10 @@
 //! unrelated words of another ("missa" in "missä", "letter" in "toaletter").
 
 use crate::lang::{Lang, LangGuess, LanguageDetector};
-use crate::pattern::{Match, Pattern};
+use crate::pattern::Match;
 use crate::sentiment::{Sentiment, SentimentModel, NEGATION_WINDOW};
-use crate::taxonomy::{compile, Taxonomy, TriageClass};
+use crate::taxonomy::{compile, RulesByLang, Taxonomy, TriageClass};
+use crate::term_index::{Hits, IndexBuilder, IndexedPattern, TermIndex};
 use crate::text::{tokenize, Token};
 use serde::Serialize;
 
@@ -63,29 +64,41 @@ struct CompiledTheme {
 }
 
 struct CompiledRules {
-    rules: Vec<Pattern>,
-    exclude: Vec<Pattern>,
+    rules: Vec<IndexedPattern>,
+    exclude: Vec<IndexedPattern>,
 }
 
 impl CompiledRules {
     /// Matches of the rules that no exclude pattern overlaps; `langs` limits the rules to
     /// those languages (None: all).
+    fn new(rules: &RulesByLang, exclude: &RulesByLang, index: &mut IndexBuilder) -> Self {
+        CompiledRules {
+            rules: compile(rules).into_iter().map(|p| index.add(p)).collect(),
+            exclude: compile(exclude).into_iter().map(|p| index.add(p)).collect(),
+        }
+    }
+
     fn evidence(
         &self,
         text: &str,
         tokens: &[Token],
+        hits: &Hits,
         langs: Option<Lang>,
     ) -> Vec<(Match, Evidence)> {
-        let applies = |p: &&Pattern| langs.is_none_or(|l| p.lang == l);
-        let excluded: Vec<Match> = self
-            .exclude
-            .iter()
-            .filter(applies)
-            .flat_map(|p| p.find_all(tokens))
-            .collect();
+        let applies = |p: &&IndexedPattern| langs.is_none_or(|l| p.pattern.lang == l);
+        let n = tokens.len();
+        let mut excluded: Option<Vec<Match>> = None;
         let mut out = Vec::new();
-        for p in self.rules.iter().filter(applies) {
-            for m in p.find_all(tokens) {
+        for ip in self.rules.iter().filter(applies) {
+            let p = &ip.pattern;
+            for m in ip.find_all(hits, n) {
+                let excluded = excluded.get_or_insert_with(|| {
+                    self.exclude
+                        .iter()
+                        .filter(applies)
+                        .flat_map(|x| x.find_all(hits, n))
+                        .collect()
+                });
                 if excluded.iter().any(|x| x.overlaps(&m)) {
                     continue;
                 }
@@ -115,37 +128,37 @@ pub struct Classifier {
     triage: Vec<CompiledTriage>,
     sentiment: SentimentModel,
     detector: LanguageDetector,
+    index: TermIndex,
 }
 
 impl Classifier {
     pub fn new(taxonomy: &Taxonomy) -> Self {
+        let mut index = IndexBuilder::default();
+        let themes = taxonomy
+            .themes
+            .iter()
+            .map(|t| CompiledTheme {
+                id: t.id.clone(),
+                rules: CompiledRules::new(&t.rules, &t.exclude, &mut index),
+                leans: t.leans,
+            })
+            .collect();
+        let triage = taxonomy
+            .triage
+            .iter()
+            .map(|t| CompiledTriage {
+                id: t.id.clone(),
+                class: t.class,
+                rules: CompiledRules::new(&t.rules, &t.exclude, &mut index),
+            })
+            .collect();
+        let sentiment = SentimentModel::new(taxonomy, &mut index);
         Classifier {
-            themes: taxonomy
-                .themes
-                .iter()
-                .map(|t| CompiledTheme {
-                    id: t.id.clone(),
-                    rules: CompiledRules {
-                        rules: compile(&t.rules),
-                        exclude: compile(&t.exclude),
-                    },
-                    leans: t.leans,
-                })
-                .collect(),
-            triage: taxonomy
-                .triage
-                .iter()
-                .map(|t| CompiledTriage {
-                    id: t.id.clone(),
-                    class: t.class,
-                    rules: CompiledRules {
-                        rules: compile(&t.rules),
-                        exclude: compile(&t.exclude),
-                    },
-                })
-                .collect(),
-            sentiment: SentimentModel::new(taxonomy),
+            themes,
+            triage,
+            sentiment,
             detector: LanguageDetector::new(),
+            index: index.build(),
         }
     }
 
@@ -154,13 +167,14 @@ impl Classifier {
         let lang = self.detector.detect_tokens(text, &tokens);
         let rule_lang =
             (lang.confidence >= SURE_LANGUAGE && lang.lang != Lang::Other).then_some(lang.lang);
+        let hits = self.index.scan(&tokens);
         let themes: Vec<ThemeTag> = self
             .themes
             .iter()
             .filter_map(|t| {
                 let mut evidence: Vec<Evidence> = t
                     .rules
-                    .evidence(text, &tokens, rule_lang)
+                    .evidence(text, &tokens, &hits, rule_lang)
                     .into_iter()
                     .map(|(_, e)| e)
                     .collect();
@@ -171,7 +185,7 @@ impl Classifier {
                 })
             })
             .collect();
-        let mut sentiment = self.sentiment.classify(&tokens, rule_lang);
+        let mut sentiment = self.sentiment.classify(&tokens, &hits, rule_lang);
         if sentiment == Sentiment::Neutral && !text.trim_end().ends_with('?') {
             if let Some(lean) = self
                 .themes
@@ -184,7 +198,7 @@ impl Classifier {
         }
         let mut triage_reasons = Vec::new();
         for t in &self.triage {
-            for (m, evidence) in t.rules.evidence(text, &tokens, rule_lang) {
+            for (m, evidence) in t.rules.evidence(text, &tokens, &hits, rule_lang) {
                 // "En aio tehdä muistutusta", "muistutusta en jaksa tehdä": a negated
                 // process word does not start a process.
                 // Urgent signals are never negated away: a false alarm costs less than a miss.

@@ -55,9 +55,9 @@ pub struct LangGuess {
     pub confidence: f64,
 }
 
-const FI_WORDS: &str = "ja on ei oli ole olla olen olin olisi ollut olivat ovat oon oot että mutta kun jos niin kuin myös vain vaan vielä jo nyt sitten sit koska tai eikä eli vaikka jotta ilman kanssa kautta jälkeen ennen aikana asti sekä heti kerran kertaa mitään mikään kaikki kaikkea aina koskaan hyvin hyvä hyvää hyvät hyviä huono huonoa huonosti huonot kiitos kiitokset kiitti paljon todella tosi liian erittäin aivan ihan vähän yhtään ollenkaan minä mä mua minua minun minulle mulle mun mut sinä hän me te he se sen sitä tämä tämän tätä tuo joka jonka mitä miksi miten missä mikä kuka kukaan joku jotain pitää pitäisi voi voisi saa sai sain saanut tuli meni mennyt pääsin päästä pääsee aika aikaa ajan ajat päivä päivää viikko viikon kuukausi kuukauden lääkäri lääkärin lääkärille lääkäriin hoitaja hoitajan hoitajat palvelu palvelua palvelun hoito hoitoa hoidon vastaanotto vastaanotolla terveysasema terveysasemalla terveysasemalle jono jonot jonossa jonoa pitkä pitkät pitkään nopea nopeasti ystävällinen ystävällistä ystävällinen mukava asiallinen kohtelu henkilökunta tyytyväinen noin edes enää taas kyllä joo en et emme eivät soitin soittaa puhelimeen ajanvaraus tuntia minuuttia kotiin sairaala päivystys päivystyksessä jotenkin kaikille sitten siitä tästä siellä täällä jossa mikä olla oli hienoa loistava kiva kivaa surkea";
+const FI_WORDS: &str = "ja on ei oli ole olla olen olin olisi ollut olivat ovat oon oot että mutta kun jos niin kuin myös vain vaan vielä jo nyt sitten sit koska tai eikä eli vaikka sen jotta ilman kanssa kautta jälkeen ennen aikana asti sekä heti kerran kertaa mitään mikään kaikki kaikkea aina koskaan hyvin hyvä hyvää hyvät hyviä huono huonoa huonosti huonot kiitos kiitokset kiitti paljon todella tosi liian erittäin aivan ihan vähän yhtään ollenkaan minä mä mua minua minun minulle mulle mun mut sinä hän me te he se sen sitä tämä tämän tätä tuo joka jonka mitä miksi miten missä mikä kuka kukaan joku jotain pitää pitäisi voi voisi saa sai sain saanut tuli meni mennyt pääsin päästä pääsee aika aikaa ajan ajat päivä päivää viikko viikon kuukausi kuukauden lääkäri lääkärin lääkärille lääkäriin hoitaja hoitajan hoitajat palvelu palvelua palvelun hoito hoitoa hoidon vastaanotto vastaanotolla terveysasema terveysasemalla terveysasemalle jono jonot jonossa jonoa pitkä pitkät pitkään nopea nopeasti ystävällinen ystävällistä ystävällinen mukava asiallinen kohtelu henkilökunta tyytyväinen noin edes enää taas kyllä joo en et emme eivät soitin soittaa puhelimeen ajanvaraus tuntia minuuttia kotiin sairaala päivystys päivystyksessä jotenkin kaikille sitten siitä tästä siellä täällä jossa mikä olla oli hienoa loistava kiva kivaa surkea";
 
-const SV_WORDS: &str = "och är inte det att jag en ett som på med för av till var har hade men om så den de vi ni han hon man mig mitt min mina sig när nu bara också mycket bra dålig dåligt tack trevlig trevligt trevliga personal personalen personalens bemötande läkare läkaren sköterska sköterskan sjukskötare sjukskötaren tid tiden tider vård vården väntetid väntetiden kö kön lång långa länge fick får få kunde kan ska skulle vill ville måste blev blir varit vara ingen inga inget något någon några alla allt aldrig alltid efter innan från under vid hos utan eller redan igen här där vad hur varför vem vilken väldigt jättebra mer mest nöjd nöjda snabbt snabb hälsocentralen hälsocentral mottagning mottagningen telefon ringde ringa svar svarade gång gånger dag dagar vecka veckor timme timmar månad ganska lite helt fortfarande kom gick sa sade dem deras oss vår våra än ju väl nej hej bemött fint fina god goda gott bättre sämre svenska finska förstod tolk jättetrevlig toppen smidigt besök besöket avdelningen inget tillägga";
+const SV_WORDS: &str = "och är inte det att jag en ett som på med för av till var har hade men om så den de vi ni han hon man mig mitt min mina sig när nu bara också mycket bra dålig dåligt tack trevlig trevligt trevliga personal personalen personalens bemötande läkare läkaren sköterska sköterskan sjukskötare sjukskötaren tid tiden tider vård vården väntetid väntetiden kö kön lång långa länge fick får få kunde kan ska skulle vill ville måste blev blir varit vara ingen inga inget något någon några alla allt aldrig alltid efter innan från under vid hos utan eller redan igen här där vad hur varför vem vilken väldigt jättebra mer mest nöjd nöjda snabbt snabb hälsocentralen hälsocentral mottagning mottagningen telefon ringde ringa svar svarade gång gånger dag dagar vecka veckor timme timmar månad ganska lite helt fortfarande kom gick sa sade dem deras oss vår våra än ju väl nej hej bemött fint fina god goda gott bättre sämre svenska finska förstod tolk jättetrevlig toppen smidigt besök besöket avdelningen inget tillägga fel sen problem";
 
 const EN_WORDS: &str = "the and is was were are be been not no very good great bad thanks thank you i my me we our they it this that to of in for with on at have had has but so too doctor nurse staff friendly rude wait waiting waited time appointment service could would should did didn't do does there here what when why how all everything nothing long hours minutes days weeks please help care well from get got after before an by as if or can will just about really health centre center phone call called nice excellent terrible";
 
@@ -120,6 +120,28 @@ fn spelling_cues(token: &str) -> [f64; 3] {
     }
     if token.starts_with("sj") || token.starts_with("skj") || token.starts_with("tj") {
         s[1] += 0.4;
+    }
+    // Native Finnish words neither begin nor end with two consonants and rarely contain
+    // b c f q w x z; Swedish and English words often do ("tillägg", "skilsmässa").
+    let chars: Vec<char> = token.chars().collect();
+    let consonant = |c: char| c.is_alphabetic() && !"aeiouyäöå".contains(c);
+    if chars.len() >= 3 {
+        let n = chars.len();
+        if consonant(chars[n - 1]) && consonant(chars[n - 2]) {
+            s[1] += 0.5;
+            s[2] += 0.5;
+        }
+        if consonant(chars[0]) && consonant(chars[1]) && chars[1] != 'h' {
+            s[1] += 0.3;
+            s[2] += 0.3;
+        }
+    }
+    if token.chars().any(|c| "bcfqwxz".contains(c)) {
+        s[1] += 0.3;
+        s[2] += 0.3;
+    }
+    if chars.len() >= 5 && (token.ends_with("ar") || token.ends_with("or")) {
+        s[1] += 0.5;
     }
     if token.contains('ä') || token.contains('ö') {
         // Both Finnish and Swedish use them; they rule out English.

@@ -14,4 +14,5 @@ pub mod sentiment;
 pub mod stats;
 pub mod tagged;
 pub mod taxonomy;
+pub mod term_index;
 pub mod text;

@@ -55,7 +55,7 @@ const MIN_SNOWBALL_CHARS: usize = 5;
 
 /// What a lemma term matches: tokens that start with one of `prefixes`, or, for compounds,
 /// contain one of `infixes` ("nettiajanvaraus" contains "ajanvarau").
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Stems {
     pub prefixes: Vec<String>,
     pub infixes: Vec<String>,

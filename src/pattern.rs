@@ -34,8 +34,9 @@ pub enum PatternError {
     NoWord(String, String),
 }
 
-#[derive(Debug, Clone)]
-enum Term {
+/// One word position of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Term {
     Exact(String),
     /// An explicit prefix; the bool says whether it may also match inside a compound.
     Prefix(String, bool),
@@ -45,8 +46,39 @@ enum Term {
     },
 }
 
+/// How a term matches, in a form an index can use.
+pub enum TermKeys<'a> {
+    Exact(&'a str),
+    /// Prefixes (with the most characters allowed after a short one), and infixes.
+    Stems {
+        prefixes: Vec<(&'a str, Option<usize>)>,
+        infixes: Vec<&'a str>,
+    },
+}
+
 impl Term {
-    fn matches(&self, token: &str) -> bool {
+    pub fn keys(&self) -> TermKeys<'_> {
+        match self {
+            Term::Exact(w) => TermKeys::Exact(w),
+            Term::Prefix(p, infix) => TermKeys::Stems {
+                prefixes: vec![(p, None)],
+                infixes: if *infix { vec![p] } else { vec![] },
+            },
+            Term::Lemma { lemma, stems } if lemma.chars().count() < SHORT_LEMMA_CHARS => {
+                let _ = stems;
+                TermKeys::Stems {
+                    prefixes: vec![(lemma, Some(SHORT_LEMMA_MAX_ENDING))],
+                    infixes: vec![],
+                }
+            }
+            Term::Lemma { stems, .. } => TermKeys::Stems {
+                prefixes: stems.prefixes.iter().map(|p| (p.as_str(), None)).collect(),
+                infixes: stems.infixes.iter().map(String::as_str).collect(),
+            },
+        }
+    }
+
+    pub fn matches(&self, token: &str) -> bool {
         match self {
             Term::Exact(w) => token == w,
             Term::Prefix(p, infix) => {
@@ -65,7 +97,7 @@ impl Term {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Shape {
     Sequence(Vec<Term>),
     Near { terms: Vec<Term>, window: usize },
@@ -142,24 +174,47 @@ impl Pattern {
 
     /// The first place in `tokens` where the pattern matches.
     pub fn find(&self, tokens: &[Token]) -> Option<Match> {
-        self.find_from(tokens, 0)
+        let terms = self.terms();
+        self.find_from(tokens.len(), 0, &|ti: usize, tok: usize| {
+            terms[ti].matches(&tokens[tok].norm)
+        })
     }
 
     /// Every non-overlapping match, left to right.
     pub fn find_all(&self, tokens: &[Token]) -> Vec<Match> {
+        let terms = self.terms();
+        self.find_all_with(tokens.len(), |ti, tok| terms[ti].matches(&tokens[tok].norm))
+    }
+
+    /// Like [`find_all`](Self::find_all), with the test "term at this position of the pattern
+    /// matches this token" given by the caller (an index that matched every term already).
+    pub fn find_all_with(&self, n_tokens: usize, is: impl Fn(usize, usize) -> bool) -> Vec<Match> {
         let mut out = Vec::new();
         let mut from = 0;
-        while let Some(m) = self.find_from(tokens, from) {
+        while let Some(m) = self.find_from(n_tokens, from, &is) {
             from = m.last + 1;
             out.push(m);
         }
         out
     }
 
-    fn find_from(&self, tokens: &[Token], from: usize) -> Option<Match> {
+    /// The pattern's terms, in order.
+    pub fn terms(&self) -> &[Term] {
         match &self.shape {
-            Shape::Sequence(terms) => find_sequence(terms, tokens, from),
-            Shape::Near { terms, window } => find_near(terms, *window, tokens, from),
+            Shape::Sequence(t) => t,
+            Shape::Near { terms, .. } => terms,
+        }
+    }
+
+    fn find_from(
+        &self,
+        n: usize,
+        from: usize,
+        is: &impl Fn(usize, usize) -> bool,
+    ) -> Option<Match> {
+        match &self.shape {
+            Shape::Sequence(terms) => find_sequence(terms, n, from, is),
+            Shape::Near { terms, window } => find_near(terms, *window, n, from, is),
         }
     }
 }
@@ -199,15 +254,20 @@ fn parse_term(raw: &str, lang: Lang) -> Result<Vec<Term>, String> {
         .collect())
 }
 
-fn find_sequence(terms: &[Term], tokens: &[Token], from: usize) -> Option<Match> {
-    'start: for start in from..tokens.len() {
-        if !terms[0].matches(&tokens[start].norm) {
+fn find_sequence(
+    terms: &[Term],
+    n: usize,
+    from: usize,
+    is: &impl Fn(usize, usize) -> bool,
+) -> Option<Match> {
+    'start: for start in from..n {
+        if !is(0, start) {
             continue;
         }
         let mut pos = start;
-        for term in &terms[1..] {
-            let limit = (pos + 2 + SEQUENCE_GAP).min(tokens.len());
-            match (pos + 1..limit).find(|&j| term.matches(&tokens[j].norm)) {
+        for ti in 1..terms.len() {
+            let limit = (pos + 2 + SEQUENCE_GAP).min(n);
+            match (pos + 1..limit).find(|&j| is(ti, j)) {
                 Some(j) => pos = j,
                 None => continue 'start,
             }
@@ -220,16 +280,22 @@ fn find_sequence(terms: &[Term], tokens: &[Token], from: usize) -> Option<Match>
     None
 }
 
-fn find_near(terms: &[Term], window: usize, tokens: &[Token], from: usize) -> Option<Match> {
-    for start in from..tokens.len() {
-        if !terms.iter().any(|t| t.matches(&tokens[start].norm)) {
+fn find_near(
+    terms: &[Term],
+    window: usize,
+    n: usize,
+    from: usize,
+    is: &impl Fn(usize, usize) -> bool,
+) -> Option<Match> {
+    for start in from..n {
+        if !(0..terms.len()).any(|ti| is(ti, start)) {
             continue;
         }
-        let end = (start + window + 1).min(tokens.len());
+        let end = (start + window + 1).min(n);
         let mut last = start;
-        let all = terms.iter().all(|t| {
+        let all = (0..terms.len()).all(|ti| {
             (start..end)
-                .find(|&j| t.matches(&tokens[j].norm))
+                .find(|&j| is(ti, j))
                 .map(|j| last = last.max(j))
                 .is_some()
         });

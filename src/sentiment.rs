@@ -8,6 +8,7 @@
 use crate::lang::Lang;
 use crate::pattern::{Match, Pattern};
 use crate::taxonomy::Taxonomy;
+use crate::term_index::{Hits, IndexBuilder, IndexedPattern};
 use crate::text::Token;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -47,8 +48,8 @@ impl Sentiment {
 }
 
 pub struct SentimentModel {
-    positive: Vec<Pattern>,
-    negative: Vec<Pattern>,
+    positive: Vec<IndexedPattern>,
+    negative: Vec<IndexedPattern>,
     negators: Vec<(Lang, HashSet<String>)>,
 }
 
@@ -56,7 +57,7 @@ pub struct SentimentModel {
 const NEGATION_AFTER: usize = 1;
 
 impl SentimentModel {
-    pub fn new(taxonomy: &Taxonomy) -> Self {
+    pub fn new(taxonomy: &Taxonomy, index: &mut IndexBuilder) -> Self {
         let mut m = SentimentModel {
             positive: Vec::new(),
             negative: Vec::new(),
@@ -67,8 +68,10 @@ impl SentimentModel {
                 continue;
             };
             let parse = |p: &String| Pattern::parse(p, lang).ok();
-            m.positive.extend(cues.positive.iter().filter_map(parse));
-            m.negative.extend(cues.negative.iter().filter_map(parse));
+            let pos: Vec<Pattern> = cues.positive.iter().filter_map(parse).collect();
+            let neg: Vec<Pattern> = cues.negative.iter().filter_map(parse).collect();
+            m.positive.extend(pos.into_iter().map(|p| index.add(p)));
+            m.negative.extend(neg.into_iter().map(|p| index.add(p)));
             m.negators.push((
                 lang,
                 cues.negators
@@ -103,17 +106,21 @@ impl SentimentModel {
 
     /// Sentiment of a tokenized comment; `lang` limits cues and negators to that language
     /// (None when the language is uncertain).
-    pub fn classify(&self, tokens: &[Token], lang: Option<Lang>) -> Sentiment {
+    pub fn classify(&self, tokens: &[Token], hits: &Hits, lang: Option<Lang>) -> Sentiment {
         // Collect every cue match; where cues overlap the longest one wins, so that
         // "epäkohtelias" counts as negative and not also as "kohtelias".
-        let mut hits: Vec<(Match, Option<bool>, usize)> = Vec::new();
+        let mut found: Vec<(Match, Option<bool>, usize)> = Vec::new();
         for (patterns, positive) in [(&self.positive, true), (&self.negative, false)] {
-            for p in patterns.iter().filter(|p| lang.is_none_or(|l| p.lang == l)) {
+            for ip in patterns
+                .iter()
+                .filter(|p| lang.is_none_or(|l| p.pattern.lang == l))
+            {
+                let p = &ip.pattern;
                 let self_negating = p
                     .source
                     .split_whitespace()
                     .any(|w| self.is_negator(w.trim_matches(['"', '=', '*']), Some(p.lang)));
-                for m in p.find_all(tokens) {
+                for m in ip.find_all(hits, tokens.len()) {
                     let negated = !self_negating
                         && self.negated(tokens, m.first, NEGATION_WINDOW, 0, Some(p.lang))
                         || !self_negating
@@ -125,13 +132,13 @@ impl SentimentModel {
                         (false, false) => Some(false),
                         (false, true) => None,
                     };
-                    hits.push((m, polarity, p.source.chars().count()));
+                    found.push((m, polarity, p.source.chars().count()));
                 }
             }
         }
-        hits.sort_by(|a, b| b.2.cmp(&a.2));
+        found.sort_by_key(|f| std::cmp::Reverse(f.2));
         let mut kept: Vec<(Match, Option<bool>)> = Vec::new();
-        for (m, polarity, _) in hits {
+        for (m, polarity, _) in found {
             if !kept.iter().any(|(k, _)| k.overlaps(&m)) {
                 kept.push((m, polarity));
             }
@@ -150,8 +157,8 @@ impl SentimentModel {
             (0, 0) => Sentiment::Neutral,
             (_, 0) => Sentiment::Positive,
             (0, _) => Sentiment::Negative,
-            (p, n) if p >= 2 * n + 1 => Sentiment::Positive,
-            (p, n) if n >= 2 * p + 1 => Sentiment::Negative,
+            (p, n) if p > 2 * n => Sentiment::Positive,
+            (p, n) if n > 2 * p => Sentiment::Negative,
             _ => Sentiment::Mixed,
         }
     }

@@ -60,7 +60,7 @@ fn utf8_or_fallback(bytes: &[u8], label: &'static str) -> Decoded {
 /// UTF-16LE text of mostly Latin characters has a zero in almost every odd byte.
 fn looks_like_utf16le(bytes: &[u8]) -> bool {
     let sample = &bytes[..bytes.len().min(400)];
-    if sample.len() < 4 || sample.len() % 2 != 0 {
+    if sample.len() < 4 || !sample.len().is_multiple_of(2) {
         return false;
     }
     let zeros = sample

@@ -42,7 +42,7 @@ pub struct Reject {
     pub reason: String,
 }
 
-fn cell<'a>(row: &'a RawRow, col: Option<usize>) -> &'a str {
+fn cell(row: &RawRow, col: Option<usize>) -> &str {
     col.and_then(|c| row.fields.get(c)).map_or("", |s| s.trim())
 }
 

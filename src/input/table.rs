@@ -234,13 +234,13 @@ fn excel_serial_to_iso(serial: f64) -> String {
     }
 }
 
+/// One JSONL line: its object, or why it is not one.
+type JsonRow = std::result::Result<serde_json::Map<String, serde_json::Value>, String>;
+
 fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<RawTable> {
     let decoded = decode(bytes);
     let mut headers: Vec<String> = Vec::new();
-    let mut objects: Vec<(
-        usize,
-        std::result::Result<serde_json::Map<String, serde_json::Value>, String>,
-    )> = Vec::new();
+    let mut objects: Vec<(usize, JsonRow)> = Vec::new();
     for (i, line) in decoded.text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;

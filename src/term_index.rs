@@ -1,0 +1,221 @@
+//! Matching every term of every rule against a comment in one pass. Rules share many terms
+//! and most terms match nothing, so instead of testing each pattern word by word, the index
+//! looks each token up once: exact words and stems in hash maps keyed by length, compound
+//! stems in one Aho-Corasick automaton. Patterns then only test bits, and a pattern with a
+//! term that matched nowhere is skipped without looking at the text.
+
+use crate::pattern::{Match, Pattern, TermKeys};
+use crate::text::Token;
+use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
+
+/// A pattern with the index ids of its terms.
+#[derive(Debug, Clone)]
+pub struct IndexedPattern {
+    pub pattern: Pattern,
+    ids: Vec<u32>,
+}
+
+/// byte length -> prefix -> (term, most characters allowed after the prefix)
+type PrefixMap = HashMap<usize, HashMap<String, Vec<(u32, Option<usize>)>>>;
+
+#[derive(Default)]
+struct Builder {
+    ids: HashMap<crate::pattern::Term, u32>,
+    exact: HashMap<String, Vec<u32>>,
+    prefixes: PrefixMap,
+    infixes: HashMap<String, Vec<u32>>,
+}
+
+/// Built once per classifier; shared read-only across threads.
+pub struct TermIndex {
+    n_terms: usize,
+    exact: HashMap<String, Vec<u32>>,
+    prefix_lens: Vec<usize>,
+    prefixes: PrefixMap,
+    infix_ac: Option<AhoCorasick>,
+    infix_ids: Vec<Vec<u32>>,
+}
+
+/// Which terms matched which tokens of one comment.
+pub struct Hits {
+    words: usize,
+    bits: Vec<u64>,
+    any: Vec<u64>,
+}
+
+impl Hits {
+    fn has(&self, term: u32, token: usize) -> bool {
+        let t = term as usize;
+        self.bits[token * self.words + t / 64] & (1 << (t % 64)) != 0
+    }
+
+    fn anywhere(&self, term: u32) -> bool {
+        let t = term as usize;
+        self.any[t / 64] & (1 << (t % 64)) != 0
+    }
+}
+
+#[derive(Default)]
+pub struct IndexBuilder(Builder);
+
+impl IndexBuilder {
+    /// Registers a pattern's terms and returns it with their ids.
+    pub fn add(&mut self, pattern: Pattern) -> IndexedPattern {
+        let b = &mut self.0;
+        let ids = pattern
+            .terms()
+            .iter()
+            .map(|term| {
+                if let Some(id) = b.ids.get(term) {
+                    return *id;
+                }
+                let id = b.ids.len() as u32;
+                b.ids.insert(term.clone(), id);
+                match term.keys() {
+                    TermKeys::Exact(w) => b.exact.entry(w.to_string()).or_default().push(id),
+                    TermKeys::Stems { prefixes, infixes } => {
+                        for (p, rest) in prefixes {
+                            b.prefixes
+                                .entry(p.len())
+                                .or_default()
+                                .entry(p.to_string())
+                                .or_default()
+                                .push((id, rest));
+                        }
+                        for i in infixes {
+                            b.infixes.entry(i.to_string()).or_default().push(id);
+                        }
+                    }
+                }
+                id
+            })
+            .collect();
+        IndexedPattern { pattern, ids }
+    }
+
+    pub fn build(self) -> TermIndex {
+        let b = self.0;
+        let (patterns, infix_ids): (Vec<String>, Vec<Vec<u32>>) = b.infixes.into_iter().unzip();
+        let infix_ac = (!patterns.is_empty())
+            .then(|| AhoCorasick::new(&patterns).expect("infix stems are plain strings"));
+        let mut prefix_lens: Vec<usize> = b.prefixes.keys().copied().collect();
+        prefix_lens.sort_unstable();
+        TermIndex {
+            n_terms: b.ids.len(),
+            exact: b.exact,
+            prefix_lens,
+            prefixes: b.prefixes,
+            infix_ac,
+            infix_ids,
+        }
+    }
+}
+
+impl TermIndex {
+    pub fn scan(&self, tokens: &[Token]) -> Hits {
+        let words = self.n_terms.div_ceil(64).max(1);
+        let mut hits = Hits {
+            words,
+            bits: vec![0; words * tokens.len()],
+            any: vec![0; words],
+        };
+        let mut set = |tok: usize, id: u32| {
+            let t = id as usize;
+            hits.bits[tok * words + t / 64] |= 1 << (t % 64);
+            hits.any[t / 64] |= 1 << (t % 64);
+        };
+        for (i, token) in tokens.iter().enumerate() {
+            let w = token.norm.as_str();
+            if let Some(ids) = self.exact.get(w) {
+                ids.iter().for_each(|id| set(i, *id));
+            }
+            for &len in &self.prefix_lens {
+                if len > w.len() {
+                    break;
+                }
+                if !w.is_char_boundary(len) {
+                    continue;
+                }
+                if let Some(entries) = self.prefixes[&len].get(&w[..len]) {
+                    for &(id, rest) in entries {
+                        if rest.is_none_or(|max| w[len..].chars().count() <= max) {
+                            set(i, id);
+                        }
+                    }
+                }
+            }
+            if let Some(ac) = &self.infix_ac {
+                for m in ac.find_overlapping_iter(w) {
+                    self.infix_ids[m.pattern().as_usize()]
+                        .iter()
+                        .for_each(|id| set(i, *id));
+                }
+            }
+        }
+        hits
+    }
+}
+
+impl IndexedPattern {
+    /// Every non-overlapping match in the scanned comment.
+    pub fn find_all(&self, hits: &Hits, n_tokens: usize) -> Vec<Match> {
+        // A sequence needs all its words, a proximity pattern too: skip at once if one is
+        // absent from the comment.
+        if !self.ids.iter().all(|id| hits.anywhere(*id)) {
+            return Vec::new();
+        }
+        self.pattern
+            .find_all_with(n_tokens, |ti, tok| hits.has(self.ids[ti], tok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+    use crate::text::tokenize;
+
+    /// The index must agree with the direct matcher on every pattern of the default
+    /// taxonomy over the labeled comments.
+    #[test]
+    fn index_agrees_with_direct_matching() {
+        let tax =
+            crate::taxonomy::Taxonomy::parse(crate::taxonomy::DEFAULT_TAXONOMY, "default").unwrap();
+        let mut b = IndexBuilder::default();
+        let mut pats = Vec::new();
+        for t in &tax.themes {
+            for p in crate::taxonomy::compile(&t.rules)
+                .into_iter()
+                .chain(crate::taxonomy::compile(&t.exclude))
+            {
+                pats.push(b.add(p));
+            }
+        }
+        pats.push(b.add(Pattern::parse("kö", Lang::Sv).unwrap()));
+        let index = b.build();
+        let texts = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/labeled/train.csv"
+        ))
+        .unwrap();
+        let mut checked = 0;
+        for line in texts
+            .lines()
+            .chain(["köer och kök, nettiajanvarausjärjestelmä"])
+        {
+            let tokens = tokenize(line);
+            let hits = index.scan(&tokens);
+            for p in &pats {
+                assert_eq!(
+                    p.find_all(&hits, tokens.len()),
+                    p.pattern.find_all(&tokens),
+                    "{} on {line}",
+                    p.pattern.source
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000);
+    }
+}
