@@ -1,7 +1,8 @@
 //! One comment in, its language, themes (with evidence), sentiment and triage out.
 //! A rule applies to comments of its own language; when the language is uncertain (short
 //! or mixed comments) every language's rules apply, so a misdetected comment still gets
-//! its themes. Applying all rules always was measured worse: stems of one language match
+//! its themes. Applying every rule to every comment was measured slightly worse (train macro
+//! F1 0.906 vs 0.911, sentiment 0.925 vs 0.931; dev equal): stems of one language match
 //! unrelated words of another ("missa" in "missä", "letter" in "toaletter").
 
 use crate::lang::{Lang, LangGuess, LanguageDetector};
