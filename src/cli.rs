@@ -127,7 +127,7 @@ enum Command {
         /// Also write the figures as JSON
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Print the comments where themes were wrong
+        /// Print the comments whose themes or sentiment differ from the gold
         #[arg(long)]
         errors: bool,
         #[command(flatten)]
