@@ -1,12 +1,12 @@
 //! Tags merged with scores: the numbers of the report, per theme, month and unit. This is
 //! also the `report.json` schema (see docs/report-schema.md).
 
-use crate::input::Dataset;
+use crate::input::{Dataset, FileSummary};
 use crate::lang::Lang;
 use crate::pipeline::Tagged;
 use crate::sentiment::Sentiment;
 use crate::stats::{nps, score, two_proportion_p, NpsStat, ScoreStat, SMALL_GROUP};
-use crate::taxonomy::{Taxonomy, TriageClass};
+use crate::taxonomy::Taxonomy;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -17,18 +17,8 @@ pub const SIGNIFICANCE: f64 = 0.05;
 pub const NONE_LABEL: &str = "(none)";
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FileInfo {
-    pub path: String,
-    pub format: String,
-    pub rows: usize,
-    pub used: usize,
-    pub rejected: usize,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct InputInfo {
-    pub files: Vec<FileInfo>,
+    pub files: Vec<FileSummary>,
     pub rows_read: usize,
     pub used: usize,
     pub rejected: usize,
@@ -361,18 +351,7 @@ pub fn summarize(
         generated_by: format!("palaute {}", env!("CARGO_PKG_VERSION")),
         lang: lang.code().to_string(),
         input: InputInfo {
-            files: dataset
-                .files
-                .iter()
-                .map(|f| FileInfo {
-                    path: f.path.display().to_string(),
-                    format: f.format.clone(),
-                    rows: f.rows,
-                    used: f.used,
-                    rejected: f.rejected,
-                    warnings: f.warnings.clone(),
-                })
-                .collect(),
+            files: dataset.files.clone(),
             rows_read: dataset.rows_read(),
             used: tagged.len(),
             rejected: dataset.rejects.len(),
@@ -398,11 +377,7 @@ pub fn summarize(
     }
 }
 
-/// Every sentiment and triage label, so tables show zeros rather than missing columns.
+/// Every sentiment label, so tables show zeros rather than missing columns.
 pub fn sentiment_codes() -> impl Iterator<Item = &'static str> {
     Sentiment::ALL.into_iter().map(Sentiment::code)
-}
-
-pub fn triage_codes() -> impl Iterator<Item = &'static str> {
-    TriageClass::ALL.into_iter().map(TriageClass::code)
 }

@@ -230,9 +230,4 @@ impl Classifier {
             triage_reasons,
         }
     }
-
-    /// Number of theme rule patterns, for reports' method notes.
-    pub fn rule_count(&self) -> usize {
-        self.themes.iter().map(|t| t.rules.rules.len()).sum()
-    }
 }

@@ -181,10 +181,6 @@ impl Taxonomy {
         format!("{h:016x}")
     }
 
-    pub fn theme(&self, id: &str) -> Option<&ThemeDef> {
-        self.themes.iter().find(|t| t.id == id)
-    }
-
     pub fn theme_ids(&self) -> Vec<&str> {
         self.themes.iter().map(|t| t.id.as_str()).collect()
     }

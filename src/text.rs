@@ -60,16 +60,6 @@ pub fn fold(text: &str) -> String {
     out.trim_end().to_string()
 }
 
-/// Shortens a text to at most `max_chars` characters on a char boundary, adding "…".
-pub fn excerpt(text: &str, max_chars: usize) -> String {
-    let trimmed = text.trim();
-    if trimmed.chars().count() <= max_chars {
-        return trimmed.to_string();
-    }
-    let cut: String = trimmed.chars().take(max_chars).collect();
-    format!("{}…", cut.trim_end())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,11 +83,5 @@ mod tests {
             "suosittelisitko palvelua"
         );
         assert_eq!(fold("Enhet/Yksikkö"), "enhet yksikko");
-    }
-
-    #[test]
-    fn excerpt_cuts_on_char_boundary() {
-        assert_eq!(excerpt("ääkkönen", 3), "ääk…");
-        assert_eq!(excerpt("lyhyt", 10), "lyhyt");
     }
 }

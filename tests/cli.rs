@@ -544,3 +544,26 @@ fn a_user_added_theme_works_without_recompiling() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert_eq!(text.matches("food: ").count(), 2, "{text}");
 }
+
+/// report.md on the sample data against the committed snapshot. After an intended change
+/// to rules or layout, regenerate with `UPDATE_SNAPSHOTS=1 cargo test` and review the diff.
+#[test]
+fn sample_report_md_matches_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["report"];
+    let files = sample_csvs();
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["-o", s(dir.path())]);
+    ok(&palaute(&args));
+    let got = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let snap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/sample_report.md");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snap, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&snap).unwrap();
+    assert!(
+        got == want,
+        "report.md differs from {}; run with UPDATE_SNAPSHOTS=1 if intended",
+        snap.display()
+    );
+}

@@ -11,7 +11,8 @@ use columns::{resolve, ColumnOverrides};
 pub use records::{Feedback, Reject};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone)]
+/// How one file was read; also part of report.json.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct FileSummary {
     pub path: PathBuf,
     pub format: String,

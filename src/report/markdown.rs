@@ -1,6 +1,8 @@
 //! `report.md`: the plain board memo.
 
-use crate::aggregate::{sentiment_codes, GroupStats, Summary, NONE_LABEL, SIGNIFICANCE};
+use crate::aggregate::{
+    sentiment_codes, GroupStats, Named, Summary, ThemeSlice, ThemeStats, NONE_LABEL, SIGNIFICANCE,
+};
 use crate::stats::{NpsStat, ScoreStat, SMALL_GROUP};
 use std::fmt::Write;
 
@@ -61,6 +63,34 @@ fn group_header(out: &mut String, first: &str, s: &Summary) {
         out.push_str("---:|");
     }
     out.push('\n');
+}
+
+/// A theme × column table (months or units) from each theme's slices.
+fn theme_table(
+    out: &mut String,
+    s: &Summary,
+    slices: impl Fn(&ThemeStats) -> &Vec<Named<ThemeSlice>>,
+    cell: impl Fn(&ThemeSlice) -> String,
+) {
+    let Some(first) = s.themes.first() else {
+        return;
+    };
+    out.push_str("| Theme |");
+    for c in slices(first) {
+        let _ = write!(out, " {} |", esc(&c.name));
+    }
+    out.push_str("\n|---|");
+    for _ in slices(first) {
+        out.push_str("---:|");
+    }
+    out.push('\n');
+    for t in &s.themes {
+        let _ = write!(out, "| {} |", esc(&t.label));
+        for c in slices(t) {
+            let _ = write!(out, " {} |", cell(&c.value));
+        }
+        out.push('\n');
+    }
 }
 
 pub fn render(s: &Summary) -> String {
@@ -197,22 +227,12 @@ pub fn render(s: &Summary) -> String {
     }
     if s.months.len() > 1 {
         let _ = writeln!(o, "\nTheme share of comments per month:\n");
-        let _ = write!(o, "| Theme |");
-        for m in &s.months {
-            let _ = write!(o, " {} |", esc(&m.name));
-        }
-        let _ = write!(o, "\n|---|");
-        for _ in &s.months {
-            o.push_str("---:|");
-        }
-        o.push('\n');
-        for t in &s.themes {
-            let _ = write!(o, "| {} |", esc(&t.label));
-            for m in &t.by_month {
-                let _ = write!(o, " {} ({}) |", pct(m.value.share), m.value.count);
-            }
-            o.push('\n');
-        }
+        theme_table(
+            &mut o,
+            s,
+            |t| &t.by_month,
+            |c| format!("{} ({})", pct(c.share), c.count),
+        );
     }
 
     let _ = writeln!(o, "\n## Units\n");
@@ -221,22 +241,7 @@ pub fn render(s: &Summary) -> String {
         group_row(&mut o, &u.name, &u.value);
     }
     let _ = writeln!(o, "\nComments per theme and unit:\n");
-    let _ = write!(o, "| Theme |");
-    for u in &s.units {
-        let _ = write!(o, " {} |", esc(&u.name));
-    }
-    let _ = write!(o, "\n|---|");
-    for _ in &s.units {
-        o.push_str("---:|");
-    }
-    o.push('\n');
-    for t in &s.themes {
-        let _ = write!(o, "| {} |", esc(&t.label));
-        for u in &t.by_unit {
-            let _ = write!(o, " {} |", u.value.count);
-        }
-        o.push('\n');
-    }
+    theme_table(&mut o, s, |t| &t.by_unit, |c| c.count.to_string());
 
     let _ = writeln!(o, "\n## Method\n");
     let _ = writeln!(
