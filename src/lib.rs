@@ -5,6 +5,7 @@ pub mod error;
 pub mod eval;
 pub mod input;
 pub mod lang;
+pub mod model;
 pub mod morph;
 pub mod output;
 pub mod pattern;

