@@ -31,7 +31,9 @@ pub struct Method {
     pub taxonomy_source: String,
     pub model: Option<String>,
     pub rule_patterns: usize,
+    /// Theme tags where a rule fired (the model may have agreed).
     pub tags_from_rules: usize,
+    /// Theme tags the model added where no rule fired.
     pub tags_from_model: usize,
 }
 
@@ -322,7 +324,14 @@ pub fn summarize(
         .collect();
     themes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
 
-    let tags_from_rules = results().map(|r| r.themes.len()).sum();
+    let tags_from_rules = results()
+        .flat_map(|r| &r.themes)
+        .filter(|t| t.by_rules)
+        .count();
+    let tags_from_model = results()
+        .flat_map(|r| &r.themes)
+        .filter(|t| !t.by_rules)
+        .count();
     let cross = group_by(&commented, |t| {
         format!(
             "{}\u{0}{}",
@@ -367,7 +376,7 @@ pub fn summarize(
                 .map(|t| t.rules.values().map(Vec::len).sum::<usize>())
                 .sum(),
             tags_from_rules,
-            tags_from_model: 0,
+            tags_from_model,
         },
         overall,
         months,

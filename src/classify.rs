@@ -30,6 +30,10 @@ pub struct Evidence {
 pub struct ThemeTag {
     pub theme: String,
     pub evidence: Vec<Evidence>,
+    /// A keyword rule fired.
+    pub by_rules: bool,
+    /// The model's probability, when the model tagged it too.
+    pub model_p: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -183,6 +187,8 @@ impl Classifier {
                 (!evidence.is_empty()).then(|| ThemeTag {
                     theme: t.id.clone(),
                     evidence,
+                    by_rules: true,
+                    model_p: None,
                 })
             })
             .collect();

@@ -9,8 +9,9 @@ use palaute::eval;
 use palaute::input::columns::ColumnOverrides;
 use palaute::input::{read_dataset, Dataset};
 use palaute::lang::Lang;
+use palaute::model::runtime::{apply, Mode, ModelOptions, ModelRuntime};
 use palaute::output::write_rejects;
-use palaute::pipeline::{classify_all, Tagged};
+use palaute::pipeline::{apply_model, classify_all, Tagged};
 use palaute::report;
 use palaute::tagged;
 use palaute::taxonomy::{compile, Taxonomy};
@@ -33,9 +34,40 @@ struct ModelOpts {
     /// Taxonomy file (themes, rules, sentiment cues, triage rules) [default: models/taxonomy.toml, else built in]
     #[arg(long, global = true)]
     taxonomy: Option<PathBuf>,
-    /// Rules only, no transformer model (the only mode until a model is installed)
+    /// Rules only: do not load (or fetch) the transformer model
     #[arg(long, global = true)]
     no_model: bool,
+    /// A Hugging Face BERT-family encoder directory (config.json, model.safetensors, tokenizer.json)
+    #[arg(long, global = true, default_value = palaute::model::DEFAULT_MODEL_DIR)]
+    model_dir: PathBuf,
+    /// Trained classifier heads; retrained automatically when stale
+    #[arg(long, global = true, default_value = "models/heads/heads.json")]
+    heads: PathBuf,
+    /// Labeled data the heads are trained on
+    #[arg(long, global = true, default_value = "data/labeled/train.csv")]
+    train: PathBuf,
+}
+
+impl ModelOpts {
+    fn runtime(
+        &self,
+        taxonomy: &Taxonomy,
+        classifier: &Classifier,
+        retrain: bool,
+    ) -> Result<Option<ModelRuntime>> {
+        if self.no_model {
+            return Ok(None);
+        }
+        let opts = ModelOptions {
+            model_dir: self.model_dir.clone(),
+            cache_dir: PathBuf::from(palaute::model::DEFAULT_CACHE_DIR),
+            heads_path: self.heads.clone(),
+            train_path: self.train.clone(),
+        };
+        Ok(Some(ModelRuntime::prepare(
+            &opts, taxonomy, classifier, retrain,
+        )?))
+    }
 }
 
 #[derive(Args, Clone)]
@@ -133,6 +165,11 @@ enum Command {
         #[command(flatten)]
         model: ModelOpts,
     },
+    /// Train the classifier heads on labeled data (done automatically when missing or stale)
+    Train {
+        #[command(flatten)]
+        model: ModelOpts,
+    },
     /// Inspect or validate the taxonomy
     Themes {
         #[command(subcommand)]
@@ -215,12 +252,74 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             if items.is_empty() {
                 bail!("{}: no labeled rows", gold.display());
             }
-            let (report, predicted) = eval::evaluate(&items, &classifier, &taxonomy);
-            println!(
-                "{} labeled comments in {} (rules only)\n",
-                items.len(),
-                gold.display()
-            );
+            let (rules_report, rules_pred) = eval::evaluate(&items, &classifier, &taxonomy);
+            let (report, predicted) = match model.runtime(&taxonomy, &classifier, false)? {
+                None => {
+                    println!(
+                        "{} labeled comments in {} (rules only)\n",
+                        items.len(),
+                        gold.display()
+                    );
+                    (rules_report, rules_pred)
+                }
+                Some(mut rt) => {
+                    let texts: Vec<&str> = items.iter().map(|g| g.text.as_str()).collect();
+                    let scores = rt.score_all(&texts)?;
+                    let ids = taxonomy.theme_ids();
+                    let run = |mode: Mode| {
+                        let pred: Vec<_> = rules_pred
+                            .iter()
+                            .zip(&scores)
+                            .map(|(r, s)| {
+                                let mut c = r.clone();
+                                apply(&mut c, s, mode);
+                                c
+                            })
+                            .collect();
+                        (eval::score(&items, &pred, &ids), pred)
+                    };
+                    let (model_only, _) = run(Mode::Model);
+                    let (union, _) = run(Mode::Union);
+                    let (mut combined, combined_pred) = run(Mode::Combined);
+                    println!(
+                        "{} labeled comments in {}; model {}\n",
+                        items.len(),
+                        gold.display(),
+                        rt.describe()
+                    );
+                    println!(
+                        "{:<44} {:>8} {:>8} {:>10}",
+                        "policy", "macro F1", "micro F1", "sentiment"
+                    );
+                    let rows = [
+                        ("rules", "rules only", &rules_report),
+                        ("model", "model only", &model_only),
+                        ("union", "rule OR model (stand-alone thresholds)", &union),
+                        (
+                            "combined",
+                            "rule OR model (thresholds with rules) *",
+                            &combined,
+                        ),
+                    ];
+                    for (_, name, r) in rows {
+                        let sent = r
+                            .sentiment
+                            .as_ref()
+                            .map_or("–".to_string(), |a| format!("{:.3}", a.accuracy));
+                        println!(
+                            "{:<44} {:>8.3} {:>8.3} {:>10}",
+                            name, r.themes.macro_f1, r.themes.micro_f1, sent
+                        );
+                    }
+                    println!("* used by classify and report; per theme below\n");
+                    let modes = rows
+                        .iter()
+                        .map(|(k, _, r)| (*k, eval::ModeScore::from(*r)))
+                        .collect();
+                    combined.modes = Some(modes);
+                    (combined, combined_pred)
+                }
+            };
             print!("{}", eval::render(&report));
             if errors {
                 for (g, p) in items.iter().zip(&predicted) {
@@ -239,7 +338,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         let ev: Vec<String> = p
                             .themes
                             .iter()
-                            .map(|t| format!("{}<-{:?}", t.theme, t.evidence[0].matched))
+                            .map(|t| format!("{}<-{:?}", t.theme, t.evidence[0].rule))
                             .collect();
                         println!(
                             "row {}: gold {:?} got {:?} {:?}\n    {}",
@@ -254,6 +353,29 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Train { model } => {
+            let (taxonomy, classifier) = load(&model)?;
+            if model.no_model {
+                bail!("train needs the model; drop --no-model");
+            }
+            let Some(rt) = model.runtime(&taxonomy, &classifier, true)? else {
+                bail!("the model could not be loaded");
+            };
+            let trained = rt
+                .heads
+                .themes
+                .values()
+                .filter(|h| matches!(h, palaute::model::heads::ThemeHead::LogReg { .. }))
+                .count();
+            eprintln!(
+                "wrote {}: {} themes with trained heads, {} with prototypes, from {} examples",
+                model.heads.display(),
+                trained,
+                rt.heads.themes.len() - trained,
+                rt.heads.examples
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Classify {
             input,
             output,
@@ -261,14 +383,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             model,
         } => {
             let (taxonomy, classifier) = load(&model)?;
-            let (dataset, tagged) = read_and_classify(&input, &classifier)?;
+            let (dataset, mut tagged) = read_and_classify(&input, &classifier)?;
+            let runtime = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
             match format {
                 TaggedFormat::Csv => tagged::write_csv(&output, &tagged, &dataset.score_names)?,
                 TaggedFormat::Jsonl => tagged::write_jsonl(&output, &tagged, &dataset.score_names)?,
             }
             let rejects = sibling(&output, "rejects.csv");
             write_rejects(&rejects, &dataset.rejects)?;
-            finish(&dataset, &rejects, &[output], &taxonomy);
+            finish(&dataset, &rejects, &[output], &taxonomy, runtime.as_deref());
             Ok(ExitCode::SUCCESS)
         }
         Command::Report {
@@ -277,12 +400,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             model,
         } => {
             let (taxonomy, classifier) = load(&model)?;
-            let (dataset, tagged) = read_and_classify(&input, &classifier)?;
-            let summary = summarize(&tagged, &dataset, &taxonomy, Lang::Fi, None);
+            let (dataset, mut tagged) = read_and_classify(&input, &classifier)?;
+            let runtime = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
+            let summary = summarize(&tagged, &dataset, &taxonomy, Lang::Fi, runtime.clone());
             let written = report::write_report(&output, &summary)?;
             let rejects = output.join("rejects.csv");
             write_rejects(&rejects, &dataset.rejects)?;
-            finish(&dataset, &rejects, &written, &taxonomy);
+            finish(&dataset, &rejects, &written, &taxonomy, runtime.as_deref());
             Ok(ExitCode::SUCCESS)
         }
         Command::Themes {
@@ -390,11 +514,33 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(format!("{stem}.{suffix}"))
 }
 
+/// Runs the model over the tagged comments unless --no-model; returns its description.
+fn with_model(
+    model: &ModelOpts,
+    taxonomy: &Taxonomy,
+    classifier: &Classifier,
+    tagged: &mut [Tagged],
+) -> Result<Option<String>> {
+    match model.runtime(taxonomy, classifier, false)? {
+        Some(mut rt) => {
+            apply_model(tagged, &mut rt)?;
+            Ok(Some(rt.describe()))
+        }
+        None => Ok(None),
+    }
+}
+
 /// The one-line account of every row, on stderr.
-fn finish(dataset: &Dataset, rejects: &Path, written: &[PathBuf], taxonomy: &Taxonomy) {
+fn finish(
+    dataset: &Dataset,
+    rejects: &Path,
+    written: &[PathBuf],
+    taxonomy: &Taxonomy,
+    model: Option<&str>,
+) {
     let used: usize = dataset.files.iter().map(|f| f.used).sum();
     eprintln!(
-        "read {} rows from {} file(s): {} used, {} rejected{}; taxonomy {} (rules only)",
+        "read {} rows from {} file(s): {} used, {} rejected{}; taxonomy {}, {}",
         dataset.rows_read(),
         dataset.files.len(),
         used,
@@ -404,7 +550,8 @@ fn finish(dataset: &Dataset, rejects: &Path, written: &[PathBuf], taxonomy: &Tax
         } else {
             format!(" (see {})", rejects.display())
         },
-        taxonomy.version
+        taxonomy.version,
+        model.map_or("rules only".to_string(), |m| format!("rules + model {m}"))
     );
     for w in written {
         eprintln!("wrote {}", w.display());

@@ -115,6 +115,27 @@ pub struct TriageMetrics {
     pub urgent_support: usize,
 }
 
+/// Macro and micro F1 of each combination policy, when the model ran.
+pub type ModeSummary = BTreeMap<&'static str, ModeScore>;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeScore {
+    pub macro_f1: f64,
+    pub micro_f1: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment_accuracy: Option<f64>,
+}
+
+impl From<&EvalReport> for ModeScore {
+    fn from(r: &EvalReport) -> Self {
+        ModeScore {
+            macro_f1: r.themes.macro_f1,
+            micro_f1: r.themes.micro_f1,
+            sentiment_accuracy: r.sentiment.as_ref().map(|a| a.accuracy),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
     pub themes: ThemeMetrics,
@@ -124,6 +145,9 @@ pub struct EvalReport {
     pub sentiment: Option<Accuracy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageMetrics>,
+    /// rules / model / union / combined, when the model ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modes: Option<ModeSummary>,
 }
 
 fn prf(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
@@ -244,6 +268,7 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
         lang,
         sentiment,
         triage,
+        modes: None,
     }
 }
 

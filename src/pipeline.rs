@@ -30,3 +30,24 @@ pub fn classify_all(records: Vec<Feedback>, classifier: &Classifier) -> Vec<Tagg
         })
         .collect()
 }
+
+/// Adds the model's themes and sentiment to every tagged comment (rules OR model).
+pub fn apply_model(
+    tagged: &mut [Tagged],
+    runtime: &mut crate::model::runtime::ModelRuntime,
+) -> Result<(), crate::model::ModelError> {
+    let idx: Vec<usize> = (0..tagged.len())
+        .filter(|&i| tagged[i].result.is_some())
+        .collect();
+    let texts: Vec<&str> = idx
+        .iter()
+        .map(|&i| tagged[i].feedback.text.as_str())
+        .collect();
+    let scores = runtime.score_all(&texts)?;
+    for (&i, s) in idx.iter().zip(&scores) {
+        if let Some(r) = tagged[i].result.as_mut() {
+            crate::model::runtime::apply(r, s, crate::model::runtime::Mode::Combined);
+        }
+    }
+    Ok(())
+}

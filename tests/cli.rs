@@ -50,7 +50,7 @@ fn data_lines(path: &Path) -> usize {
 #[test]
 fn sample_report_accounts_for_every_row() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["report"];
+    let mut args = vec!["report", "--no-model"];
     let files = sample_csvs();
     args.extend(files.iter().map(String::as_str));
     args.extend(["-o", s(dir.path())]);
@@ -102,13 +102,14 @@ fn sample_report_accounts_for_every_row() {
 #[test]
 fn xlsx_export_gives_the_same_report_as_csv() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut args = vec!["report"];
+    let mut args = vec!["report", "--no-model"];
     let files = sample_csvs();
     args.extend(files.iter().map(String::as_str));
     args.extend(["-o", s(a.path())]);
     ok(&palaute(&args));
     ok(&palaute(&[
         "report",
+        "--no-model",
         "data/sample/palaute_2026-08_10.xlsx",
         "-o",
         s(b.path()),
@@ -150,6 +151,7 @@ fn small_file_numbers_are_right() {
     let out = dir.path().join("r");
     ok(&palaute(&[
         "report",
+        "--no-model",
         s(&input),
         "-o",
         s(&out),
@@ -180,7 +182,13 @@ fn small_file_numbers_are_right() {
 
     // Which comments carry the theme comes from `classify`; the numbers are recomputed here.
     let tagged = dir.path().join("t.csv");
-    ok(&palaute(&["classify", s(&input), "-o", s(&tagged)]));
+    ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&tagged),
+    ]));
     let text = std::fs::read_to_string(&tagged).unwrap();
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let has_access: Vec<bool> = rdr
@@ -252,7 +260,13 @@ fn utf16_tab_separated_export_is_read() {
     bytes.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
     let input = write(dir.path(), "unicode.txt", &bytes);
     let out = dir.path().join("t.csv");
-    ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&out),
+    ]));
     let t = std::fs::read_to_string(&out).unwrap();
     assert!(
         t.contains("Jonot liian pitkät") && t.contains("access"),
@@ -269,7 +283,13 @@ fn windows_1252_is_read_with_a_warning() {
         b"kommentti;nps\nHyv\xE4 palvelu;9\nK\xF6yh\xE4 palvelu;3\n",
     );
     let out = dir.path().join("t.csv");
-    let err = ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    let err = ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&out),
+    ]));
     assert!(
         err.contains("Windows-1252") && err.contains("ansi.csv"),
         "{err}"
@@ -285,6 +305,7 @@ fn missing_text_column_names_file_and_headers() {
     let input = write(dir.path(), "nocol.csv", b"pvm;arvosana\n2026-10-01;4\n");
     let err = failed(&palaute(&[
         "report",
+        "--no-model",
         s(&input),
         "-o",
         s(&dir.path().join("r")),
@@ -304,6 +325,7 @@ fn wrong_delimiter_is_explained() {
     let input = write(dir.path(), "pipes.csv", b"id|palaute|nps\n1|Hyva|9\n");
     let err = failed(&palaute(&[
         "classify",
+        "--no-model",
         s(&input),
         "-o",
         s(&dir.path().join("t.csv")),
@@ -321,6 +343,7 @@ fn broken_xlsx_is_a_clear_error() {
     let input = write(dir.path(), "cut.xlsx", &full[..full.len() / 2]);
     let err = failed(&palaute(&[
         "report",
+        "--no-model",
         s(&input),
         "-o",
         s(&dir.path().join("r")),
@@ -331,6 +354,7 @@ fn broken_xlsx_is_a_clear_error() {
     );
     let err = failed(&palaute(&[
         "report",
+        "--no-model",
         "data/sample/palaute_2026-08_10.xlsx",
         "--sheet",
         "Nope",
@@ -349,7 +373,13 @@ fn bad_rows_are_rejected_with_file_row_column_and_reason() {
     );
     let input = write(dir.path(), "messy.csv", text.as_bytes());
     let out = dir.path().join("t.csv");
-    let err = ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    let err = ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&out),
+    ]));
     assert!(
         err.contains("8 rows") && err.contains("2 used") && err.contains("6 rejected"),
         "{err}"
@@ -382,6 +412,7 @@ fn jsonl_with_a_broken_line() {
     let out = dir.path().join("t.jsonl");
     ok(&palaute(&[
         "classify",
+        "--no-model",
         s(&input),
         "-o",
         s(&out),
@@ -410,6 +441,7 @@ fn all_rows_rejected_and_empty_file_fail() {
     let input = write(dir.path(), "bad.csv", b"palaute;nps\n;\nx;99\n");
     let err = failed(&palaute(&[
         "report",
+        "--no-model",
         s(&input),
         "-o",
         s(&dir.path().join("r")),
@@ -418,6 +450,7 @@ fn all_rows_rejected_and_empty_file_fail() {
     let empty = write(dir.path(), "empty.csv", b"");
     let err = failed(&palaute(&[
         "report",
+        "--no-model",
         s(&empty),
         "-o",
         s(&dir.path().join("r")),
@@ -425,6 +458,7 @@ fn all_rows_rejected_and_empty_file_fail() {
     assert!(err.contains("empty.csv") && err.contains("empty"), "{err}");
     let err = failed(&palaute(&[
         "report",
+        "--no-model",
         "does/not/exist.csv",
         "-o",
         s(&dir.path().join("r")),
@@ -437,7 +471,13 @@ fn classify_shows_evidence_and_keeps_formulas_inert() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "f.csv", "palaute,nps\n\"=HYPERLINK(\"\"http://x\"\",\"\"jono\"\")\",5\nNettiajanvaraus ei toiminut,3\n".as_bytes());
     let out = dir.path().join("t.csv");
-    ok(&palaute(&["classify", s(&input), "-o", s(&out)]));
+    ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&out),
+    ]));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("'=HYPERLINK"), "{text}");
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
@@ -535,6 +575,7 @@ fn a_user_added_theme_works_without_recompiling() {
     let out = dir.path().join("t.csv");
     ok(&palaute(&[
         "classify",
+        "--no-model",
         s(&input),
         "-o",
         s(&out),
@@ -550,7 +591,7 @@ fn a_user_added_theme_works_without_recompiling() {
 #[test]
 fn sample_report_md_matches_snapshot() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["report"];
+    let mut args = vec!["report", "--no-model"];
     let files = sample_csvs();
     args.extend(files.iter().map(String::as_str));
     args.extend(["-o", s(dir.path())]);

@@ -126,3 +126,126 @@ fn broken_model_directories_give_clear_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a BERT-family encoder"), "{err}");
 }
+
+/// The README's main command with the model: themes from rules and model together, every
+/// row accounted for, the methods note saying how many tags came from each.
+#[test]
+fn report_with_the_model() {
+    ensure_model();
+    let dir = tempfile::tempdir().unwrap();
+    let out = palaute(&[
+        "report",
+        "data/sample/palaute_2026-08.csv",
+        "data/sample/palaute_2026-09.csv",
+        "data/sample/palaute_2026-10.csv",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("rules + model"), "{err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(r["input"]["rows_read"], 840);
+    assert!(r["method"]["model"]
+        .as_str()
+        .unwrap()
+        .contains("multilingual-e5-small"));
+    let (rules, model) = (
+        r["method"]["tags_from_rules"].as_u64().unwrap(),
+        r["method"]["tags_from_model"].as_u64().unwrap(),
+    );
+    assert!(rules > 500 && model > 0, "rules {rules}, model {model}");
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains(&format!("{model} added by the model")),
+        "methods note"
+    );
+}
+
+/// Eval with the model measures every combination policy on dev, the heads having been
+/// trained on train.csv through the same path users take.
+#[test]
+fn eval_with_the_model_measures_every_policy() {
+    ensure_model();
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("e.json");
+    let out = palaute(&[
+        "eval",
+        "--gold",
+        "data/labeled/dev.csv",
+        "--json",
+        j.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    for mode in ["rules", "model", "union", "combined"] {
+        let f = r["modes"][mode]["macro_f1"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&f), "{mode} {f}");
+    }
+    // Floors, not targets: the model alone must have learned something real.
+    assert!(
+        r["modes"]["model"]["macro_f1"].as_f64().unwrap() >= 0.6,
+        "{}",
+        r["modes"]
+    );
+    assert!(
+        r["modes"]["combined"]["macro_f1"].as_f64().unwrap() >= 0.85,
+        "{}",
+        r["modes"]
+    );
+}
+
+/// Heads trained for another taxonomy are retrained, never used silently.
+#[test]
+fn stale_heads_are_retrained() {
+    ensure_model();
+    let dir = tempfile::tempdir().unwrap();
+    let heads = dir.path().join("heads.json");
+    let tax = dir.path().join("t.toml");
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/taxonomy.toml"))
+            .unwrap();
+    std::fs::write(&tax, &text).unwrap();
+    let args = |h: &str| {
+        palaute(&[
+            "classify",
+            "data/labeled/dev.csv",
+            "--text-col",
+            "text",
+            "-o",
+            dir.path().join("t.csv").to_str().unwrap(),
+            "--heads",
+            h,
+            "--taxonomy",
+            tax.to_str().unwrap(),
+        ])
+    };
+    let h = heads.to_str().unwrap();
+    let first = args(h);
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("training classifier heads"),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = args(h);
+    assert!(
+        !String::from_utf8_lossy(&second.stderr).contains("training"),
+        "fresh heads are reused"
+    );
+    std::fs::write(
+        &tax,
+        text.replacen("\"jono\",", "\"jono\", \"jonottaa\",", 1),
+    )
+    .unwrap();
+    let third = args(h);
+    assert!(
+        String::from_utf8_lossy(&third.stderr).contains("training classifier heads"),
+        "changed taxonomy retrains"
+    );
+}

@@ -3,6 +3,8 @@
 pub mod convert;
 pub mod encoder;
 pub mod fetch;
+pub mod heads;
+pub mod runtime;
 
 use std::path::{Path, PathBuf};
 use thiserror::Error;

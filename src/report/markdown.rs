@@ -246,7 +246,7 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(o, "\n## Method\n");
     let _ = writeln!(
         o,
-        "- Themes from keyword rules ({} patterns, taxonomy {} `{}`){}: {} theme tags from rules, {} from the model.",
+        "- Themes from keyword rules ({} patterns, taxonomy {} `{}`){}: {} theme tags where a rule fired, {} added by the model where no rule did. A comment gets a theme when a rule fires or the model's probability passes the theme's threshold.",
         s.method.rule_patterns,
         s.method.taxonomy_version,
         s.method.taxonomy_fingerprint,

@@ -1,0 +1,336 @@
+//! Classifier heads on top of the embeddings: one-vs-rest logistic regression per theme
+//! (class-weighted, L2, Adam on standardised features) and per sentiment class, trained on
+//! `data/labeled/train.csv` with ndarray. Thresholds come from 5-fold cross-validation on the
+//! training data, so that `dev.csv` stays a clean held-out set. Themes with too few labels
+//! fall back to a prototype: the mean embedding of the example phrasings in the taxonomy.
+//!
+//! Heads record the model and taxonomy fingerprints they were trained with; stale heads are
+//! retrained (or refused) and never used silently.
+
+use ndarray::{Array1, Array2, ArrayView1, Axis};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Fewer labeled positives than this and a theme uses its prototype instead.
+pub const MIN_POSITIVES: usize = 8;
+/// Cosine to the prototype at which a comment gets the theme (prototype themes only).
+pub const PROTOTYPE_THRESHOLD: f32 = 0.88;
+const FOLDS: usize = 5;
+const EPOCHS: usize = 300;
+const L2: f32 = 1e-3;
+const LR: f32 = 0.05;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogReg {
+    pub w: Vec<f32>,
+    pub b: f32,
+}
+
+impl LogReg {
+    pub fn prob(&self, x: ArrayView1<f32>) -> f32 {
+        let z: f32 = x.iter().zip(&self.w).map(|(a, b)| a * b).sum::<f32>() + self.b;
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ThemeHead {
+    LogReg {
+        #[serde(flatten)]
+        model: LogReg,
+        /// Best F1 threshold for the model alone (cross-validated).
+        threshold_alone: f32,
+        /// Best F1 threshold for "a rule fires or p ≥ t" (cross-validated).
+        threshold_with_rules: f32,
+        positives: usize,
+    },
+    Prototype {
+        centroid: Vec<f32>,
+        threshold: f32,
+        positives: usize,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Heads {
+    pub model_fingerprint: String,
+    pub taxonomy_fingerprint: String,
+    pub trained_on: String,
+    pub examples: usize,
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    pub themes: BTreeMap<String, ThemeHead>,
+    /// Sentiment classes in order, with one-vs-rest heads; the most probable wins.
+    pub sentiment: Vec<(String, LogReg)>,
+}
+
+/// Standardises rows with the training mean and standard deviation.
+pub fn standardise(x: &Array2<f32>, mean: &[f32], std: &[f32]) -> Array2<f32> {
+    let m = Array1::from(mean.to_vec());
+    let s = Array1::from(std.to_vec());
+    (x - &m) / &s
+}
+
+/// Class-weighted logistic regression by Adam on the full batch.
+pub fn train_logreg(x: &Array2<f32>, y: &[bool]) -> LogReg {
+    let (n, d) = x.dim();
+    let pos = y.iter().filter(|v| **v).count().max(1) as f32;
+    let neg = (n as f32 - pos).max(1.0);
+    // Balanced weights: each class counts as half of the data.
+    let wt: Array1<f32> = y
+        .iter()
+        .map(|&v| {
+            if v {
+                n as f32 / (2.0 * pos)
+            } else {
+                n as f32 / (2.0 * neg)
+            }
+        })
+        .collect();
+    let t: Array1<f32> = y.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect();
+    let mut w = Array1::<f32>::zeros(d);
+    let mut b = 0f32;
+    let (mut mw, mut vw) = (Array1::<f32>::zeros(d), Array1::<f32>::zeros(d));
+    let (mut mb, mut vb) = (0f32, 0f32);
+    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    for step in 1..=EPOCHS {
+        let z = x.dot(&w) + b;
+        let p = z.mapv(|v| 1.0 / (1.0 + (-v).exp()));
+        let r = (&p - &t) * &wt / n as f32;
+        let gw = x.t().dot(&r) + &w * L2;
+        let gb = r.sum();
+        mw = &mw * b1 + &gw * (1.0 - b1);
+        vw = &vw * b2 + &gw.mapv(|g| g * g) * (1.0 - b2);
+        mb = mb * b1 + gb * (1.0 - b1);
+        vb = vb * b2 + gb * gb * (1.0 - b2);
+        let c1 = 1.0 - b1.powi(step as i32);
+        let c2 = 1.0 - b2.powi(step as i32);
+        w = &w - &((&mw / c1) / ((&vw / c2).mapv(f32::sqrt) + eps) * LR);
+        b -= LR * (mb / c1) / ((vb / c2).sqrt() + eps);
+    }
+    LogReg { w: w.to_vec(), b }
+}
+
+fn f1(pred: impl Iterator<Item = bool>, gold: &[bool]) -> f64 {
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    for (p, &g) in pred.zip(gold) {
+        match (p, g) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            _ => {}
+        }
+    }
+    if tp == 0 {
+        0.0
+    } else {
+        2.0 * tp as f64 / (2 * tp + fp + fn_) as f64
+    }
+}
+
+/// The threshold in 0.05…0.95 with the best F1 of `extra || p >= t`.
+fn best_threshold(p: &[f32], gold: &[bool], extra: &[bool]) -> f32 {
+    let mut best = (0.5f32, -1.0f64);
+    for k in 1..=19 {
+        let t = k as f32 * 0.05;
+        let f = f1(p.iter().zip(extra).map(|(p, e)| *e || *p >= t), gold);
+        if f > best.1 + 1e-9 {
+            best = (t, f);
+        }
+    }
+    best.0
+}
+
+/// Out-of-fold probabilities: each example scored by a head trained without its fold.
+fn out_of_fold(x: &Array2<f32>, y: &[bool]) -> Vec<f32> {
+    let n = y.len();
+    let mut p = vec![0f32; n];
+    for fold in 0..FOLDS {
+        let train: Vec<usize> = (0..n).filter(|i| i % FOLDS != fold).collect();
+        let test: Vec<usize> = (0..n).filter(|i| i % FOLDS == fold).collect();
+        let xt = x.select(Axis(0), &train);
+        let yt: Vec<bool> = train.iter().map(|&i| y[i]).collect();
+        let m = train_logreg(&xt, &yt);
+        for &i in &test {
+            p[i] = m.prob(x.row(i));
+        }
+    }
+    p
+}
+
+/// What a theme is trained from.
+pub struct ThemeData<'a> {
+    pub id: &'a str,
+    /// Gold label per training example.
+    pub gold: Vec<bool>,
+    /// Whether the theme's rules fire on each training example.
+    pub rule_hits: Vec<bool>,
+    /// Embeddings of the taxonomy's example phrasings (for the prototype fallback).
+    pub example_embeddings: Vec<Vec<f32>>,
+}
+
+pub struct TrainInput<'a> {
+    pub embeddings: &'a [Vec<f32>],
+    pub themes: Vec<ThemeData<'a>>,
+    pub sentiment: Vec<Option<String>>,
+    pub model_fingerprint: String,
+    pub taxonomy_fingerprint: String,
+    pub trained_on: String,
+}
+
+pub fn train(input: TrainInput) -> Heads {
+    let n = input.embeddings.len();
+    let d = input.embeddings.first().map_or(0, Vec::len);
+    let raw = Array2::from_shape_fn((n, d), |(i, j)| input.embeddings[i][j]);
+    let mean = raw
+        .mean_axis(Axis(0))
+        .map(|m| m.to_vec())
+        .unwrap_or_else(|| vec![0.0; d]);
+    let std: Vec<f32> = raw
+        .std_axis(Axis(0), 0.0)
+        .iter()
+        .map(|s| s.max(1e-6))
+        .collect();
+    let x = standardise(&raw, &mean, &std);
+    let mut themes = BTreeMap::new();
+    for t in &input.themes {
+        let positives = t.gold.iter().filter(|g| **g).count();
+        let head = if positives >= MIN_POSITIVES {
+            let oof = out_of_fold(&x, &t.gold);
+            let none = vec![false; n];
+            ThemeHead::LogReg {
+                model: train_logreg(&x, &t.gold),
+                threshold_alone: best_threshold(&oof, &t.gold, &none),
+                threshold_with_rules: best_threshold(&oof, &t.gold, &t.rule_hits),
+                positives,
+            }
+        } else {
+            let mut c = vec![0f32; d];
+            for e in &t.example_embeddings {
+                c.iter_mut().zip(e).for_each(|(a, b)| *a += b);
+            }
+            let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+            c.iter_mut().for_each(|v| *v /= norm);
+            ThemeHead::Prototype {
+                centroid: c,
+                threshold: PROTOTYPE_THRESHOLD,
+                positives,
+            }
+        };
+        themes.insert(t.id.to_string(), head);
+    }
+    let classes: Vec<String> = {
+        let mut c: Vec<String> = input.sentiment.iter().flatten().cloned().collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let sentiment = classes
+        .into_iter()
+        .map(|c| {
+            let y: Vec<bool> = input
+                .sentiment
+                .iter()
+                .map(|s| s.as_deref() == Some(c.as_str()))
+                .collect();
+            let m = train_logreg(&x, &y);
+            (c, m)
+        })
+        .collect();
+    Heads {
+        model_fingerprint: input.model_fingerprint,
+        taxonomy_fingerprint: input.taxonomy_fingerprint,
+        trained_on: input.trained_on,
+        examples: n,
+        mean,
+        std,
+        themes,
+        sentiment,
+    }
+}
+
+/// The model's view of one comment.
+#[derive(Debug, Clone)]
+pub struct ModelScores {
+    /// Per theme: probability (or prototype cosine), and whether it passes the threshold
+    /// used alone and the one used together with rules.
+    pub themes: BTreeMap<String, (f32, bool, bool)>,
+    pub sentiment: Option<String>,
+}
+
+impl Heads {
+    pub fn score(&self, embedding: &[f32]) -> ModelScores {
+        let x: Vec<f32> = embedding
+            .iter()
+            .zip(&self.mean)
+            .zip(&self.std)
+            .map(|((v, m), s)| (v - m) / s)
+            .collect();
+        let xv = ArrayView1::from(&x);
+        let themes = self
+            .themes
+            .iter()
+            .map(|(id, h)| {
+                let v = match h {
+                    ThemeHead::LogReg {
+                        model,
+                        threshold_alone,
+                        threshold_with_rules,
+                        ..
+                    } => {
+                        let p = model.prob(xv);
+                        (p, p >= *threshold_alone, p >= *threshold_with_rules)
+                    }
+                    ThemeHead::Prototype {
+                        centroid,
+                        threshold,
+                        ..
+                    } => {
+                        let c: f32 = embedding.iter().zip(centroid).map(|(a, b)| a * b).sum();
+                        (c, c >= *threshold, c >= *threshold)
+                    }
+                };
+                (id.clone(), v)
+            })
+            .collect();
+        let sentiment = self
+            .sentiment
+            .iter()
+            .map(|(c, m)| (c, m.prob(xv)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(c, _)| c.clone());
+        ModelScores { themes, sentiment }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logreg_separates_a_separable_problem() {
+        let x = Array2::from_shape_fn((40, 2), |(i, j)| {
+            if j == 0 {
+                if i < 20 {
+                    -1.0
+                } else {
+                    1.0
+                }
+            } else {
+                (i % 7) as f32 / 7.0
+            }
+        });
+        let y: Vec<bool> = (0..40).map(|i| i >= 20).collect();
+        let m = train_logreg(&x, &y);
+        assert!(m.prob(x.row(0)) < 0.2 && m.prob(x.row(39)) > 0.8);
+    }
+
+    #[test]
+    fn threshold_prefers_best_f1() {
+        let p = [0.9, 0.8, 0.3, 0.2, 0.1];
+        let gold = [true, true, false, false, false];
+        let t = best_threshold(&p, &gold, &[false; 5]);
+        assert!(t > 0.3 && t <= 0.8, "{t}");
+    }
+}

@@ -1,0 +1,287 @@
+//! The model at run time: encoder + heads + embedding cache, and how model scores join the
+//! rule tags. Heads are trained automatically on first use from `data/labeled/train.csv`
+//! (a few seconds), and again whenever the model or the taxonomy changed.
+
+use super::encoder::Encoder;
+use super::heads::{self, Heads, ModelScores, ThemeData, TrainInput};
+use super::{fetch, ModelError};
+use crate::classify::{Classification, Classifier, Evidence, ThemeTag};
+use crate::sentiment::Sentiment;
+use crate::taxonomy::Taxonomy;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// How rules and model are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Rules,
+    Model,
+    /// A theme when a rule fires or the model passes the threshold chosen together with
+    /// the rules (the default).
+    Combined,
+    /// Measured alternative: a rule fires or the model passes its stand-alone threshold.
+    Union,
+}
+
+pub struct ModelOptions {
+    pub model_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub heads_path: PathBuf,
+    pub train_path: PathBuf,
+}
+
+/// Embeddings already computed, keyed by text, for one model fingerprint.
+pub struct EmbeddingCache {
+    path: PathBuf,
+    dim: usize,
+    map: HashMap<u64, Vec<f32>>,
+    dirty: bool,
+}
+
+fn text_key(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+impl EmbeddingCache {
+    pub fn open(dir: &Path, fingerprint: &str, dim: usize) -> Self {
+        let path = dir.join(format!("embeddings-{fingerprint}.bin"));
+        let mut map = HashMap::new();
+        // A damaged cache is ignored, not fatal: it is only a cache.
+        if let Ok(bytes) = std::fs::read(&path) {
+            let rec = 8 + 4 * dim;
+            if bytes.len() % rec == 0 {
+                for r in bytes.chunks_exact(rec) {
+                    let key = u64::from_le_bytes(r[..8].try_into().expect("8 bytes"));
+                    let v = r[8..]
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+                        .collect();
+                    map.insert(key, v);
+                }
+            }
+        }
+        EmbeddingCache {
+            path,
+            dim,
+            map,
+            dirty: false,
+        }
+    }
+
+    pub fn save(&mut self) -> Result<(), ModelError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let mut out = Vec::with_capacity(self.map.len() * (8 + 4 * self.dim));
+        for (k, v) in &self.map {
+            out.extend_from_slice(&k.to_le_bytes());
+            v.iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        }
+        crate::output::write_atomic(&self.path, &out)
+            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+pub struct ModelRuntime {
+    pub encoder: Encoder,
+    pub heads: Heads,
+    pub cache: EmbeddingCache,
+}
+
+impl ModelRuntime {
+    /// Loads the model (fetching the default one once if it is missing) and heads that fit
+    /// it and the taxonomy, training them if needed.
+    pub fn prepare(
+        opts: &ModelOptions,
+        taxonomy: &Taxonomy,
+        classifier: &Classifier,
+        retrain: bool,
+    ) -> Result<Self, ModelError> {
+        if !fetch::is_complete(&opts.model_dir)
+            && opts.model_dir == Path::new(super::DEFAULT_MODEL_DIR)
+        {
+            eprintln!(
+                "no model in {}: fetching the default model once (use --no-model for rules only)",
+                opts.model_dir.display()
+            );
+            fetch::fetch(&opts.model_dir, &opts.cache_dir, false)?;
+        }
+        let encoder = Encoder::load(&opts.model_dir)?;
+        let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
+        let existing: Option<Heads> = std::fs::read_to_string(&opts.heads_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let fresh = existing.filter(|h| {
+            h.model_fingerprint == encoder.fingerprint
+                && h.taxonomy_fingerprint == taxonomy.fingerprint()
+        });
+        let heads = match fresh {
+            Some(h) if !retrain => h,
+            _ => {
+                if !opts.train_path.is_file() {
+                    return Err(ModelError::Load {
+                        dir: opts.heads_path.clone(),
+                        message: format!(
+                            "no heads for this model and taxonomy, and no training data at {} to train them; give --train FILE or use --no-model",
+                            opts.train_path.display()
+                        ),
+                    });
+                }
+                eprintln!(
+                    "training classifier heads on {} (model or taxonomy changed, or first use)…",
+                    opts.train_path.display()
+                );
+                let h = train_heads(&encoder, &mut cache, taxonomy, classifier, &opts.train_path)?;
+                let text =
+                    serde_json::to_string(&h).map_err(|e| ModelError::Fetch(e.to_string()))?;
+                crate::output::write_atomic(&opts.heads_path, text.as_bytes())
+                    .map_err(|e| ModelError::Fetch(e.to_string()))?;
+                h
+            }
+        };
+        cache.save()?;
+        Ok(ModelRuntime {
+            encoder,
+            heads,
+            cache,
+        })
+    }
+
+    /// Embeddings of `texts`, computing only those not in the cache.
+    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        embed_cached(&self.encoder, &mut self.cache, texts)
+    }
+
+    pub fn score_all(&mut self, texts: &[&str]) -> Result<Vec<ModelScores>, ModelError> {
+        let emb = self.embed(texts)?;
+        self.cache.save()?;
+        Ok(emb.iter().map(|e| self.heads.score(e)).collect())
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({})",
+            self.encoder.dir.display(),
+            self.encoder.fingerprint
+        )
+    }
+}
+
+fn embed_cached(
+    encoder: &Encoder,
+    cache: &mut EmbeddingCache,
+    texts: &[&str],
+) -> Result<Vec<Vec<f32>>, ModelError> {
+    let mut missing: Vec<&str> = texts
+        .iter()
+        .copied()
+        .filter(|t| !cache.map.contains_key(&text_key(t)))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        for (t, v) in missing.iter().zip(encoder.embed(&missing)?) {
+            cache.map.insert(text_key(t), v);
+        }
+        cache.dirty = true;
+    }
+    Ok(texts
+        .iter()
+        .map(|t| cache.map[&text_key(t)].clone())
+        .collect())
+}
+
+fn train_heads(
+    encoder: &Encoder,
+    cache: &mut EmbeddingCache,
+    taxonomy: &Taxonomy,
+    classifier: &Classifier,
+    train: &Path,
+) -> Result<Heads, ModelError> {
+    let gold =
+        crate::eval::read_gold(train, taxonomy).map_err(|e| ModelError::Fetch(e.to_string()))?;
+    let texts: Vec<&str> = gold.iter().map(|g| g.text.as_str()).collect();
+    let embeddings = embed_cached(encoder, cache, &texts)?;
+    let rules: Vec<Classification> = texts.iter().map(|t| classifier.classify(t)).collect();
+    let mut themes = Vec::new();
+    for th in &taxonomy.themes {
+        let examples: Vec<&str> = th.examples.values().flatten().map(String::as_str).collect();
+        let example_embeddings = if examples.is_empty() {
+            Vec::new()
+        } else {
+            embed_cached(encoder, cache, &examples)?
+        };
+        themes.push(ThemeData {
+            id: &th.id,
+            gold: gold.iter().map(|g| g.themes.contains(&th.id)).collect(),
+            rule_hits: rules.iter().map(|r| r.has_theme(&th.id)).collect(),
+            example_embeddings,
+        });
+    }
+    Ok(heads::train(TrainInput {
+        embeddings: &embeddings,
+        themes,
+        sentiment: gold
+            .iter()
+            .map(|g| g.sentiment.map(|s| s.code().to_string()))
+            .collect(),
+        model_fingerprint: encoder.fingerprint.clone(),
+        taxonomy_fingerprint: taxonomy.fingerprint(),
+        trained_on: train.display().to_string(),
+    }))
+}
+
+/// Joins the model's scores to a rule classification.
+pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
+    if mode == Mode::Rules {
+        return;
+    }
+    if mode == Mode::Model {
+        c.themes.clear();
+    }
+    for (id, &(p, alone, with_rules)) in &scores.themes {
+        let passes = if mode == Mode::Combined {
+            with_rules
+        } else {
+            alone
+        };
+        if !passes {
+            continue;
+        }
+        let evidence = Evidence {
+            rule: format!("model p={p:.2}"),
+            matched: String::new(),
+        };
+        match c.themes.iter_mut().find(|t| &t.theme == id) {
+            Some(t) => {
+                t.model_p = Some(p);
+                t.evidence.push(evidence);
+            }
+            None => c.themes.push(ThemeTag {
+                theme: id.clone(),
+                evidence: vec![evidence],
+                by_rules: false,
+                model_p: Some(p),
+            }),
+        }
+    }
+    if let Some(s) = scores.sentiment.as_deref().and_then(Sentiment::from_code) {
+        c.sentiment = s;
+    }
+}
