@@ -19,22 +19,39 @@ use std::time::Instant;
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |k| k / 1024.0)
 }
 
 fn main() -> anyhow::Result<()> {
     let dir = Path::new(DEFAULT_MODEL_DIR);
     fetch::fetch(dir, Path::new(DEFAULT_CACHE_DIR), false)?;
-    let files: Vec<PathBuf> = ["2026-08", "2026-09", "2026-10"].iter().map(|m| PathBuf::from(format!("data/sample/palaute_{m}.csv"))).collect();
+    let files: Vec<PathBuf> = ["2026-08", "2026-09", "2026-10"]
+        .iter()
+        .map(|m| PathBuf::from(format!("data/sample/palaute_{m}.csv")))
+        .collect();
     let ds = read_dataset(&files, &ColumnOverrides::default(), None)?;
-    let sample: Vec<String> = ds.records.iter().filter(|r| r.has_text()).map(|r| r.text.clone()).collect();
+    let sample: Vec<String> = ds
+        .records
+        .iter()
+        .filter(|r| r.has_text())
+        .map(|r| r.text.clone())
+        .collect();
     // 2 000 distinct texts (a running number keeps repeats from being identical).
-    let texts: Vec<String> = (0..2000).map(|i| format!("{} ({i})", sample[i % sample.len()])).collect();
+    let texts: Vec<String> = (0..2000)
+        .map(|i| format!("{} ({i})", sample[i % sample.len()]))
+        .collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
 
     let enc = Encoder::load(dir)?;
-    let tokens: usize = refs.iter().map(|t| enc.content_ids(t).map_or(0, |v| v.len() + 2)).sum();
+    let tokens: usize = refs
+        .iter()
+        .map(|t| enc.content_ids(t).map_or(0, |v| v.len() + 2))
+        .sum();
     let t0 = Instant::now();
     let _ = enc.embed(&refs)?;
     let s = t0.elapsed().as_secs_f64();
@@ -53,9 +70,14 @@ fn main() -> anyhow::Result<()> {
         lat.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
     lat.sort_by(f64::total_cmp);
-    println!("single-text latency: median {:.1} ms, p90 {:.1} ms", lat[25], lat[45]);
+    println!(
+        "single-text latency: median {:.1} ms, p90 {:.1} ms",
+        lat[25], lat[45]
+    );
 
-    let build = Command::new("bash").args(["scripts/c_engine_parity.sh", "--build"]).status()?;
+    let build = Command::new("bash")
+        .args(["scripts/c_engine_parity.sh", "--build"])
+        .status()?;
     if build.success() {
         let mut child = Command::new("target/c-engine/e5")
             .args(["target/c-engine/e5-small-q4.bin", "bench", "1"])
@@ -69,7 +91,10 @@ fn main() -> anyhow::Result<()> {
         }
         drop(stdin);
         let out = child.wait_with_output()?;
-        println!("C engine (4-bit, int8 activations, OpenMP): {} texts/s on the same texts", String::from_utf8_lossy(&out.stdout).trim());
+        println!(
+            "C engine (4-bit, int8 activations, OpenMP): {} texts/s on the same texts",
+            String::from_utf8_lossy(&out.stdout).trim()
+        );
     } else {
         println!("C engine: could not be built (needs gcc with OpenMP and AVX2)");
     }
