@@ -35,6 +35,8 @@ pub struct Method {
     pub tags_from_rules: usize,
     /// Theme tags the model added where no rule fired.
     pub tags_from_model: usize,
+    /// Rule hits the model judged wrong, so not counted as tags.
+    pub rule_hits_overruled: usize,
 }
 
 /// Scores of one group of answers.
@@ -332,6 +334,7 @@ pub fn summarize(
         .flat_map(|r| &r.themes)
         .filter(|t| !t.by_rules)
         .count();
+    let rule_hits_overruled = results().map(|r| r.overruled.len()).sum();
     let cross = group_by(&commented, |t| {
         format!(
             "{}\u{0}{}",
@@ -377,6 +380,7 @@ pub fn summarize(
                 .sum(),
             tags_from_rules,
             tags_from_model,
+            rule_hits_overruled,
         },
         overall,
         months,

@@ -50,6 +50,9 @@ pub struct Classification {
     pub sentiment: Sentiment,
     pub triage: TriageClass,
     pub triage_reasons: Vec<TriageReason>,
+    /// Rule tags the combined model judged wrong; kept so that a person can see them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overruled: Vec<ThemeTag>,
 }
 
 impl Classification {
@@ -234,6 +237,7 @@ impl Classifier {
             sentiment,
             triage,
             triage_reasons,
+            overruled: Vec::new(),
         }
     }
 }

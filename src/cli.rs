@@ -264,7 +264,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 }
                 Some(mut rt) => {
                     let texts: Vec<&str> = items.iter().map(|g| g.text.as_str()).collect();
-                    let scores = rt.score_all(&texts)?;
+                    let rule_refs: Vec<&_> = rules_pred.iter().collect();
+                    let scores = rt.score_all(&texts, &rule_refs)?;
                     let ids = taxonomy.theme_ids();
                     let run = |mode: Mode| {
                         let pred: Vec<_> = rules_pred
@@ -297,7 +298,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         ("union", "rule OR model (stand-alone thresholds)", &union),
                         (
                             "combined",
-                            "rule OR model (thresholds with rules) *",
+                            "stacked: model given the rule hits *",
                             &combined,
                         ),
                     ];

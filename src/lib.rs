@@ -9,6 +9,7 @@ pub mod model;
 pub mod morph;
 pub mod output;
 pub mod pattern;
+pub mod pii;
 pub mod pipeline;
 pub mod report;
 pub mod sentiment;

@@ -31,7 +31,8 @@ pub fn classify_all(records: Vec<Feedback>, classifier: &Classifier) -> Vec<Tagg
         .collect()
 }
 
-/// Adds the model's themes and sentiment to every tagged comment (rules OR model).
+/// Joins the model to every tagged comment: the stacked heads decide the themes from the
+/// embedding and the rule hits, and the model gives the sentiment.
 pub fn apply_model(
     tagged: &mut [Tagged],
     runtime: &mut crate::model::runtime::ModelRuntime,
@@ -43,7 +44,11 @@ pub fn apply_model(
         .iter()
         .map(|&i| tagged[i].feedback.text.as_str())
         .collect();
-    let scores = runtime.score_all(&texts)?;
+    let rules: Vec<&crate::classify::Classification> = idx
+        .iter()
+        .filter_map(|&i| tagged[i].result.as_ref())
+        .collect();
+    let scores = runtime.score_all(&texts, &rules)?;
     for (&i, s) in idx.iter().zip(&scores) {
         if let Some(r) = tagged[i].result.as_mut() {
             crate::model::runtime::apply(r, s, crate::model::runtime::Mode::Combined);

@@ -9,15 +9,27 @@ use std::path::Path;
 
 fn evidence_text(t: &Tagged) -> String {
     t.result.as_ref().map_or(String::new(), |r| {
-        r.themes
-            .iter()
-            .flat_map(|th| {
-                th.evidence
-                    .iter()
-                    .map(move |e| format!("{}: {} → \"{}\"", th.theme, e.rule, e.matched))
+        let tagged = r.themes.iter().flat_map(|th| {
+            th.evidence.iter().map(move |e| {
+                if e.matched.is_empty() {
+                    format!("{}: {}", th.theme, e.rule)
+                } else {
+                    format!("{}: {} → \"{}\"", th.theme, e.rule, e.matched)
+                }
             })
-            .collect::<Vec<_>>()
-            .join(" | ")
+        });
+        // Rule hits the model overruled stay visible, so a reader can disagree with it.
+        let overruled = r.overruled.iter().map(|th| {
+            let e = th.evidence.first();
+            format!(
+                "not {}: rule {} → \"{}\" overruled by model p={:.2}",
+                th.theme,
+                e.map_or("", |e| e.rule.as_str()),
+                e.map_or("", |e| e.matched.as_str()),
+                th.model_p.unwrap_or(0.0)
+            )
+        });
+        tagged.chain(overruled).collect::<Vec<_>>().join(" | ")
     })
 }
 

@@ -194,14 +194,14 @@ fn eval_with_the_model_measures_every_policy() {
         "{}",
         r["modes"]
     );
-    assert!(
-        r["modes"]["combined"]["macro_f1"].as_f64().unwrap() >= 0.85,
-        "{}",
-        r["modes"]
-    );
+    // The bar: rules + model must beat rules alone clearly (measured +0.030).
+    let rules = r["modes"]["rules"]["macro_f1"].as_f64().unwrap();
+    let combined = r["modes"]["combined"]["macro_f1"].as_f64().unwrap();
+    assert!(combined >= 0.85, "{}", r["modes"]);
+    assert!(combined >= rules + 0.015, "{}", r["modes"]);
 }
 
-/// Heads trained for another taxonomy are retrained, never used silently.
+/// Heads trained for another taxonomy or other labels are retrained, never used silently.
 #[test]
 fn stale_heads_are_retrained() {
     ensure_model();
@@ -212,6 +212,12 @@ fn stale_heads_are_retrained() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/taxonomy.toml"))
             .unwrap();
     std::fs::write(&tax, &text).unwrap();
+    let train = dir.path().join("train.csv");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/labeled/train.csv"),
+        &train,
+    )
+    .unwrap();
     let args = |h: &str| {
         palaute(&[
             "classify",
@@ -224,6 +230,8 @@ fn stale_heads_are_retrained() {
             h,
             "--taxonomy",
             tax.to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
         ])
     };
     let h = heads.to_str().unwrap();
@@ -247,5 +255,13 @@ fn stale_heads_are_retrained() {
     assert!(
         String::from_utf8_lossy(&third.stderr).contains("training classifier heads"),
         "changed taxonomy retrains"
+    );
+    let mut labels = std::fs::read_to_string(&train).unwrap();
+    labels.push_str("Jono oli pitkä.,access,fi,negative,normal\n");
+    std::fs::write(&train, labels).unwrap();
+    let fourth = args(h);
+    assert!(
+        String::from_utf8_lossy(&fourth.stderr).contains("training classifier heads"),
+        "changed training data retrains"
     );
 }

@@ -3,7 +3,7 @@
 //! (a few seconds), and again whenever the model or the taxonomy changed.
 
 use super::encoder::Encoder;
-use super::heads::{self, Heads, ModelScores, ThemeData, TrainInput};
+use super::heads::{self, Heads, ModelScores, ThemeData, ThemeScore, TrainInput};
 use super::{fetch, ModelError};
 use crate::classify::{Classification, Classifier, Evidence, ThemeTag};
 use crate::sentiment::Sentiment;
@@ -127,9 +127,12 @@ impl ModelRuntime {
         let existing: Option<Heads> = std::fs::read_to_string(&opts.heads_path)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
+        let training = training_fingerprint(&opts.train_path);
         let fresh = existing.filter(|h| {
             h.model_fingerprint == encoder.fingerprint
                 && h.taxonomy_fingerprint == taxonomy.fingerprint()
+                // Shipped or copied heads without their training file are still usable.
+                && training.as_ref().is_none_or(|t| &h.training_fingerprint == t)
         });
         let heads = match fresh {
             Some(h) if !retrain => h,
@@ -144,10 +147,17 @@ impl ModelRuntime {
                     });
                 }
                 eprintln!(
-                    "training classifier heads on {} (model or taxonomy changed, or first use)…",
+                    "training classifier heads on {} (model, taxonomy or training data changed, or first use)…",
                     opts.train_path.display()
                 );
-                let h = train_heads(&encoder, &mut cache, taxonomy, classifier, &opts.train_path)?;
+                let h = train_heads(
+                    &encoder,
+                    &mut cache,
+                    taxonomy,
+                    classifier,
+                    &opts.train_path,
+                    training.unwrap_or_default(),
+                )?;
                 let text =
                     serde_json::to_string(&h).map_err(|e| ModelError::Fetch(e.to_string()))?;
                 crate::output::write_atomic(&opts.heads_path, text.as_bytes())
@@ -168,10 +178,19 @@ impl ModelRuntime {
         embed_cached(&self.encoder, &mut self.cache, texts)
     }
 
-    pub fn score_all(&mut self, texts: &[&str]) -> Result<Vec<ModelScores>, ModelError> {
+    /// Scores comments given their rule classifications (the stacked heads use the rule hits).
+    pub fn score_all(
+        &mut self,
+        texts: &[&str],
+        rules: &[&Classification],
+    ) -> Result<Vec<ModelScores>, ModelError> {
         let emb = self.embed(texts)?;
         self.cache.save()?;
-        Ok(emb.iter().map(|e| self.heads.score(e)).collect())
+        Ok(emb
+            .iter()
+            .zip(rules)
+            .map(|(e, r)| self.heads.score(e, |id| r.has_theme(id)))
+            .collect())
     }
 
     pub fn describe(&self) -> String {
@@ -181,6 +200,16 @@ impl ModelRuntime {
             self.encoder.fingerprint
         )
     }
+}
+
+fn training_fingerprint(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    Some(format!("{h:016x}"))
 }
 
 fn embed_cached(
@@ -213,6 +242,7 @@ fn train_heads(
     taxonomy: &Taxonomy,
     classifier: &Classifier,
     train: &Path,
+    training_fingerprint: String,
 ) -> Result<Heads, ModelError> {
     let gold =
         crate::eval::read_gold(train, taxonomy).map_err(|e| ModelError::Fetch(e.to_string()))?;
@@ -243,42 +273,56 @@ fn train_heads(
             .collect(),
         model_fingerprint: encoder.fingerprint.clone(),
         taxonomy_fingerprint: taxonomy.fingerprint(),
+        training_fingerprint,
         trained_on: train.display().to_string(),
     }))
 }
 
 /// Joins the model's scores to a rule classification.
 pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
+    let decide = |s: &ThemeScore| match mode {
+        Mode::Rules => None,
+        Mode::Model | Mode::Union => Some((s.alone, s.p)),
+        Mode::Combined => Some((s.combined, s.p_combined)),
+    };
     if mode == Mode::Rules {
         return;
     }
     if mode == Mode::Model {
         c.themes.clear();
     }
-    for (id, &(p, alone, with_rules)) in &scores.themes {
-        let passes = if mode == Mode::Combined {
-            with_rules
-        } else {
-            alone
-        };
-        if !passes {
+    for (id, s) in &scores.themes {
+        let Some((passes, p)) = decide(s) else {
             continue;
-        }
+        };
         let evidence = Evidence {
             rule: format!("model p={p:.2}"),
             matched: String::new(),
         };
-        match c.themes.iter_mut().find(|t| &t.theme == id) {
-            Some(t) => {
-                t.model_p = Some(p);
-                t.evidence.push(evidence);
+        let existing = c.themes.iter().position(|t| &t.theme == id);
+        match (existing, passes) {
+            (Some(i), true) => {
+                c.themes[i].model_p = Some(p);
+                c.themes[i].evidence.push(evidence);
             }
-            None => c.themes.push(ThemeTag {
+            (Some(i), false) => {
+                let mut tag = c.themes[i].clone();
+                tag.model_p = Some(p);
+                if mode == Mode::Combined {
+                    // The stacked head has seen the rule hit and still says no.
+                    c.themes.remove(i);
+                    c.overruled.push(tag);
+                } else {
+                    c.themes[i] = tag;
+                }
+            }
+            (None, true) => c.themes.push(ThemeTag {
                 theme: id.clone(),
                 evidence: vec![evidence],
                 by_rules: false,
                 model_p: Some(p),
             }),
+            (None, false) => {}
         }
     }
     if let Some(s) = scores.sentiment.as_deref().and_then(Sentiment::from_code) {

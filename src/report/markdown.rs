@@ -246,13 +246,21 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(o, "\n## Method\n");
     let _ = writeln!(
         o,
-        "- Themes from keyword rules ({} patterns, taxonomy {} `{}`){}: {} theme tags where a rule fired, {} added by the model where no rule did. A comment gets a theme when a rule fires or the model's probability passes the theme's threshold.",
+        "- Themes from keyword rules ({} patterns, taxonomy {} `{}`){}: {} theme tags where a rule fired, {} added by the model where no rule did{}.",
         s.method.rule_patterns,
         s.method.taxonomy_version,
         s.method.taxonomy_fingerprint,
         s.method.model.as_ref().map_or(", rules only".to_string(), |m| format!(" and the model {m}")),
         s.method.tags_from_rules,
-        s.method.tags_from_model
+        s.method.tags_from_model,
+        if s.method.model.is_some() {
+            format!(
+                ", {} rule hits overruled by the model. The model decides each theme from the comment's embedding together with which rules fired (a head trained on the labeled data), so it can add a theme no rule found and drop a rule hit it is sure is wrong",
+                s.method.rule_hits_overruled
+            )
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(o, "- NPS = % promoters (9–10) − % detractors (0–6); the 95 % interval is the normal approximation for the difference of two proportions of one sample.");
     let _ = writeln!(o, "- 1–5 statements: mean with a t interval, and the share answering 4–5 with a Wilson interval.");

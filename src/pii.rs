@@ -1,0 +1,583 @@
+//! Personal data in free text: Finnish identity codes (with a valid date and check
+//! character), phone numbers, e-mail addresses, street addresses and person names. Found
+//! spans are masked by kind (`[HETU]`, `[PUHELIN]`, …) in the output's language.
+//!
+//! Formats are recognised by code; the street words, titles and name lists are data in
+//! `models/pii.toml`, so a county can add its own.
+
+use crate::lang::Lang;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+const BUILTIN: &str = include_str!("../models/pii.toml");
+/// The file used when it exists in the working directory; otherwise the built-in copy.
+pub const DEFAULT_PATH: &str = "models/pii.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PiiKind {
+    Email,
+    Hetu,
+    Phone,
+    Address,
+    Name,
+}
+
+impl PiiKind {
+    pub const ALL: [PiiKind; 5] = [
+        PiiKind::Hetu,
+        PiiKind::Phone,
+        PiiKind::Email,
+        PiiKind::Address,
+        PiiKind::Name,
+    ];
+
+    /// The Finnish mask word, also used as the kind's name in labeled data.
+    pub fn label(self) -> &'static str {
+        match self {
+            PiiKind::Hetu => "HETU",
+            PiiKind::Phone => "PUHELIN",
+            PiiKind::Email => "EMAIL",
+            PiiKind::Address => "OSOITE",
+            PiiKind::Name => "NIMI",
+        }
+    }
+
+    pub fn from_label(s: &str) -> Option<PiiKind> {
+        PiiKind::ALL
+            .into_iter()
+            .find(|k| k.label().eq_ignore_ascii_case(s.trim()))
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            PiiKind::Hetu => "hetu",
+            PiiKind::Phone => "phone",
+            PiiKind::Email => "email",
+            PiiKind::Address => "address",
+            PiiKind::Name => "name",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PiiSpan {
+    pub kind: PiiKind,
+    /// Byte offsets into the text.
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PiiConfigError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+struct Config {
+    masks: BTreeMap<String, BTreeMap<String, String>>,
+    address: AddressConfig,
+    names: NamesConfig,
+}
+
+#[derive(Debug, Deserialize)]
+struct AddressConfig {
+    street_endings: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NamesConfig {
+    titles: Vec<String>,
+    first_names: Vec<String>,
+    surnames: Vec<String>,
+    ambiguous: Vec<String>,
+    surname_endings: Vec<String>,
+    not_names: Vec<String>,
+}
+
+pub struct PiiDetector {
+    hetu: Regex,
+    email: Regex,
+    phone: Regex,
+    address: Regex,
+    word: Regex,
+    masks: BTreeMap<String, BTreeMap<String, String>>,
+    titles: Vec<String>,
+    first: HashSet<String>,
+    surnames: HashSet<String>,
+    ambiguous: HashSet<String>,
+    surname_endings: Vec<String>,
+    not_names: HashSet<String>,
+}
+
+const CHECK_CHARS: &[u8] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
+/// Finnish case endings, so that "Virtaselle" and "Annalle" are found from the lists.
+const CASE_ENDINGS: &[&str] = &[
+    "lle", "lla", "llä", "lta", "ltä", "ssa", "ssä", "sta", "stä", "ksi", "na", "nä", "n", "a",
+    "ä", "s",
+];
+
+/// Whether `code` is a Finnish personal identity code with a real date, an individual
+/// number in use and the right check character. Century signs: `+` 1800s; `-`, Y, X, W, V,
+/// U 1900s; A–F 2000s (the extra signs came into use in 2023).
+pub fn valid_hetu(code: &str) -> bool {
+    let b = code.as_bytes();
+    if b.len() != 11 || !code.is_ascii() {
+        return false;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        code.get(r)
+            .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|s| s.parse().ok())
+    };
+    let (Some(dd), Some(mm), Some(yy), Some(nnn)) =
+        (digits(0..2), digits(2..4), digits(4..6), digits(7..10))
+    else {
+        return false;
+    };
+    let century = match b[6].to_ascii_uppercase() {
+        b'+' => 1800,
+        b'-' | b'Y' | b'X' | b'W' | b'V' | b'U' => 1900,
+        b'A'..=b'F' => 2000,
+        _ => return false,
+    };
+    if chrono::NaiveDate::from_ymd_opt((century + yy) as i32, mm, dd).is_none() || nnn < 2 {
+        return false;
+    }
+    let n = (dd * 10000 + mm * 100 + yy) as u64 * 1000 + u64::from(nnn);
+    CHECK_CHARS[(n % 31) as usize] == b[10].to_ascii_uppercase()
+}
+
+fn is_sentence_start(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end_matches([' ', '\t', '"', '\'', '(', '«', '”', '“']);
+    before.is_empty() || before.ends_with(['.', '!', '?', ':', '\n', '\r', '-', '–'])
+}
+
+fn capitalised(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase) && chars.any(char::is_lowercase)
+}
+
+impl PiiDetector {
+    /// `models/pii.toml` when it exists, else the built-in lists.
+    pub fn load_default() -> Result<Self, PiiConfigError> {
+        let p = Path::new(DEFAULT_PATH);
+        match std::fs::read_to_string(p) {
+            Ok(text) => Self::from_toml(&text, DEFAULT_PATH),
+            Err(_) => Self::builtin(),
+        }
+    }
+
+    pub fn builtin() -> Result<Self, PiiConfigError> {
+        Self::from_toml(BUILTIN, "built-in pii.toml")
+    }
+
+    pub fn from_toml(text: &str, source: &str) -> Result<Self, PiiConfigError> {
+        let bad = |message: String| PiiConfigError::Invalid {
+            path: source.to_string(),
+            message,
+        };
+        let cfg: Config = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        for lang in ["fi", "sv", "en"] {
+            let m = cfg
+                .masks
+                .get(lang)
+                .ok_or_else(|| bad(format!("[masks.{lang}] is missing")))?;
+            for k in PiiKind::ALL {
+                if !m.contains_key(k.key()) {
+                    return Err(bad(format!("[masks.{lang}] needs {}", k.key())));
+                }
+            }
+        }
+        let endings: Vec<String> = cfg
+            .address
+            .street_endings
+            .iter()
+            .map(|e| regex::escape(&e.to_lowercase()))
+            .collect();
+        if endings.is_empty() {
+            return Err(bad("address.street_endings is empty".into()));
+        }
+        // Street word (any inflection: "Rantatiellä"), house number, optional staircase
+        // and flat ("5 B 12", "8 A 4", "14:ssä"), optional postal code and town.
+        let address = format!(
+            r"\b\p{{Lu}}[\p{{Ll}}-]*(?:{})\p{{Ll}}{{0,5}}\s+\d{{1,4}}(?:\s?[A-Za-z]\b(?:\s?\d{{1,3}}\b)?)?(?:,?\s+\d{{5}}\s+\p{{Lu}}\p{{Ll}}+)?",
+            endings.join("|")
+        );
+        let re = |s: &str| Regex::new(s).map_err(|e| bad(e.to_string()));
+        let set = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<HashSet<_>>();
+        let mut titles: Vec<String> = cfg.names.titles.iter().map(|t| t.to_lowercase()).collect();
+        titles.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        Ok(PiiDetector {
+            hetu: re(r"\b\d{6}[-+A-FYXWVUa-fyxwvu]\d{3}[0-9A-Ya-y]\b")?,
+            email: re(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")?,
+            // Digit groups separated by single spaces or hyphens; the digit count is checked after.
+            phone: re(
+                r"(?:\+|\b00)[1-9]\d{0,2}[ -]?(?:\(0\)[ -]?)?\d(?:[ -]?\d){5,13}|\(?\b0[1-9]\d{0,2}\)?[ -]?\d(?:[ -]?\d){3,10}",
+            )?,
+            address: re(&address)?,
+            word: re(r"\p{L}[\p{L}'’]*")?,
+            masks: cfg.masks,
+            titles,
+            first: set(&cfg.names.first_names),
+            surnames: set(&cfg.names.surnames),
+            ambiguous: set(&cfg.names.ambiguous),
+            surname_endings: cfg
+                .names
+                .surname_endings
+                .iter()
+                .map(|s| s.to_lowercase())
+                .collect(),
+            not_names: set(&cfg.names.not_names),
+        })
+    }
+
+    /// The mask for a kind in an output language (Finnish for `other`).
+    pub fn mask(&self, kind: PiiKind, lang: Lang) -> &str {
+        let code = match lang {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+            _ => "fi",
+        };
+        self.masks
+            .get(code)
+            .and_then(|m| m.get(kind.key()))
+            .map_or(kind.label(), String::as_str)
+    }
+
+    /// Every personal-data span, sorted and non-overlapping (on overlap the earlier kind in
+    /// [`PiiKind`] order wins, then the longer span).
+    pub fn find(&self, text: &str) -> Vec<PiiSpan> {
+        let mut spans: Vec<PiiSpan> = Vec::new();
+        let mut push = |kind, start, end| spans.push(PiiSpan { kind, start, end });
+        for m in self.email.find_iter(text) {
+            push(PiiKind::Email, m.start(), m.end());
+        }
+        for m in self.hetu.find_iter(text) {
+            if valid_hetu(m.as_str()) {
+                push(PiiKind::Hetu, m.start(), m.end());
+            }
+        }
+        for m in self.phone.find_iter(text) {
+            if self.plausible_phone(text, m.start(), m.end()) {
+                push(PiiKind::Phone, m.start(), m.end());
+            }
+        }
+        for m in self.address.find_iter(text) {
+            push(PiiKind::Address, m.start(), m.end());
+        }
+        for (s, e) in self.names(text) {
+            push(PiiKind::Name, s, e);
+        }
+        spans.sort_by(|a, b| {
+            a.kind
+                .cmp(&b.kind)
+                .then((b.end - b.start).cmp(&(a.end - a.start)))
+        });
+        let mut kept: Vec<PiiSpan> = Vec::new();
+        for s in spans {
+            if !kept.iter().any(|k| k.start < s.end && s.start < k.end) {
+                kept.push(s);
+            }
+        }
+        kept.sort_by_key(|s| s.start);
+        kept
+    }
+
+    fn plausible_phone(&self, text: &str, start: usize, end: usize) -> bool {
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        // Part of a longer token: an order number "2026-10-0042", a code "0x80070005", a
+        // date "01.02.2026" or an amount "1 050,00".
+        if before.is_some_and(|c| c.is_alphanumeric() || "-./,_".contains(c))
+            || after.is_some_and(|c| c.is_alphanumeric())
+        {
+            return false;
+        }
+        let rest = &text[end..];
+        if rest.starts_with(['.', ',', ':']) && rest[1..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            return false;
+        }
+        let digits = text[start..end]
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        if text[start..end].starts_with(['+']) || text[start..end].starts_with("00") {
+            (8..=15).contains(&digits)
+        } else {
+            (7..=12).contains(&digits)
+        }
+    }
+
+    /// A title word, or its inflection ("lääkärille", "läkarens"); short titles ("dr",
+    /// "mr") only as they are.
+    fn is_title(&self, lower: &str) -> bool {
+        self.titles.iter().any(|t| {
+            if t.chars().count() <= 3 {
+                lower == t
+            } else {
+                lower.starts_with(t.as_str()) && lower.len() - t.len() <= 4
+            }
+        })
+    }
+
+    fn in_list(&self, word: &str, list: &HashSet<String>) -> bool {
+        let w = word.to_lowercase();
+        if list.contains(&w) {
+            return true;
+        }
+        // Inflected: "Virtaselle" (virtanen), "Annalle" (anna), "Lindqvists".
+        CASE_ENDINGS.iter().any(|e| {
+            w.strip_suffix(e).is_some_and(|base| {
+                list.contains(base)
+                    || base
+                        .strip_suffix("se")
+                        .is_some_and(|b| list.contains(&format!("{b}nen")))
+                    || base
+                        .strip_suffix("s")
+                        .is_some_and(|b| list.contains(&format!("{b}nen")))
+            })
+        })
+    }
+
+    fn names(&self, text: &str) -> Vec<(usize, usize)> {
+        let words: Vec<(usize, usize, &str)> = self
+            .word
+            .find_iter(text)
+            .map(|m| (m.start(), m.end(), m.as_str()))
+            .collect();
+        let mut out = Vec::new();
+        let is_candidate = |w: &str| capitalised(w) && !self.not_names.contains(&w.to_lowercase());
+        let mut i = 0;
+        while i < words.len() {
+            let (s, e, w) = words[i];
+            let lower = w.to_lowercase();
+            let adjacent = |j: usize| {
+                j < words.len() && {
+                    let gap = &text[words[j - 1].1..words[j].0];
+                    gap.chars().all(|c| c == ' ') && !gap.is_empty()
+                }
+            };
+            // After a title: the next one or two capitalised words.
+            if self.is_title(&lower) && adjacent(i + 1) {
+                let (s1, e1, w1) = words[i + 1];
+                if is_candidate(w1) {
+                    let mut end = e1;
+                    let mut next = i + 2;
+                    if adjacent(i + 2) && is_candidate(words[i + 2].2) {
+                        end = words[i + 2].1;
+                        next = i + 3;
+                    }
+                    out.push((s1, end));
+                    i = next;
+                    continue;
+                }
+            }
+            if is_candidate(w) {
+                let first = self.in_list(w, &self.first);
+                let sur = self.in_list(w, &self.surnames);
+                let starts_sentence = is_sentence_start(text, s);
+                if adjacent(i + 1) && is_candidate(words[i + 1].2) {
+                    let w2 = words[i + 1].2;
+                    let w2_listed = self.in_list(w2, &self.surnames);
+                    let w2_like = w2_listed
+                        || self
+                            .surname_endings
+                            .iter()
+                            .any(|end| w2.to_lowercase().ends_with(end.as_str()));
+                    // "Liisa Mäkinen", "Pekka Laine", "Anna Niemistä".
+                    if first && w2_like {
+                        out.push((s, words[i + 1].1));
+                        i += 2;
+                        continue;
+                    }
+                    // "Äitini Korhonen": at a sentence start the first word is just
+                    // capitalised, so only the listed surname is masked.
+                    if w2_listed {
+                        let from = if starts_sentence && !sur {
+                            words[i + 1].0
+                        } else {
+                            s
+                        };
+                        out.push((from, words[i + 1].1));
+                        i += 2;
+                        continue;
+                    }
+                }
+                // A lone listed name mid-sentence ("kiitos Annalle"); at a sentence start
+                // it is as often a word ("Anna palautetta").
+                if (first || sur) && !starts_sentence && !self.ambiguous.contains(&lower) {
+                    out.push((s, e));
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// `text` with every span masked in `lang`.
+    pub fn redact(&self, text: &str, lang: Lang) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for s in self.find(text) {
+            out.push_str(&text[at..s.start]);
+            out.push_str(self.mask(s.kind, lang));
+            at = s.end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det() -> PiiDetector {
+        PiiDetector::builtin().expect("built-in pii.toml")
+    }
+
+    fn kinds(text: &str) -> Vec<(PiiKind, String)> {
+        det()
+            .find(text)
+            .into_iter()
+            .map(|s| (s.kind, text[s.start..s.end].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn identity_codes_every_century_sign() {
+        for code in [
+            "131052-308T",
+            "010594Y9032",
+            "311299X145W",
+            "170671W880H",
+            "090930V019D",
+            "121245U7773",
+            "051188+112D",
+            "150707A234N",
+            "020312B5673",
+            "030201C456H",
+            "221003D6201",
+            "240815F302J",
+            "240815f302j",
+        ] {
+            assert!(valid_hetu(code), "{code}");
+            assert_eq!(
+                kinds(&format!("hetu {code}.")),
+                [(PiiKind::Hetu, code.to_string())]
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_identity_codes_are_not_masked() {
+        for code in [
+            "131052-308X", // wrong check character
+            "311352-308T", // no 31st of the 13th month
+            "290223A1234", // 29 February 2023 does not exist
+            "131052G308T", // not a century sign
+            "131052-001T", // individual numbers start at 002
+        ] {
+            assert!(!valid_hetu(code), "{code}");
+            assert!(
+                !kinds(&format!("koodi {code}"))
+                    .iter()
+                    .any(|(k, _)| *k == PiiKind::Hetu),
+                "{code}"
+            );
+        }
+        // 29 February in a leap year is a real date.
+        let n = 290224u64 * 1000 + 123;
+        let code = format!("290224A123{}", CHECK_CHARS[(n % 31) as usize] as char);
+        assert!(valid_hetu(&code), "{code}");
+    }
+
+    #[test]
+    fn phones_in_finnish_and_international_formats() {
+        for p in [
+            "040 123 4567",
+            "040-1234567",
+            "0401234567",
+            "+358 40 123 4567",
+            "+358401234567",
+            "09 8765 4321",
+            "050 444 5566",
+            "+46 70 123 45 67",
+            "+44 20 7946 0958",
+            "0400 555 123",
+        ] {
+            assert_eq!(
+                kinds(&format!("Soita {p} kiitos")),
+                [(PiiKind::Phone, p.to_string())],
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_that_are_not_personal_data() {
+        for t in [
+            "Laskun numero 12345678 ja viitenumero 11223 34455 66778.",
+            "Eräpäivä 14.11.2026, summa 1 048,90 euroa.",
+            "Asiakasnumero 000123456, tilaus 2026-10-0042.",
+            "Virhekoodi 0x80070005.",
+            "Aika oli klo 14.30 huoneessa 212.",
+            "Postinumero 00100 Helsinki.",
+            "Fakturanummer 87654321, referensnummer 55667 78899.",
+            "Tunnus 131052-308X oli esimerkki.",
+        ] {
+            assert_eq!(kinds(t), [], "{t}");
+        }
+    }
+
+    #[test]
+    fn emails_addresses_and_names() {
+        assert_eq!(
+            kinds("Vastaus osoitteeseen matti.virtanen@example.fi kiitos"),
+            [(PiiKind::Email, "matti.virtanen@example.fi".into())]
+        );
+        assert_eq!(
+            kinds("Osoite Koulukatu 5 B 12, 90100 Oulu."),
+            [(PiiKind::Address, "Koulukatu 5 B 12, 90100 Oulu".into())]
+        );
+        assert_eq!(
+            kinds("Adress Storgatan 12 A 3."),
+            [(PiiKind::Address, "Storgatan 12 A 3".into())]
+        );
+        assert_eq!(
+            kinds("Kiitos lääkäri Virtaselle ja sjukskötare Lindqvist."),
+            [
+                (PiiKind::Name, "Virtaselle".into()),
+                (PiiKind::Name, "Lindqvist".into())
+            ]
+        );
+        assert_eq!(
+            kinds("Äitini Aino Korhonen sai väärän lääkkeen."),
+            [(PiiKind::Name, "Aino Korhonen".into())]
+        );
+        // Capitalised words that are not names.
+        assert_eq!(
+            kinds("Omakanta ja Mina Kanta-sidor fungerar inte i Salo."),
+            []
+        );
+    }
+
+    #[test]
+    fn a_complaint_with_every_kind_is_fully_masked() {
+        let t = "Teen muistutuksen lääkäri Virtasen käytöksestä. Olen Liisa Mäkinen, 131052-308T, \
+                 Koulukatu 5 B 12, puh. 040 123 4567, liisa.m@example.fi.";
+        let r = det().redact(t, Lang::Fi);
+        assert_eq!(
+            r,
+            "Teen muistutuksen lääkäri [NIMI] käytöksestä. Olen [NIMI], [HETU], \
+             [OSOITE], puh. [PUHELIN], [EMAIL]."
+        );
+        let sv = det().redact("Ring 040 123 4567 eller skriv till a@b.fi", Lang::Sv);
+        assert_eq!(sv, "Ring [TELEFON] eller skriv till [E-POST]");
+    }
+}
