@@ -65,6 +65,32 @@ impl Classification {
     }
 }
 
+/// Whether byte offset `at` lies inside a quotation: an odd number of quote marks before it.
+fn inside_quotes(text: &str, at: usize) -> bool {
+    text[..at]
+        .chars()
+        .filter(|c| matches!(c, '"' | '“' | '”' | '«' | '»' | '„'))
+        .count()
+        % 2
+        == 1
+}
+
+/// The token range (first, last) of the clause holding token `i`: clauses end at . , ; : ! ?
+fn clause_of(text: &str, tokens: &[Token], i: usize) -> (usize, usize) {
+    let boundary = |a: usize| {
+        text[tokens[a].end..tokens[a + 1].start].contains(['.', ',', ';', ':', '!', '?', '\n'])
+    };
+    let mut first = i;
+    while first > 0 && !boundary(first - 1) {
+        first -= 1;
+    }
+    let mut last = i;
+    while last + 1 < tokens.len() && !boundary(last) {
+        last += 1;
+    }
+    (first, last)
+}
+
 struct CompiledTheme {
     id: String,
     rules: CompiledRules,
@@ -209,15 +235,26 @@ impl Classifier {
         let mut triage_reasons = Vec::new();
         for t in &self.triage {
             for (m, evidence) in t.rules.evidence(text, &tokens, &hits, rule_lang) {
-                // "En aio tehdä muistutusta", "muistutusta en jaksa tehdä": a negated
-                // process word does not start a process.
-                // Urgent signals are never negated away: a false alarm costs less than a miss.
-                if t.class != TriageClass::Urgent
-                    && self
+                // Urgent signals are never negated or quoted away: a false alarm costs
+                // less than a miss.
+                if t.class != TriageClass::Urgent {
+                    // 'Hoitaja sanoi "tehkää kantelu"': quoting a process is not starting it.
+                    if inside_quotes(text, tokens[m.first].start) {
+                        continue;
+                    }
+                    // "En aio tehdä muistutusta", "muistutusta en jaksa tehdä": a negated
+                    // process word does not start a process. Only within its clause, so
+                    // that "Soittakaa minulle, en ole saanut aikaa" still asks for a call.
+                    let clause = clause_of(text, &tokens, m.first);
+                    let before =
+                        m.first - clause.0.max(m.first.saturating_sub(NEGATION_WINDOW + 1));
+                    let after = (clause.1 - m.first).min(2);
+                    if self
                         .sentiment
-                        .negated(&tokens, m.first, NEGATION_WINDOW + 1, 2, rule_lang)
-                {
-                    continue;
+                        .negated(&tokens, m.first, before, after, rule_lang)
+                    {
+                        continue;
+                    }
                 }
                 triage_reasons.push(TriageReason {
                     id: t.id.clone(),
@@ -239,5 +276,72 @@ impl Classifier {
             triage_reasons,
             overruled: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy::DEFAULT_TAXONOMY;
+
+    fn triage(text: &str) -> (TriageClass, Vec<String>) {
+        let t = Taxonomy::parse(DEFAULT_TAXONOMY, "built-in").expect("default taxonomy");
+        let c = Classifier::new(&t).classify(text);
+        (
+            c.triage,
+            c.triage_reasons.iter().map(|r| r.id.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn process_words_start_a_process_unless_negated_or_quoted() {
+        assert_eq!(triage("Teen muistutuksen hoidosta.").0, TriageClass::Formal);
+        assert_eq!(
+            triage("Tämä on virallinen muistutus: hoitoa ei annettu.").0,
+            TriageClass::Formal
+        );
+        assert_eq!(
+            triage("Teen kantelun aluehallintovirastoon.").1,
+            ["kantelu".to_string()]
+        );
+        assert_eq!(
+            triage("Jag gör en patientskadeanmälan.").1,
+            ["potilasvahinkoilmoitus".to_string()]
+        );
+        for normal in [
+            "En aio tehdä muistutusta, mutta jono oli pitkä.",
+            "Muistutusta en jaksa tehdä.",
+            "Hoitaja sanoi \"tehkää vaikka kantelu\", se tuntui pahalta.",
+            "Jag tänker inte göra någon anmärkning.",
+            "Sköterskan sa \"gör ett klagomål\" till mig.",
+            "Muistutuslasku tuli vaikka maksoin ajallaan.",
+        ] {
+            assert_eq!(triage(normal).0, TriageClass::Normal, "{normal}");
+        }
+    }
+
+    #[test]
+    fn negation_stays_in_its_clause() {
+        // "en ole saanut" belongs to the next clause: the call request stands.
+        assert_eq!(
+            triage("Soittakaa minulle, en ole saanut aikaa.").0,
+            TriageClass::ContactRequested
+        );
+        assert_eq!(
+            triage("Fakturan gäller ett besök jag aldrig gjort. Ring mig.").0,
+            TriageClass::ContactRequested
+        );
+    }
+
+    #[test]
+    fn urgent_is_never_negated_away_and_wins() {
+        assert_eq!(
+            triage("Ei ole ensimmäinen kerta kun isä kaatui osastolla.").0,
+            TriageClass::Urgent
+        );
+        assert_eq!(
+            triage("Teen muistutuksen: äidille annettiin väärä lääke.").0,
+            TriageClass::Urgent
+        );
     }
 }

@@ -139,6 +139,24 @@ enum Command {
         output: PathBuf,
         #[arg(long, value_enum, default_value = "csv")]
         format: TaggedFormat,
+        /// Mask personal data (identity codes, phones, e-mails, addresses, names) in the text
+        /// and evidence written out
+        #[arg(long)]
+        redact: bool,
+        #[command(flatten)]
+        model: ModelOpts,
+    },
+    /// Registry office queue: urgent → formal → contact requested → normal, with reasons,
+    /// redacted excerpts and the unit to route to (queue.csv, queue.xlsx, queue.md)
+    Triage {
+        #[command(flatten)]
+        input: InputOpts,
+        /// Output directory
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The county's units for routing [default: models/units.toml, else built in]
+        #[arg(long)]
+        units: Option<PathBuf>,
         #[command(flatten)]
         model: ModelOpts,
     },
@@ -321,6 +339,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     (combined, combined_pred)
                 }
             };
+            let mut report = report;
+            report.pii = eval::score_pii(&items, &palaute::pii::PiiDetector::load_default()?);
             print!("{}", eval::render(&report));
             if errors {
                 for (g, p) in items.iter().zip(&predicted) {
@@ -381,11 +401,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             input,
             output,
             format,
+            redact,
             model,
         } => {
             let (taxonomy, classifier) = load(&model)?;
+            let pii = redact
+                .then(palaute::pii::PiiDetector::load_default)
+                .transpose()?;
             let (dataset, mut tagged) = read_and_classify(&input, &classifier)?;
             let runtime = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
+            if let Some(pii) = &pii {
+                palaute::pipeline::redact_all(&mut tagged, pii);
+            }
             match format {
                 TaggedFormat::Csv => tagged::write_csv(&output, &tagged, &dataset.score_names)?,
                 TaggedFormat::Jsonl => tagged::write_jsonl(&output, &tagged, &dataset.score_names)?,
@@ -407,6 +434,39 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let written = report::write_report(&output, &summary)?;
             let rejects = output.join("rejects.csv");
             write_rejects(&rejects, &dataset.rejects)?;
+            finish(&dataset, &rejects, &written, &taxonomy, runtime.as_deref());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Triage {
+            input,
+            output,
+            units,
+            model,
+        } => {
+            let (taxonomy, classifier) = load(&model)?;
+            let units = palaute::units::Units::load(units.as_deref())?;
+            let pii = palaute::pii::PiiDetector::load_default()?;
+            let (dataset, mut tagged) = read_and_classify(&input, &classifier)?;
+            let runtime = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
+            let items = palaute::queue::build(&tagged, &units, &pii);
+            let source = input
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let written = palaute::queue::write_all(&output, &items, &source)?;
+            let rejects = output.join("rejects.csv");
+            write_rejects(&rejects, &dataset.rejects)?;
+            let count = |c| items.iter().filter(|i| i.triage == c).count();
+            use palaute::taxonomy::TriageClass as T;
+            eprintln!(
+                "queue: {} urgent, {} formal, {} contact requested, {} normal",
+                count(T::Urgent),
+                count(T::Formal),
+                count(T::ContactRequested),
+                count(T::Normal)
+            );
             finish(&dataset, &rejects, &written, &taxonomy, runtime.as_deref());
             Ok(ExitCode::SUCCESS)
         }

@@ -4,6 +4,7 @@ use crate::classify::{Classification, Classifier};
 use crate::error::{Error, Result};
 use crate::input::table::read_table;
 use crate::lang::Lang;
+use crate::pii::{PiiDetector, PiiKind};
 use crate::sentiment::Sentiment;
 use crate::taxonomy::{Taxonomy, TriageClass};
 use crate::text::fold;
@@ -20,10 +21,13 @@ pub struct GoldItem {
     pub lang: Option<Lang>,
     pub sentiment: Option<Sentiment>,
     pub triage: Option<TriageClass>,
+    /// Personal-data spans (kind, exact text), when the file has a `pii` column.
+    pub pii: Option<Vec<(PiiKind, String)>>,
 }
 
 /// Reads a gold file: columns `text` and `themes` (ids separated by `;`), optionally `lang`,
-/// `sentiment`, `triage`. Unknown theme ids or labels are errors naming the row.
+/// `sentiment`, `triage` and `pii` (`KIND:span` items separated by `;`, kinds HETU, PUHELIN,
+/// EMAIL, OSOITE, NIMI; each span must occur in the text). Unknown theme ids or labels are errors naming the row.
 pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
     let table = read_table(path, None)?;
     let col = |name: &str| table.headers.iter().position(|h| fold(h) == name);
@@ -39,6 +43,7 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
     let text_c = col("text").ok_or_else(|| missing("text"))?;
     let themes_c = col("themes").ok_or_else(|| missing("themes"))?;
     let (lang_c, sent_c, tri_c) = (col("lang"), col("sentiment"), col("triage"));
+    let pii_c = col("pii");
     let known: BTreeSet<&str> = taxonomy.theme_ids().into_iter().collect();
     let mut items = Vec::new();
     for r in &table.rows {
@@ -72,9 +77,36 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
         parse(get(sent_c), "sentiment", sentiment.map(|_| ()))?;
         let triage = TriageClass::from_code(get(tri_c));
         parse(get(tri_c), "triage", triage.map(|_| ()))?;
+        let text = get(Some(text_c));
+        let pii = match pii_c {
+            None => None,
+            Some(_) => {
+                let mut spans = Vec::new();
+                for item in get(pii_c)
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                {
+                    let (kind, span) = item
+                        .split_once(':')
+                        .and_then(|(k, v)| Some((PiiKind::from_label(k)?, v.trim())))
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "pii item {item:?} is not KIND:span with KIND one of HETU, PUHELIN, EMAIL, OSOITE, NIMI"
+                            ))
+                        })?;
+                    if !text.contains(span) {
+                        return Err(bad(format!("pii span {span:?} does not occur in the text")));
+                    }
+                    spans.push((kind, span.to_string()));
+                }
+                Some(spans)
+            }
+        };
         items.push(GoldItem {
             row: r.row,
-            text: get(Some(text_c)).to_string(),
+            pii,
+            text: text.to_string(),
             themes,
             lang,
             sentiment,
@@ -113,6 +145,81 @@ pub struct TriageMetrics {
     pub urgent_recall: f64,
     pub urgent_precision: f64,
     pub urgent_support: usize,
+    /// Recall and precision of every class.
+    pub per_class: BTreeMap<String, ClassScore>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassScore {
+    pub precision: f64,
+    pub recall: f64,
+    pub support: usize,
+}
+
+/// Personal-data detection against labeled spans, per kind. A labeled span counts as found
+/// when a detected span of the same kind overlaps it; a detected span counts as right when
+/// it overlaps a labeled span of its kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct PiiMetrics {
+    pub n: usize,
+    pub per_kind: BTreeMap<String, ClassScore>,
+}
+
+pub fn score_pii(gold: &[GoldItem], detector: &PiiDetector) -> Option<PiiMetrics> {
+    let labeled: Vec<(&GoldItem, &Vec<(PiiKind, String)>)> = gold
+        .iter()
+        .filter_map(|g| g.pii.as_ref().map(|p| (g, p)))
+        .collect();
+    if labeled.is_empty() {
+        return None;
+    }
+    let mut counts: BTreeMap<PiiKind, (usize, usize, usize, usize)> = BTreeMap::new();
+    for (g, spans) in &labeled {
+        let found = detector.find(&g.text);
+        let gold_ranges: Vec<(PiiKind, usize, usize)> = spans
+            .iter()
+            .filter_map(|(k, s)| g.text.find(s.as_str()).map(|at| (*k, at, at + s.len())))
+            .collect();
+        let overlaps = |a: (usize, usize), b: (usize, usize)| a.0 < b.1 && b.0 < a.1;
+        for &(k, s, e) in &gold_ranges {
+            let c = counts.entry(k).or_default();
+            c.0 += 1;
+            if found
+                .iter()
+                .any(|f| f.kind == k && overlaps((f.start, f.end), (s, e)))
+            {
+                c.1 += 1;
+            }
+        }
+        for f in &found {
+            let c = counts.entry(f.kind).or_default();
+            c.2 += 1;
+            if gold_ranges
+                .iter()
+                .any(|&(k, s, e)| k == f.kind && overlaps((f.start, f.end), (s, e)))
+            {
+                c.3 += 1;
+            }
+        }
+    }
+    let ratio = |a: usize, b: usize| round4(if b == 0 { 0.0 } else { a as f64 / b as f64 });
+    Some(PiiMetrics {
+        n: labeled.len(),
+        per_kind: PiiKind::ALL
+            .iter()
+            .map(|k| {
+                let (support, found, detected, right) = counts.get(k).copied().unwrap_or_default();
+                (
+                    k.label().to_string(),
+                    ClassScore {
+                        precision: ratio(right, detected),
+                        recall: ratio(found, support),
+                        support,
+                    },
+                )
+            })
+            .collect(),
+    })
 }
 
 /// Macro and micro F1 of each combination policy, when the model ran.
@@ -145,6 +252,8 @@ pub struct EvalReport {
     pub sentiment: Option<Accuracy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageMetrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii: Option<PiiMetrics>,
     /// rules / model / union / combined, when the model ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modes: Option<ModeSummary>,
@@ -244,7 +353,34 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
             .filter(|(g, p)| *g == u && *p != u)
             .count();
         let (pr, re, _) = prf(tp, fp, fn_);
+        let per_class = TriageClass::ALL
+            .iter()
+            .map(|&c| {
+                let tp = triage_pairs
+                    .iter()
+                    .filter(|(g, p)| *g == c && *p == c)
+                    .count();
+                let fp = triage_pairs
+                    .iter()
+                    .filter(|(g, p)| *g != c && *p == c)
+                    .count();
+                let fn_ = triage_pairs
+                    .iter()
+                    .filter(|(g, p)| *g == c && *p != c)
+                    .count();
+                let (p, r, _) = prf(tp, fp, fn_);
+                (
+                    c.code().to_string(),
+                    ClassScore {
+                        precision: round4(p),
+                        recall: round4(r),
+                        support: tp + fn_,
+                    },
+                )
+            })
+            .collect();
         TriageMetrics {
+            per_class,
             accuracy: round4(
                 triage_pairs.iter().filter(|(g, p)| g == p).count() as f64
                     / triage_pairs.len() as f64,
@@ -268,6 +404,7 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
         lang,
         sentiment,
         triage,
+        pii: None,
         modes: None,
     }
 }
@@ -319,6 +456,21 @@ pub fn render(r: &EvalReport) -> String {
             "triage accuracy {:.3} (n={}); urgent recall {:.3}, precision {:.3} (support {})\n",
             t.accuracy, t.n, t.urgent_recall, t.urgent_precision, t.urgent_support
         ));
+        for (c, m) in &t.per_class {
+            s.push_str(&format!(
+                "  {:<18} precision {:.3} recall {:.3} (support {})\n",
+                c, m.precision, m.recall, m.support
+            ));
+        }
+    }
+    if let Some(p) = &r.pii {
+        s.push_str(&format!("personal data, {} labeled comments:\n", p.n));
+        for (k, m) in &p.per_kind {
+            s.push_str(&format!(
+                "  {:<18} precision {:.3} recall {:.3} (support {})\n",
+                k, m.precision, m.recall, m.support
+            ));
+        }
     }
     s
 }

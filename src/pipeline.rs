@@ -56,3 +56,26 @@ pub fn apply_model(
     }
     Ok(())
 }
+
+/// Masks personal data in every comment's text and in the words quoted as evidence, in the
+/// comment's own language (`[NIMI]`, `[NAMN]`, `[NAME]`).
+pub fn redact_all(tagged: &mut [Tagged], pii: &crate::pii::PiiDetector) {
+    tagged.par_iter_mut().for_each(|t| {
+        let lang = t
+            .result
+            .as_ref()
+            .map_or(crate::lang::Lang::Fi, |r| r.lang.lang);
+        t.feedback.text = pii.redact(&t.feedback.text, lang);
+        if let Some(r) = t.result.as_mut() {
+            let evidence = r
+                .themes
+                .iter_mut()
+                .chain(r.overruled.iter_mut())
+                .flat_map(|th| th.evidence.iter_mut())
+                .chain(r.triage_reasons.iter_mut().map(|x| &mut x.evidence));
+            for e in evidence {
+                e.matched = pii.redact(&e.matched, lang);
+            }
+        }
+    });
+}

@@ -608,3 +608,126 @@ fn sample_report_md_matches_snapshot() {
         snap.display()
     );
 }
+
+/// Every personal-data value in the sample registry file.
+const REGISTRY_PII: &[&str] = &[
+    "131052-308T",
+    "040 123 4567",
+    "Liisa Mäkinen",
+    "Virtasen",
+    "050 765 4321",
+    "matti.k@example.fi",
+    "Lindqvist",
+    "+358 40 222 3344",
+    "Koulukatu 5 B 12",
+    "h.salminen@example.fi",
+    "Anna Niemiselle",
+    "johan.berg@example.fi",
+];
+
+#[test]
+fn triage_queue_is_sorted_redacted_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = ok(&palaute(&[
+        "triage",
+        "--no-model",
+        "data/sample/registry_2026-10.csv",
+        "-o",
+        s(dir.path()),
+    ]));
+    assert!(err.contains("28 rows") && err.contains("28 used"), "{err}");
+    let csv_text = std::fs::read_to_string(dir.path().join("queue.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 28, "every item is in the queue");
+    let rank = |c: &str| {
+        ["urgent", "formal", "contact_requested", "normal"]
+            .iter()
+            .position(|x| *x == c)
+            .unwrap()
+    };
+    for w in rows.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        let (ra, rb) = (rank(&a[col("triage")]), rank(&b[col("triage")]));
+        assert!(
+            ra < rb || (ra == rb && a[col("date")] <= b[col("date")]),
+            "order: {a:?} then {b:?}"
+        );
+    }
+    let by_id = |id: &str| rows.iter().find(|r| &r[col("id")] == id).unwrap().clone();
+    // A named statutory process, and how the writer wants to be contacted.
+    let muistutus = by_id("KIR-2026-0011");
+    assert_eq!(&muistutus[col("triage")], "formal");
+    assert_eq!(&muistutus[col("process")], "muistutus");
+    assert_eq!(&muistutus[col("route_to")], "Terveysasema Keskusta");
+    let call_me = by_id("KIR-2026-0027");
+    assert_eq!(&call_me[col("triage")], "contact_requested");
+    assert_eq!(&call_me[col("contact_via")], "phone");
+    // Negated and quoted process words do not start a process.
+    assert_eq!(&by_id("KIR-2026-0001")[col("triage")], "normal");
+    assert_eq!(&by_id("KIR-2026-0006")[col("triage")], "normal");
+    // Urgent by rules: a fall after being sent home.
+    assert_eq!(&by_id("KIR-2026-0002")[col("triage")], "urgent");
+    for out in ["queue.csv", "queue.md"] {
+        let text = std::fs::read_to_string(dir.path().join(out)).unwrap();
+        for v in REGISTRY_PII {
+            assert!(!text.contains(v), "{out} leaks {v:?}");
+        }
+    }
+    assert!(
+        csv_text.contains("'=HYPERLINK"),
+        "formula neutralised in CSV"
+    );
+    // The workbook: one sheet, header row, same rows, the formula kept as text.
+    use calamine::{open_workbook_auto, Reader};
+    let mut wb = open_workbook_auto(dir.path().join("queue.xlsx")).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(range.height(), 29);
+    let cells: Vec<String> = range
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    assert!(
+        cells.iter().any(|c| c.starts_with("=HYPERLINK")),
+        "formula stays a string cell"
+    );
+    for v in REGISTRY_PII {
+        assert!(
+            !cells.iter().any(|c| c.contains(v)),
+            "queue.xlsx leaks {v:?}"
+        );
+    }
+}
+
+#[test]
+fn classify_redact_masks_personal_data_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tagged.csv");
+    ok(&palaute(&[
+        "classify",
+        "--no-model",
+        "--redact",
+        "data/sample/registry_2026-10.csv",
+        "-o",
+        s(&out),
+    ]));
+    let text = std::fs::read_to_string(&out).unwrap();
+    for v in REGISTRY_PII {
+        assert!(!text.contains(v), "tagged.csv leaks {v:?}");
+    }
+    assert!(text.contains("[HETU]") && text.contains("[TELEFON]") && text.contains("[NIMI]"));
+    // Without --redact the text is written as it came.
+    let plain = dir.path().join("plain.csv");
+    ok(&palaute(&[
+        "classify",
+        "--no-model",
+        "data/sample/registry_2026-10.csv",
+        "-o",
+        s(&plain),
+    ]));
+    assert!(std::fs::read_to_string(&plain)
+        .unwrap()
+        .contains("131052-308T"));
+}

@@ -199,6 +199,41 @@ fn eval_with_the_model_measures_every_policy() {
     let combined = r["modes"]["combined"]["macro_f1"].as_f64().unwrap();
     assert!(combined >= 0.85, "{}", r["modes"]);
     assert!(combined >= rules + 0.015, "{}", r["modes"]);
+    // Issue 4's bars on dev: urgent recall with rules + model, and personal-data recall.
+    assert!(
+        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.95,
+        "{}",
+        r["triage"]
+    );
+    for kind in ["HETU", "PUHELIN", "EMAIL"] {
+        assert!(
+            r["pii"]["per_kind"][kind]["recall"].as_f64().unwrap() >= 0.95,
+            "{kind}: {}",
+            r["pii"]
+        );
+    }
+}
+
+/// The registry queue with the model: every item accounted for, model flags carry their
+/// probability as the reason.
+#[test]
+fn triage_with_the_model() {
+    ensure_model();
+    let dir = tempfile::tempdir().unwrap();
+    let out = palaute(&[
+        "triage",
+        "data/sample/registry_2026-10.csv",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("28 used, 0 rejected"), "{err}");
+    let md = std::fs::read_to_string(dir.path().join("queue.md")).unwrap();
+    assert!(md.contains("urgent: model p="), "{md}");
+    // The self-harm message has no rule word; the model must put it in the urgent group.
+    let urgent = md.split("## formal").next().unwrap();
+    assert!(urgent.contains("ettei jaksa enää elää"), "{md}");
 }
 
 /// Heads trained for another taxonomy or other labels are retrained, never used silently.

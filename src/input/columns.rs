@@ -100,6 +100,11 @@ const DATE: &[&str] = &[
     "manad",
     "month",
     "submitted",
+    "saapunut",
+    "saapumispaiva",
+    "vastaanotettu",
+    "inkommit",
+    "received",
 ];
 const UNIT: &[&str] = &[
     "yksikko",
@@ -132,6 +137,12 @@ const ID: &[&str] = &[
     "nro",
     "numero",
     "tunnus",
+    "asianumero",
+    "diaarinumero",
+    "dnro",
+    "arendenummer",
+    "diarienummer",
+    "case",
 ];
 
 /// How well a folded header matches an alias: 3 exact, 2 a whole word or phrase,

@@ -79,6 +79,34 @@ pub struct Heads {
     pub rule_features: Vec<String>,
     /// Sentiment classes in order, with one-vs-rest heads; the most probable wins.
     pub sentiment: Vec<(String, LogReg)>,
+    /// Triage classes (urgent, formal, contact_requested) the model can raise.
+    #[serde(default)]
+    pub triage: BTreeMap<String, TriageHead>,
+}
+
+/// A triage class from the embedding. Urgent's threshold is set for recall (missing an
+/// urgent item is far worse than a false alarm); the others' for F1 next to the rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TriageHead {
+    pub model: LogReg,
+    pub threshold: f32,
+    pub positives: usize,
+}
+
+/// Share of the training set's urgent items the model alone must catch (out of fold) at
+/// the chosen threshold.
+pub const URGENT_RECALL_TARGET: f64 = 0.95;
+
+/// The highest threshold at which the out-of-fold recall is at least `target`.
+fn threshold_for_recall(p: &[f32], gold: &[bool], target: f64) -> f32 {
+    let positives = gold.iter().filter(|g| **g).count().max(1) as f64;
+    (1..=99)
+        .rev()
+        .map(|k| k as f32 * 0.01)
+        .find(|&t| {
+            p.iter().zip(gold).filter(|(p, g)| **g && **p >= t).count() as f64 / positives >= target
+        })
+        .unwrap_or(0.01)
 }
 
 /// Standardises rows with the training mean and standard deviation.
@@ -190,6 +218,10 @@ pub struct TrainInput<'a> {
     pub embeddings: &'a [Vec<f32>],
     pub themes: Vec<ThemeData<'a>>,
     pub sentiment: Vec<Option<String>>,
+    /// Gold triage class code per example (None when unlabeled).
+    pub triage: Vec<Option<String>>,
+    /// Per triage class code: whether the rules raised that class on each example.
+    pub triage_rule_hits: BTreeMap<String, Vec<bool>>,
     pub model_fingerprint: String,
     pub taxonomy_fingerprint: String,
     pub training_fingerprint: String,
@@ -268,7 +300,40 @@ pub fn train(input: TrainInput) -> Heads {
             (c, m)
         })
         .collect();
+    let mut triage = BTreeMap::new();
+    let raw_x = raw.clone();
+    for class in ["urgent", "formal", "contact_requested"] {
+        let y: Vec<bool> = input
+            .triage
+            .iter()
+            .map(|t| t.as_deref() == Some(class))
+            .collect();
+        let positives = y.iter().filter(|v| **v).count();
+        if positives < MIN_POSITIVES {
+            continue;
+        }
+        let oof = out_of_fold(&raw_x, &y, STACKED_L2);
+        let threshold = if class == "urgent" {
+            threshold_for_recall(&oof, &y, URGENT_RECALL_TARGET)
+        } else {
+            let rules = input
+                .triage_rule_hits
+                .get(class)
+                .cloned()
+                .unwrap_or_else(|| vec![false; n]);
+            best_threshold(&oof, &y, &rules)
+        };
+        triage.insert(
+            class.to_string(),
+            TriageHead {
+                model: train_logreg(&raw_x, &y, STACKED_L2),
+                threshold,
+                positives,
+            },
+        );
+    }
     Heads {
+        triage,
         model_fingerprint: input.model_fingerprint,
         taxonomy_fingerprint: input.taxonomy_fingerprint,
         training_fingerprint: input.training_fingerprint,
@@ -301,6 +366,8 @@ pub struct ThemeScore {
 pub struct ModelScores {
     pub themes: BTreeMap<String, ThemeScore>,
     pub sentiment: Option<String>,
+    /// Triage classes whose head passed its threshold, with the probability.
+    pub triage: Vec<(String, f32)>,
 }
 
 impl Heads {
@@ -363,7 +430,19 @@ impl Heads {
             .map(|(c, m)| (c, m.prob(xv)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c.clone());
-        ModelScores { themes, sentiment }
+        let raw = ArrayView1::from(embedding);
+        let triage = self
+            .triage
+            .iter()
+            .map(|(c, h)| (c.clone(), h.model.prob(raw), h.threshold))
+            .filter(|(_, p, t)| p >= t)
+            .map(|(c, p, _)| (c, p))
+            .collect();
+        ModelScores {
+            themes,
+            sentiment,
+            triage,
+        }
     }
 }
 

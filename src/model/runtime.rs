@@ -5,9 +5,9 @@
 use super::encoder::Encoder;
 use super::heads::{self, Heads, ModelScores, ThemeData, ThemeScore, TrainInput};
 use super::{fetch, ModelError};
-use crate::classify::{Classification, Classifier, Evidence, ThemeTag};
+use crate::classify::{Classification, Classifier, Evidence, ThemeTag, TriageReason};
 use crate::sentiment::Sentiment;
-use crate::taxonomy::Taxonomy;
+use crate::taxonomy::{Taxonomy, TriageClass};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -271,6 +271,22 @@ fn train_heads(
             .iter()
             .map(|g| g.sentiment.map(|s| s.code().to_string()))
             .collect(),
+        triage: gold
+            .iter()
+            .map(|g| g.triage.map(|t| t.code().to_string()))
+            .collect(),
+        triage_rule_hits: TriageClass::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.code().to_string(),
+                    rules
+                        .iter()
+                        .map(|r| r.triage_reasons.iter().any(|x| x.class == *c))
+                        .collect(),
+                )
+            })
+            .collect(),
         model_fingerprint: encoder.fingerprint.clone(),
         taxonomy_fingerprint: taxonomy.fingerprint(),
         training_fingerprint,
@@ -327,5 +343,28 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
     }
     if let Some(s) = scores.sentiment.as_deref().and_then(Sentiment::from_code) {
         c.sentiment = s;
+    }
+    if mode == Mode::Combined {
+        // The model can raise a triage class the rules missed, never lower one.
+        for (code, p) in &scores.triage {
+            let Some(class) = TriageClass::from_code(code) else {
+                continue;
+            };
+            if c.triage_reasons.iter().any(|r| r.class == class) {
+                continue;
+            }
+            c.triage_reasons.push(TriageReason {
+                id: "model".to_string(),
+                class,
+                evidence: Evidence {
+                    rule: format!("model p={p:.2}"),
+                    matched: String::new(),
+                },
+            });
+        }
+        c.triage_reasons.sort_by_key(|r| r.class);
+        if let Some(first) = c.triage_reasons.first() {
+            c.triage = first.class;
+        }
     }
 }

@@ -1,0 +1,315 @@
+//! The registry office's triage queue (`palaute triage`): one row per item, sorted urgent →
+//! formal → contact requested → normal, then oldest first, with the reasons, the statutory
+//! process named, how the writer wants to be contacted, a redacted excerpt and the unit the
+//! item should go to. Written as queue.csv, queue.xlsx and queue.md.
+
+use crate::error::{Error, Result};
+use crate::output::{csv_bytes, write_atomic};
+use crate::pii::{PiiDetector, PiiKind};
+use crate::pipeline::Tagged;
+use crate::taxonomy::TriageClass;
+use crate::text::tokenize;
+use crate::units::Units;
+use chrono::NaiveDate;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Longest excerpt shown, in characters.
+pub const EXCERPT_CHARS: usize = 280;
+
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub id: String,
+    pub file: String,
+    pub row: usize,
+    pub date: Option<NaiveDate>,
+    pub unit: Option<String>,
+    pub lang: String,
+    pub triage: TriageClass,
+    /// "rule id: matched words" or "model p=0.41", strongest class first.
+    pub reasons: Vec<String>,
+    /// Statutory processes named (muistutus, kantelu, …), for formal items.
+    pub processes: Vec<String>,
+    /// How the writer asked to be contacted: phone, email, letter.
+    pub contact_via: Vec<&'static str>,
+    pub themes: Vec<String>,
+    pub excerpt: String,
+    pub route_to: Option<String>,
+    pub route_because: Option<String>,
+}
+
+/// How the writer wants an answer, from the contact details and words in the text.
+fn contact_via(text: &str, pii: &[crate::pii::PiiSpan]) -> Vec<&'static str> {
+    let tokens = tokenize(text);
+    let has = |stems: &[&str]| {
+        tokens
+            .iter()
+            .any(|t| stems.iter().any(|s| t.norm.starts_with(s)))
+    };
+    let mut via = Vec::new();
+    if pii.iter().any(|s| s.kind == PiiKind::Phone)
+        || has(&["soit", "puhel", "ring", "telefon", "call", "phone"])
+    {
+        via.push("phone");
+    }
+    if pii.iter().any(|s| s.kind == PiiKind::Email)
+        || has(&["sähköpost", "sahkopost", "e-post", "epost", "email", "mail"])
+    {
+        via.push("email");
+    }
+    if has(&[
+        "kirjee",
+        "kirje",
+        "kirjallise",
+        "brev",
+        "skriftlig",
+        "letter",
+        "writing",
+    ]) {
+        via.push("letter");
+    }
+    via
+}
+
+/// The redacted text cut at a word boundary.
+fn excerpt(redacted: &str) -> String {
+    let flat: String = redacted.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= EXCERPT_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(EXCERPT_CHARS).collect();
+    let at = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", &cut[..at])
+}
+
+pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueItem> {
+    let mut items: Vec<QueueItem> = tagged
+        .iter()
+        .map(|t| {
+            let f = &t.feedback;
+            let r = t.result.as_ref();
+            let lang = r.map(|r| r.lang.lang).unwrap_or(crate::lang::Lang::Fi);
+            let spans = pii.find(&f.text);
+            let triage = r.map_or(TriageClass::Normal, |r| r.triage);
+            let reasons = r.map_or(Vec::new(), |r| {
+                r.triage_reasons
+                    .iter()
+                    .map(|x| {
+                        if x.evidence.matched.is_empty() {
+                            format!("{}: {}", x.class.code(), x.evidence.rule)
+                        } else {
+                            // Evidence words can hold a name; mask them like the excerpt.
+                            format!(
+                                "{}: {} \"{}\"",
+                                x.class.code(),
+                                x.id,
+                                pii.redact(&x.evidence.matched, lang)
+                            )
+                        }
+                    })
+                    .collect()
+            });
+            let processes = r.map_or(Vec::new(), |r| {
+                let mut p: Vec<String> = r
+                    .triage_reasons
+                    .iter()
+                    .filter(|x| x.class == TriageClass::Formal && x.id != "model")
+                    .map(|x| x.id.clone())
+                    .collect();
+                p.dedup();
+                p
+            });
+            let wants_contact = r.is_some_and(|r| {
+                r.triage_reasons
+                    .iter()
+                    .any(|x| x.class == TriageClass::ContactRequested)
+            });
+            let route = units.route(f.unit.as_deref(), &f.text);
+            QueueItem {
+                id: f.id.clone(),
+                file: f.file.clone(),
+                row: f.row,
+                date: f.date,
+                unit: f.unit.clone(),
+                lang: r.map_or(String::new(), |r| r.lang.lang.code().to_string()),
+                triage,
+                reasons,
+                processes,
+                contact_via: if wants_contact {
+                    contact_via(&f.text, &spans)
+                } else {
+                    Vec::new()
+                },
+                themes: r.map_or(Vec::new(), |r| r.theme_ids().map(str::to_string).collect()),
+                excerpt: excerpt(&pii.redact(&f.text, lang)),
+                route_to: route.as_ref().map(|r| r.unit.clone()),
+                route_because: route.map(|r| r.because),
+            }
+        })
+        .collect();
+    // Oldest first within a class: it has waited longest. Undated items go last.
+    items.sort_by(|a, b| {
+        a.triage
+            .cmp(&b.triage)
+            .then_with(|| match (a.date, b.date) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| a.row.cmp(&b.row))
+    });
+    items
+}
+
+const HEADERS: [&str; 13] = [
+    "triage",
+    "id",
+    "date",
+    "unit",
+    "route_to",
+    "route_because",
+    "lang",
+    "reasons",
+    "process",
+    "contact_via",
+    "themes",
+    "excerpt",
+    "source",
+];
+
+fn fields(it: &QueueItem) -> [String; 13] {
+    [
+        it.triage.code().to_string(),
+        it.id.clone(),
+        it.date.map_or(String::new(), |d| d.to_string()),
+        it.unit.clone().unwrap_or_default(),
+        it.route_to.clone().unwrap_or_default(),
+        it.route_because.clone().unwrap_or_default(),
+        it.lang.clone(),
+        it.reasons.join(" | "),
+        it.processes.join(", "),
+        it.contact_via.join(", "),
+        it.themes.join(";"),
+        it.excerpt.clone(),
+        format!("{}:{}", it.file, it.row),
+    ]
+}
+
+pub fn write_csv(path: &Path, items: &[QueueItem]) -> Result<()> {
+    let mut rows = vec![HEADERS.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    rows.extend(items.iter().map(|it| fields(it).to_vec()));
+    write_atomic(path, &csv_bytes(path, b',', &rows)?)
+}
+
+pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
+    use rust_xlsxwriter::{Color, Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Jono").map_err(err)?;
+    let head = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xD9E1F2));
+    let urgent = Format::new()
+        .set_background_color(Color::RGB(0xF8CBAD))
+        .set_text_wrap();
+    let plain = Format::new().set_text_wrap();
+    for (c, h) in HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &head)
+            .map_err(err)?;
+    }
+    for (i, it) in items.iter().enumerate() {
+        let row = i as u32 + 1;
+        let fmt = if it.triage == TriageClass::Urgent {
+            &urgent
+        } else {
+            &plain
+        };
+        for (c, v) in fields(it).iter().enumerate() {
+            // String cells, never formulas: a comment starting with "=" stays text.
+            ws.write_string_with_format(row, c as u16, v, fmt)
+                .map_err(err)?;
+        }
+    }
+    for (c, w) in [10, 14, 11, 22, 26, 18, 5, 40, 16, 12, 24, 80, 22]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, *w as f64).map_err(err)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    ws.autofilter(0, 0, items.len() as u32, HEADERS.len() as u16 - 1)
+        .map_err(err)?;
+    write_atomic(path, &wb.save_to_buffer().map_err(err)?)
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render_md(items: &[QueueItem], source: &str) -> String {
+    let mut o = String::new();
+    let count = |c: TriageClass| items.iter().filter(|i| i.triage == c).count();
+    let _ = writeln!(o, "# Triage queue\n");
+    let _ = writeln!(
+        o,
+        "{} items from {source}: **{} urgent**, {} formal, {} asking for contact, {} normal. Personal data in excerpts is masked.\n",
+        items.len(),
+        count(TriageClass::Urgent),
+        count(TriageClass::Formal),
+        count(TriageClass::ContactRequested),
+        count(TriageClass::Normal)
+    );
+    for class in TriageClass::ALL {
+        let group: Vec<&QueueItem> = items.iter().filter(|i| i.triage == class).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "## {} ({})\n", class.code(), group.len());
+        let _ = writeln!(
+            o,
+            "| id | date | route to | reasons | process / contact | themes | excerpt |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+        for it in group {
+            let extra = [it.processes.join(", "), it.contact_via.join(", ")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md_cell(&it.id),
+                it.date.map_or(String::new(), |d| d.to_string()),
+                md_cell(it.route_to.as_deref().unwrap_or("–")),
+                md_cell(&it.reasons.join("; ")),
+                md_cell(&extra),
+                md_cell(&it.themes.join(", ")),
+                md_cell(&it.excerpt)
+            );
+        }
+        o.push('\n');
+    }
+    o
+}
+
+/// Writes queue.csv, queue.xlsx and queue.md into `dir`.
+pub fn write_all(dir: &Path, items: &[QueueItem], source: &str) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let csv = dir.join("queue.csv");
+    let xlsx = dir.join("queue.xlsx");
+    let md = dir.join("queue.md");
+    write_csv(&csv, items)?;
+    write_xlsx(&xlsx, items)?;
+    write_atomic(&md, render_md(items, source).as_bytes())?;
+    Ok(vec![csv, xlsx, md])
+}
