@@ -13,6 +13,7 @@
 //! retrained (or refused) and never used silently.
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -189,16 +190,22 @@ fn best_threshold(p: &[f32], gold: &[bool], extra: &[bool]) -> f32 {
 /// Out-of-fold probabilities: each example scored by a head trained without its fold.
 fn out_of_fold(x: &Array2<f32>, y: &[bool], l2: f32) -> Vec<f32> {
     let n = y.len();
+    let fold_scores: Vec<Vec<(usize, f32)>> = (0..FOLDS)
+        .into_par_iter()
+        .map(|fold| {
+            let train: Vec<usize> = (0..n).filter(|i| i % FOLDS != fold).collect();
+            let xt = x.select(Axis(0), &train);
+            let yt: Vec<bool> = train.iter().map(|&i| y[i]).collect();
+            let m = train_logreg(&xt, &yt, l2);
+            (0..n)
+                .filter(|i| i % FOLDS == fold)
+                .map(|i| (i, m.prob(x.row(i))))
+                .collect()
+        })
+        .collect();
     let mut p = vec![0f32; n];
-    for fold in 0..FOLDS {
-        let train: Vec<usize> = (0..n).filter(|i| i % FOLDS != fold).collect();
-        let test: Vec<usize> = (0..n).filter(|i| i % FOLDS == fold).collect();
-        let xt = x.select(Axis(0), &train);
-        let yt: Vec<bool> = train.iter().map(|&i| y[i]).collect();
-        let m = train_logreg(&xt, &yt, l2);
-        for &i in &test {
-            p[i] = m.prob(x.row(i));
-        }
+    for (i, v) in fold_scores.into_iter().flatten() {
+        p[i] = v;
     }
     p
 }
@@ -253,35 +260,39 @@ pub fn train(input: TrainInput) -> Heads {
             0.0
         }
     });
-    let mut themes = BTreeMap::new();
-    for t in &input.themes {
-        let positives = t.gold.iter().filter(|g| **g).count();
-        let head = if positives >= MIN_POSITIVES {
-            let oof = out_of_fold(&x, &t.gold, L2);
-            let oof_stacked = out_of_fold(&stacked_x, &t.gold, STACKED_L2);
-            let none = vec![false; n];
-            ThemeHead::LogReg {
-                model: train_logreg(&x, &t.gold, L2),
-                threshold_alone: best_threshold(&oof, &t.gold, &none),
-                stacked: train_logreg(&stacked_x, &t.gold, STACKED_L2),
-                threshold_stacked: best_threshold(&oof_stacked, &t.gold, &none),
-                positives,
-            }
-        } else {
-            let mut c = vec![0f32; d];
-            for e in &t.example_embeddings {
-                c.iter_mut().zip(e).for_each(|(a, b)| *a += b);
-            }
-            let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-            c.iter_mut().for_each(|v| *v /= norm);
-            ThemeHead::Prototype {
-                centroid: c,
-                threshold: PROTOTYPE_THRESHOLD,
-                positives,
-            }
-        };
-        themes.insert(t.id.to_string(), head);
-    }
+    // Themes train independently: one per core.
+    let themes: BTreeMap<String, ThemeHead> = input
+        .themes
+        .par_iter()
+        .map(|t| {
+            let positives = t.gold.iter().filter(|g| **g).count();
+            let head = if positives >= MIN_POSITIVES {
+                let oof = out_of_fold(&x, &t.gold, L2);
+                let oof_stacked = out_of_fold(&stacked_x, &t.gold, STACKED_L2);
+                let none = vec![false; n];
+                ThemeHead::LogReg {
+                    model: train_logreg(&x, &t.gold, L2),
+                    threshold_alone: best_threshold(&oof, &t.gold, &none),
+                    stacked: train_logreg(&stacked_x, &t.gold, STACKED_L2),
+                    threshold_stacked: best_threshold(&oof_stacked, &t.gold, &none),
+                    positives,
+                }
+            } else {
+                let mut c = vec![0f32; d];
+                for e in &t.example_embeddings {
+                    c.iter_mut().zip(e).for_each(|(a, b)| *a += b);
+                }
+                let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                c.iter_mut().for_each(|v| *v /= norm);
+                ThemeHead::Prototype {
+                    centroid: c,
+                    threshold: PROTOTYPE_THRESHOLD,
+                    positives,
+                }
+            };
+            (t.id.to_string(), head)
+        })
+        .collect();
     let classes: Vec<String> = {
         let mut c: Vec<String> = input.sentiment.iter().flatten().cloned().collect();
         c.sort();
