@@ -56,8 +56,14 @@ fn main() -> anyhow::Result<()> {
     let records = std::mem::take(&mut dataset.records);
     let tagged = classify_all(records, &classifier);
     let classify_s = start.elapsed().as_secs_f64() - read_s;
-    let summary = summarize(&tagged, &dataset, &taxonomy, Lang::Fi, None);
-    write_report(&dir.path().join("report"), &summary)?;
+    let pii = palaute::pii::PiiDetector::builtin()?;
+    let mut summary = summarize(&tagged, &dataset, &taxonomy, Lang::Fi, None);
+    let mut quotes = palaute::quotes::select(&tagged, None, &taxonomy.theme_ids(), &pii, Lang::Fi);
+    for t in &mut summary.themes {
+        t.quotes = quotes.remove(&t.id).unwrap_or_default();
+    }
+    std::fs::create_dir_all(dir.path().join("report"))?;
+    write_report(&dir.path().join("report"), &summary, &tagged, &pii)?;
     let total = start.elapsed().as_secs_f64();
     println!(
         "report_100k: {ROWS} rows, {} threads: read {read_s:.2} s, classify {classify_s:.2} s, total {total:.2} s ({:.0} rows/s); peak RSS {:.0} MiB (before the run {:.0} MiB)",

@@ -10,6 +10,13 @@ use crate::taxonomy::Taxonomy;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// See [`ThemeStats::nps_lift`].
+pub fn nps_lift(with: &NpsStat, without: &NpsStat) -> Option<f64> {
+    let (a, b) = (with.nps?, without.nps?);
+    let n = (with.n + without.n) as f64;
+    Some(((with.n as f64 / n) * (b - a) * 10.0).round() / 10.0)
+}
+
 pub const SCHEMA: &str = "palaute.report/1";
 /// Month-over-month changes with a p-value under this are marked as larger than chance.
 pub const SIGNIFICANCE: f64 = 0.05;
@@ -37,6 +44,8 @@ pub struct Method {
     pub tags_from_model: usize,
     /// Rule hits the model judged wrong, so not counted as tags.
     pub rule_hits_overruled: usize,
+    /// Macro F1 of the same tagging on the labeled dev set, when it is at hand.
+    pub dev_macro_f1: Option<f64>,
 }
 
 /// Scores of one group of answers.
@@ -107,11 +116,17 @@ pub struct ThemeStats {
     pub nps_without: NpsStat,
     /// nps_with − nps_without, in NPS points; None if either side has no answers.
     pub nps_impact: Option<f64>,
+    /// Key driver: how many points the NPS of all commented answers would rise if the
+    /// answers with the theme had the promoter and detractor shares of those without it.
+    /// Equals (n_with / n_all) × (NPS_without − NPS_with); negative when the theme lifts NPS.
+    pub nps_lift: Option<f64>,
     pub scores_with: Vec<ScoreStat>,
     pub scores_without: Vec<ScoreStat>,
     pub by_month: Vec<Named<ThemeSlice>>,
     pub by_unit: Vec<Named<ThemeSlice>>,
     pub month_change: Option<MonthChange>,
+    /// Representative comments, masked (filled by the report step; see `quotes.rs`).
+    pub quotes: Vec<crate::quotes::Quote>,
 }
 
 /// Comments and theme counts of one month × unit cell.
@@ -308,6 +323,7 @@ pub fn summarize(
                     (Some(a), Some(b)) => Some(((a - b) * 10.0).round() / 10.0),
                     _ => None,
                 },
+                nps_lift: nps_lift(&nps_with, &nps_without),
                 nps_with,
                 nps_without,
                 scores_with: score_stats(&with, names),
@@ -321,6 +337,7 @@ pub fn summarize(
                     })
                     .collect(),
                 month_change,
+                quotes: Vec::new(),
             }
         })
         .collect();
@@ -381,6 +398,7 @@ pub fn summarize(
             tags_from_rules,
             tags_from_model,
             rule_hits_overruled,
+            dev_macro_f1: None,
         },
         overall,
         months,

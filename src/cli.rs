@@ -123,6 +123,23 @@ impl InputOpts {
 }
 
 #[derive(Copy, Clone, ValueEnum)]
+enum ReportLang {
+    Fi,
+    Sv,
+    En,
+}
+
+impl From<ReportLang> for Lang {
+    fn from(l: ReportLang) -> Lang {
+        match l {
+            ReportLang::Fi => Lang::Fi,
+            ReportLang::Sv => Lang::Sv,
+            ReportLang::En => Lang::En,
+        }
+    }
+}
+
+#[derive(Copy, Clone, ValueEnum)]
 enum TaggedFormat {
     Csv,
     Jsonl,
@@ -160,13 +177,17 @@ enum Command {
         #[command(flatten)]
         model: ModelOpts,
     },
-    /// Themed report: report.md, report.json, theme_counts.csv (and rejects.csv)
+    /// Themed report: report.html, report.xlsx, report.md, report.json, theme_counts.csv
+    /// (and rejects.csv)
     Report {
         #[command(flatten)]
         input: InputOpts,
         /// Output directory
         #[arg(short, long)]
         output: PathBuf,
+        /// Language of the report's words, theme labels and number formats
+        #[arg(long, value_enum, default_value = "fi")]
+        lang: ReportLang,
         #[command(flatten)]
         model: ModelOpts,
     },
@@ -409,7 +430,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 .then(palaute::pii::PiiDetector::load_default)
                 .transpose()?;
             let (dataset, mut tagged) = read_and_classify(&input, &classifier)?;
-            let runtime = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
+            let runtime =
+                with_model(&model, &taxonomy, &classifier, &mut tagged)?.map(|rt| rt.describe());
             if let Some(pii) = &pii {
                 palaute::pipeline::redact_all(&mut tagged, pii);
             }
@@ -425,13 +447,46 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Report {
             input,
             output,
+            lang,
             model,
         } => {
+            let lang: Lang = lang.into();
             let (taxonomy, classifier) = load(&model)?;
+            let pii = palaute::pii::PiiDetector::load_default()?;
             let (dataset, mut tagged) = read_and_classify(&input, &classifier)?;
-            let runtime = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
-            let summary = summarize(&tagged, &dataset, &taxonomy, Lang::Fi, runtime.clone());
-            let written = report::write_report(&output, &summary)?;
+            let mut rt = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
+            let runtime = rt.as_ref().map(|rt| rt.describe());
+            // Embeddings for quotes come from the cache the model step just filled.
+            let embeddings = match rt.as_mut() {
+                Some(rt) => {
+                    let idx: Vec<usize> = (0..tagged.len())
+                        .filter(|&i| tagged[i].result.is_some())
+                        .collect();
+                    let texts: Vec<&str> = idx
+                        .iter()
+                        .map(|&i| tagged[i].feedback.text.as_str())
+                        .collect();
+                    let mut all = vec![None; tagged.len()];
+                    for (&i, e) in idx.iter().zip(rt.embed(&texts)?) {
+                        all[i] = Some(e);
+                    }
+                    Some(all)
+                }
+                None => None,
+            };
+            let mut summary = summarize(&tagged, &dataset, &taxonomy, lang, runtime.clone());
+            let mut quotes = palaute::quotes::select(
+                &tagged,
+                embeddings.as_deref(),
+                &taxonomy.theme_ids(),
+                &pii,
+                lang,
+            );
+            for t in &mut summary.themes {
+                t.quotes = quotes.remove(&t.id).unwrap_or_default();
+            }
+            summary.method.dev_macro_f1 = dev_macro_f1(&taxonomy, &classifier, rt.as_mut());
+            let written = report::write_report(&output, &summary, &tagged, &pii)?;
             let rejects = output.join("rejects.csv");
             write_rejects(&rejects, &dataset.rejects)?;
             finish(&dataset, &rejects, &written, &taxonomy, runtime.as_deref());
@@ -447,7 +502,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let units = palaute::units::Units::load(units.as_deref())?;
             let pii = palaute::pii::PiiDetector::load_default()?;
             let (dataset, mut tagged) = read_and_classify(&input, &classifier)?;
-            let runtime = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
+            let runtime =
+                with_model(&model, &taxonomy, &classifier, &mut tagged)?.map(|rt| rt.describe());
             let items = palaute::queue::build(&tagged, &units, &pii);
             let source = input
                 .files
@@ -575,21 +631,56 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(format!("{stem}.{suffix}"))
 }
 
-/// Runs the model over the tagged comments unless --no-model; returns its description.
+/// Runs the model over the tagged comments unless --no-model, and hands it back.
 fn with_model(
     model: &ModelOpts,
     taxonomy: &Taxonomy,
     classifier: &Classifier,
     tagged: &mut [Tagged],
-) -> Result<Option<String>> {
+) -> Result<Option<ModelRuntime>> {
     match model.runtime(taxonomy, classifier, false)? {
         Some(mut rt) => {
             apply_model(tagged, &mut rt)?;
-            Ok(Some(rt.describe()))
+            Ok(Some(rt))
         }
         None => Ok(None),
     }
 }
+
+/// Macro F1 of the report's own tagging (rules, or rules + model) on the labeled dev set,
+/// for the methods note; None when the dev file is not at hand or does not fit the taxonomy.
+fn dev_macro_f1(
+    taxonomy: &Taxonomy,
+    classifier: &Classifier,
+    runtime: Option<&mut ModelRuntime>,
+) -> Option<f64> {
+    let path = Path::new(DEV_SET);
+    let items = eval::read_gold(path, taxonomy).ok()?;
+    let (report, pred) = eval::evaluate(&items, classifier, taxonomy);
+    let Some(rt) = runtime else {
+        return Some(report.themes.macro_f1);
+    };
+    let texts: Vec<&str> = items.iter().map(|g| g.text.as_str()).collect();
+    let refs: Vec<&_> = pred.iter().collect();
+    let scores = rt.score_all(&texts, &refs).ok()?;
+    let combined: Vec<_> = pred
+        .iter()
+        .zip(&scores)
+        .map(|(r, s)| {
+            let mut c = r.clone();
+            apply(&mut c, s, Mode::Combined);
+            c
+        })
+        .collect();
+    Some(
+        eval::score(&items, &combined, &taxonomy.theme_ids())
+            .themes
+            .macro_f1,
+    )
+}
+
+/// The labeled dev set the methods note quotes.
+const DEV_SET: &str = "data/labeled/dev.csv";
 
 /// The one-line account of every row, on stderr.
 fn finish(

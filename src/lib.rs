@@ -12,6 +12,7 @@ pub mod pattern;
 pub mod pii;
 pub mod pipeline;
 pub mod queue;
+pub mod quotes;
 pub mod report;
 pub mod sentiment;
 pub mod stats;

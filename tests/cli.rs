@@ -225,6 +225,19 @@ fn small_file_numbers_are_right() {
         access["nps_impact"]
     );
     assert_eq!(access["nps_with"]["small"], Value::Bool(true));
+    // Key driver, recomputed as the counterfactual: give the theme's answers the promoter
+    // and detractor shares of the rest, and see how much the overall NPS moves.
+    let count = |xs: &[u8], f: fn(&u8) -> bool| xs.iter().filter(|x| f(x)).count() as f64;
+    let (nw, nr) = (with.len() as f64, without.len() as f64);
+    let p_cf = count(&without, |x| *x >= 9) + nw * count(&without, |x| *x >= 9) / nr;
+    let d_cf = count(&without, |x| *x <= 6) + nw * count(&without, |x| *x <= 6) / nr;
+    let nps_cf = 100.0 * (p_cf - d_cf) / (nw + nr);
+    assert!(
+        close(&access["nps_lift"], nps_cf - nps_of(&all).0),
+        "{} vs {}",
+        access["nps_lift"],
+        nps_cf - nps_of(&all).0
+    );
 
     // Month-over-month: 2 of 5 comments in September, 3 of 7 in October.
     assert_eq!(has_access[..5].iter().filter(|a| **a).count(), 2);
@@ -730,4 +743,103 @@ fn classify_redact_masks_personal_data_everywhere() {
     assert!(std::fs::read_to_string(&plain)
         .unwrap()
         .contains("131052-308T"));
+}
+
+/// The four report files in every language, the workbook's numbers equal to report.json,
+/// formulas inert and quotes masked.
+#[test]
+fn report_html_and_xlsx_match_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["report", "--no-model", "--lang", "sv"];
+    let files = sample_csvs();
+    args.extend(files.iter().map(String::as_str));
+    // The registry sample brings personal data and a formula into the comments.
+    args.push("data/sample/registry_2026-10.csv");
+    args.extend(["-o", s(dir.path())]);
+    ok(&palaute(&args));
+    let r = json(&dir.path().join("report.json"));
+    assert_eq!(r["lang"], "sv");
+
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"sv\">"));
+    assert!(html.contains("Sammanfattning") && html.contains("NPS-potential"));
+    assert!(html.matches("<svg").count() >= 3, "charts inline");
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    assert!(html.contains("@media print") && html.contains("size:A4"));
+    for v in REGISTRY_PII {
+        assert!(!html.contains(v), "report.html leaks {v:?}");
+    }
+    // Swedish number format: decimal comma in the 1–5 means.
+    let mean = r["overall"]["scores"][0]["mean"].as_f64().unwrap();
+    assert!(html.contains(&format!("{mean:.2}").replace('.', ",")));
+
+    use calamine::{open_workbook_auto, Data, Reader};
+    let mut wb = open_workbook_auto(dir.path().join("report.xlsx")).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        ["Summary", "Themes", "Trends", "Units", "Comments"]
+    );
+    let themes = wb.worksheet_range("Themes").unwrap();
+    let mut seen = 0;
+    for row in themes.rows().skip(1) {
+        let id = row[0].to_string();
+        let t = r["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id.as_str())
+            .unwrap();
+        assert_eq!(
+            row[2],
+            Data::Float(t["count"].as_f64().unwrap()),
+            "{id} count"
+        );
+        let share = match row[3] {
+            Data::Float(f) => f,
+            ref d => panic!("share {d:?}"),
+        };
+        assert!((share - t["share"].as_f64().unwrap()).abs() < 1e-9);
+        if let Some(v) = t["nps_with"]["nps"].as_f64() {
+            assert_eq!(row[6], Data::Float(v), "{id} nps_with");
+        }
+        if let Some(v) = t["nps_lift"].as_f64() {
+            assert_eq!(row[9], Data::Float(v), "{id} lift");
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, r["themes"].as_array().unwrap().len());
+    // Themes sheet is in key-driver order: the largest lift first.
+    let lifts: Vec<f64> = themes
+        .rows()
+        .skip(1)
+        .filter_map(|row| match row[9] {
+            Data::Float(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert!(lifts.windows(2).all(|w| w[0] >= w[1]), "{lifts:?}");
+    let comments = wb.worksheet_range("Comments").unwrap();
+    assert_eq!(
+        comments.height() - 1,
+        r["overall"]["comments"].as_u64().unwrap() as usize
+    );
+    let cells: Vec<String> = comments
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    assert!(
+        cells.iter().any(|c| c.starts_with("=HYPERLINK")),
+        "formula kept as a string"
+    );
+    for v in REGISTRY_PII {
+        assert!(
+            !cells.iter().any(|c| c.contains(v)),
+            "Comments sheet leaks {v:?}"
+        );
+    }
+    let formulas = wb.worksheet_formula("Comments").unwrap();
+    assert!(
+        formulas.cells().all(|(_, _, f)| f.is_empty()),
+        "no formula cells"
+    );
 }

@@ -19,6 +19,9 @@ const BATCH: usize = 64;
 const BATCH_TOKENS: usize = 4096;
 pub const QUERY_PREFIX: &str = "query: ";
 
+/// Below this many windows a run is quick and gets no progress bar.
+const PROGRESS_MIN: usize = 200;
+
 pub struct Encoder {
     model: BertModel,
     tokenizer: Tokenizer,
@@ -154,8 +157,22 @@ impl Encoder {
         if start < order.len() {
             batches.push(&order[start..]);
         }
+        // Long runs show a progress bar on stderr; it hides itself when stderr is not a terminal.
+        let progress = (windows.len() >= PROGRESS_MIN).then(|| {
+            let bar = indicatif::ProgressBar::new(windows.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "embedding {bar:30} {pos}/{len} texts, {per_sec}, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
         for batch in batches {
             let pooled = self.forward(batch.iter().map(|&w| windows[w].1.as_slice()).collect())?;
+            if let Some(p) = &progress {
+                p.inc(batch.len() as u64);
+            }
             for (row, &w) in pooled.iter().zip(batch) {
                 let (i, _, n) = &windows[w];
                 let wt = *n as f32;
@@ -164,6 +181,9 @@ impl Encoder {
                 }
                 weights[*i] += wt;
             }
+        }
+        if let Some(p) = progress {
+            p.finish_and_clear();
         }
         Ok(sums
             .into_iter()

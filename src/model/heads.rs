@@ -95,8 +95,11 @@ pub struct TriageHead {
 }
 
 /// Share of the training set's urgent items the model alone must catch (out of fold) at
-/// the chosen threshold.
-pub const URGENT_RECALL_TARGET: f64 = 0.95;
+/// the chosen threshold; the rules catch more next to it. Measured for 0.80, 0.85, 0.90 and
+/// 0.95: urgent recall with the rules was the same for all (dev 1.000, held-out 0.920), while
+/// precision fell from 0.82 to 0.44 on dev and the urgent flags on the survey sample rose
+/// from 30 to 125 of 798 comments. So the lowest target, which loses no recall, is used.
+pub const URGENT_RECALL_TARGET: f64 = 0.80;
 
 /// The highest threshold at which the out-of-fold recall is at least `target`.
 fn threshold_for_recall(p: &[f32], gold: &[bool], target: f64) -> f32 {

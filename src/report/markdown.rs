@@ -181,26 +181,27 @@ pub fn render(s: &Summary) -> String {
     }
 
     let _ = writeln!(o, "\n## Themes\n");
-    let _ = writeln!(o, "Sorted by number of comments. *Impact* is the NPS of comments with the theme minus the NPS of comments without it.\n");
+    let _ = writeln!(o, "Sorted by number of comments. *Impact* is the NPS of comments with the theme minus the NPS of comments without it. *NPS lift* is how many points the NPS of commented answers would rise if the answers with the theme had the promoter and detractor shares of the rest: (answers with the theme / all) × (NPS without − NPS with); negative when the theme lifts NPS.\n");
     let change_head = s
         .themes
         .first()
         .and_then(|t| t.month_change.as_ref())
         .map(|c| format!(" Share {} → {} |", c.from, c.to))
         .unwrap_or_default();
-    let _ = writeln!(o, "| Theme | Comments | Share | Negative / positive | NPS with | NPS without | Impact |{change_head}");
+    let _ = writeln!(o, "| Theme | Comments | Share | Negative / positive | NPS with | NPS without | Impact | NPS lift |{change_head}");
     let _ = writeln!(
         o,
-        "|---|---:|---:|---:|---:|---:|---:|{}",
+        "|---|---:|---:|---:|---:|---:|---:|---:|{}",
         if change_head.is_empty() { "" } else { "---:|" }
     );
     for t in &s.themes {
         let neg = t.sentiment.get("negative").copied().unwrap_or(0);
         let posv = t.sentiment.get("positive").copied().unwrap_or(0);
         let impact = t.nps_impact.map_or("–".to_string(), |v| format!("{v:+.0}"));
+        let lift = t.nps_lift.map_or("–".to_string(), |v| format!("{v:+.1}"));
         let _ = write!(
             o,
-            "| {} | {} | {} | {neg} / {posv} | {} | {} | {impact} |",
+            "| {} | {} | {} | {neg} / {posv} | {} | {} | {impact} | {lift} |",
             esc(&t.label),
             t.count,
             pct(t.share),
@@ -243,6 +244,23 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(o, "\nComments per theme and unit:\n");
     theme_table(&mut o, s, |t| &t.by_unit, |c| c.count.to_string());
 
+    if s.themes.iter().any(|t| !t.quotes.is_empty()) {
+        let _ = writeln!(o, "\n## Quotes\n");
+        let _ = writeln!(
+            o,
+            "The most typical comments of each theme, personal data masked.\n"
+        );
+        for t in &s.themes {
+            if t.quotes.is_empty() {
+                continue;
+            }
+            let _ = writeln!(o, "**{}**\n", esc(&t.label));
+            for q in &t.quotes {
+                let _ = writeln!(o, "> {} ({})\n", q.text.replace('\n', " "), q.sentiment);
+            }
+        }
+    }
+
     let _ = writeln!(o, "\n## Method\n");
     let _ = writeln!(
         o,
@@ -269,9 +287,11 @@ pub fn render(s: &Summary) -> String {
         "- `*` marks groups of fewer than {SMALL_GROUP} answers: shown, but too small to compare."
     );
     let _ = writeln!(o, "- Month-over-month change of a theme's share: two-proportion z-test; *significant* means p < {SIGNIFICANCE}.");
-    let _ = writeln!(
-        o,
-        "- Quotes are not included in this memo: they appear once personal data can be redacted."
-    );
+    if let Some(f) = s.method.dev_macro_f1 {
+        let _ = writeln!(
+            o,
+            "- The same tagging scores macro F1 {f:.3} on the labeled dev set (data/labeled/dev.csv)."
+        );
+    }
     o
 }

@@ -1,14 +1,29 @@
-//! Report outputs: `report.md`, `report.json`, `theme_counts.csv`.
+//! Report outputs: `report.html`, `report.xlsx`, `report.md`, `report.json`,
+//! `theme_counts.csv`.
 
+pub mod html;
+pub mod i18n;
 pub mod markdown;
+pub mod svg;
+pub mod xlsx;
 
 use crate::aggregate::{Summary, NONE_LABEL};
 use crate::error::Result;
 use crate::output::{csv_bytes, write_atomic};
 use std::path::{Path, PathBuf};
 
-/// Writes the report files into `dir` and returns their paths.
-pub fn write_report(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
+/// Writes the report files into `dir` and returns their paths. `tagged` feeds the
+/// workbook's Comments sheet, masked with `pii`.
+pub fn write_report(
+    dir: &Path,
+    summary: &Summary,
+    tagged: &[crate::pipeline::Tagged],
+    pii: &crate::pii::PiiDetector,
+) -> Result<Vec<PathBuf>> {
+    let html_path = dir.join("report.html");
+    write_atomic(&html_path, html::render(summary).as_bytes())?;
+    let xlsx_path = dir.join("report.xlsx");
+    xlsx::write(&xlsx_path, summary, tagged, pii)?;
     let md = dir.join("report.md");
     write_atomic(&md, markdown::render(summary).as_bytes())?;
     let json = dir.join("report.json");
@@ -19,7 +34,7 @@ pub fn write_report(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>> {
     write_atomic(&json, text.as_bytes())?;
     let counts = dir.join("theme_counts.csv");
     write_atomic(&counts, &theme_counts(summary, &counts)?)?;
-    Ok(vec![md, json, counts])
+    Ok(vec![html_path, xlsx_path, md, json, counts])
 }
 
 /// theme × month × unit counts, zeros included so the file pivots cleanly.

@@ -1,0 +1,302 @@
+//! `report.xlsx` for the board memo: sheets Summary (with a chart), Themes, Trends, Units and
+//! Comments (every tagged comment, masked, with filters). Numbers are numbers, shares are
+//! percentages, headers are frozen. Text goes in string cells, so a comment starting with
+//! "=" can never run as a formula.
+
+use super::html::by_lift;
+use super::i18n::words;
+use crate::aggregate::{Summary, NONE_LABEL};
+use crate::error::{Error, Result};
+use crate::lang::Lang;
+use crate::pii::PiiDetector;
+use crate::pipeline::Tagged;
+use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet, XlsxError};
+use std::path::Path;
+
+struct Formats {
+    head: Format,
+    pct: Format,
+    dec1: Format,
+    dec2: Format,
+    wrap: Format,
+}
+
+fn header(ws: &mut Worksheet, f: &Formats, cols: &[&str]) -> std::result::Result<(), XlsxError> {
+    for (c, h) in cols.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &f.head)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn opt_num(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    v: Option<f64>,
+    fmt: &Format,
+) -> std::result::Result<(), XlsxError> {
+    if let Some(v) = v {
+        ws.write_number_with_format(row, col, v, fmt)?;
+    }
+    Ok(())
+}
+
+fn build(
+    s: &Summary,
+    tagged: &[Tagged],
+    pii: &PiiDetector,
+) -> std::result::Result<Workbook, XlsxError> {
+    let l = Lang::from_code(&s.lang).unwrap_or(Lang::Fi);
+    let w = words(l);
+    let f = Formats {
+        head: Format::new()
+            .set_bold()
+            .set_background_color(Color::RGB(0xD9E1F2))
+            .set_text_wrap(),
+        pct: Format::new().set_num_format("0.0%"),
+        dec1: Format::new().set_num_format("0.0"),
+        dec2: Format::new().set_num_format("0.00"),
+        wrap: Format::new().set_text_wrap(),
+    };
+    let mut wb = Workbook::new();
+    let themes = by_lift(s);
+
+    // Summary
+    let ws = wb.add_worksheet();
+    ws.set_name("Summary")?;
+    header(ws, &f, &[w.summary, ""])?;
+    let ov = &s.overall.stats;
+    let mut r = 1u32;
+    let mut line = |ws: &mut Worksheet, label: &str, v: Option<f64>, fmt: &Format| {
+        let res = ws.write_string(r, 0, label).and_then(|ws| match v {
+            Some(v) => ws.write_number_with_format(r, 1, v, fmt).map(|_| ()),
+            None => Ok(()),
+        });
+        r += 1;
+        res
+    };
+    line(ws, w.comments, Some(ov.comments as f64), &Format::new())?;
+    line(ws, w.answers, Some(ov.answers as f64), &Format::new())?;
+    line(ws, "NPS", ov.nps.nps, &f.dec1)?;
+    line(ws, "NPS 95 % low", ov.nps.ci_low, &f.dec1)?;
+    line(ws, "NPS 95 % high", ov.nps.ci_high, &f.dec1)?;
+    for sc in &ov.scores {
+        line(ws, &format!("{} ({})", sc.name, w.mean), sc.mean, &f.dec2)?;
+        line(
+            ws,
+            &format!("{} ({})", sc.name, w.answered_45),
+            sc.top2_share,
+            &f.pct,
+        )?;
+    }
+    for (k, v) in &s.overall.languages {
+        line(
+            ws,
+            &format!("{}: {k}", w.languages),
+            Some(*v as f64 / ov.comments.max(1) as f64),
+            &f.pct,
+        )?;
+    }
+    ws.set_column_width(0, 42)?;
+    ws.set_column_width(1, 12)?;
+    // Chart data: theme counts, in the same order as the Themes sheet.
+    let chart_row = r + 1;
+    ws.write_string_with_format(chart_row, 0, w.theme, &f.head)?;
+    ws.write_string_with_format(chart_row, 1, w.comments, &f.head)?;
+    for (i, t) in themes.iter().enumerate() {
+        let row = chart_row + 1 + i as u32;
+        ws.write_string(row, 0, &t.label)?;
+        ws.write_number(row, 1, t.count as f64)?;
+    }
+    let last = chart_row + themes.len() as u32;
+    let mut chart = Chart::new(ChartType::Bar);
+    chart
+        .add_series()
+        .set_categories(("Summary", chart_row + 1, 0, last, 0))
+        .set_values(("Summary", chart_row + 1, 1, last, 1))
+        .set_name(w.comments);
+    chart.title().set_name(w.chart_themes);
+    chart.legend().set_hidden();
+    ws.insert_chart(1, 3, &chart)?;
+
+    // Themes
+    let ws = wb.add_worksheet();
+    ws.set_name("Themes")?;
+    let mut cols = vec![
+        "id",
+        w.theme,
+        w.comments,
+        w.share,
+        w.negative,
+        w.positive,
+        w.nps_with,
+        w.nps_without,
+        w.impact,
+        w.lift,
+    ];
+    let score_names: Vec<String> = ov
+        .scores
+        .iter()
+        .map(|x| format!("{} ({})", w.mean_1_5, x.name))
+        .collect();
+    cols.extend(score_names.iter().map(String::as_str));
+    header(ws, &f, &cols)?;
+    for (i, t) in themes.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_string(row, 0, &t.id)?;
+        ws.write_string(row, 1, &t.label)?;
+        ws.write_number(row, 2, t.count as f64)?;
+        ws.write_number_with_format(row, 3, t.share, &f.pct)?;
+        ws.write_number(
+            row,
+            4,
+            t.sentiment.get("negative").copied().unwrap_or(0) as f64,
+        )?;
+        ws.write_number(
+            row,
+            5,
+            t.sentiment.get("positive").copied().unwrap_or(0) as f64,
+        )?;
+        opt_num(ws, row, 6, t.nps_with.nps, &f.dec1)?;
+        opt_num(ws, row, 7, t.nps_without.nps, &f.dec1)?;
+        opt_num(ws, row, 8, t.nps_impact, &f.dec1)?;
+        opt_num(ws, row, 9, t.nps_lift, &f.dec1)?;
+        for (k, sc) in t.scores_with.iter().enumerate() {
+            opt_num(ws, row, 10 + k as u16, sc.mean, &f.dec2)?;
+        }
+    }
+    ws.autofilter(0, 0, themes.len() as u32, cols.len() as u16 - 1)?;
+    ws.set_column_width(1, 34)?;
+
+    // Trends: one row per theme × month
+    let ws = wb.add_worksheet();
+    ws.set_name("Trends")?;
+    header(
+        ws,
+        &f,
+        &["id", w.theme, w.month, w.comments, "n", w.share, "NPS"],
+    )?;
+    let mut row = 1u32;
+    for t in &s.themes {
+        for m in &t.by_month {
+            ws.write_string(row, 0, &t.id)?;
+            ws.write_string(row, 1, &t.label)?;
+            ws.write_string(
+                row,
+                2,
+                if m.name == NONE_LABEL {
+                    w.none
+                } else {
+                    &m.name
+                },
+            )?;
+            ws.write_number(row, 3, m.value.count as f64)?;
+            ws.write_number(row, 4, m.value.comments as f64)?;
+            ws.write_number_with_format(row, 5, m.value.share, &f.pct)?;
+            opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
+            row += 1;
+        }
+    }
+    for m in &s.months {
+        ws.write_string(row, 0, "(all)")?;
+        ws.write_string(row, 1, "NPS")?;
+        ws.write_string(row, 2, &m.name)?;
+        ws.write_number(row, 3, m.value.comments as f64)?;
+        ws.write_number(row, 4, m.value.answers as f64)?;
+        opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
+        row += 1;
+    }
+    ws.autofilter(0, 0, row.saturating_sub(1).max(1), 6)?;
+    ws.set_column_width(1, 34)?;
+
+    // Units: NPS per unit, then theme × unit counts
+    let ws = wb.add_worksheet();
+    ws.set_name("Units")?;
+    let mut cols = vec![w.unit, w.answers, w.comments, "NPS", "small"];
+    cols.extend(s.themes.iter().map(|t| t.label.as_str()));
+    header(ws, &f, &cols)?;
+    for (i, u) in s.units.iter().enumerate() {
+        let row = i as u32 + 1;
+        ws.write_string(
+            row,
+            0,
+            if u.name == NONE_LABEL {
+                w.none
+            } else {
+                &u.name
+            },
+        )?;
+        ws.write_number(row, 1, u.value.answers as f64)?;
+        ws.write_number(row, 2, u.value.comments as f64)?;
+        opt_num(ws, row, 3, u.value.nps.nps, &f.dec1)?;
+        ws.write_boolean(row, 4, u.value.small)?;
+        for (k, t) in s.themes.iter().enumerate() {
+            let c = t
+                .by_unit
+                .iter()
+                .find(|x| x.name == u.name)
+                .map_or(0, |x| x.value.count);
+            ws.write_number(row, 5 + k as u16, c as f64)?;
+        }
+    }
+    ws.set_column_width(0, 34)?;
+
+    // Comments: every tagged comment, masked
+    let ws = wb.add_worksheet();
+    ws.set_name("Comments")?;
+    let mut cols = vec![
+        "id",
+        w.date,
+        w.unit,
+        w.language,
+        w.themes,
+        w.sentiment,
+        w.triage,
+        "NPS",
+    ];
+    let names: Vec<&str> = ov.scores.iter().map(|x| x.name.as_str()).collect();
+    cols.extend(names.iter().copied());
+    cols.push(w.comment);
+    header(ws, &f, &cols)?;
+    let text_col = cols.len() as u16 - 1;
+    let mut row = 1u32;
+    for t in tagged {
+        let Some(res) = t.result.as_ref() else {
+            continue;
+        };
+        let fb = &t.feedback;
+        ws.write_string(row, 0, &fb.id)?;
+        if let Some(d) = fb.date {
+            ws.write_string(row, 1, d.to_string())?;
+        }
+        ws.write_string(row, 2, fb.unit.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 3, res.lang.lang.code())?;
+        ws.write_string(row, 4, res.theme_ids().collect::<Vec<_>>().join(";"))?;
+        ws.write_string(row, 5, res.sentiment.code())?;
+        ws.write_string(row, 6, res.triage.code())?;
+        if let Some(n) = fb.nps {
+            ws.write_number(row, 7, f64::from(n))?;
+        }
+        for (k, sc) in fb.scores.iter().enumerate() {
+            if let Some(v) = sc {
+                ws.write_number(row, 8 + k as u16, f64::from(*v))?;
+            }
+        }
+        ws.write_string_with_format(row, text_col, pii.redact(&fb.text, l), &f.wrap)?;
+        row += 1;
+    }
+    ws.autofilter(0, 0, row.saturating_sub(1).max(1), text_col)?;
+    ws.set_column_width(text_col, 90)?;
+    ws.set_column_width(4, 28)?;
+    Ok(wb)
+}
+
+pub fn write(path: &Path, s: &Summary, tagged: &[Tagged], pii: &PiiDetector) -> Result<()> {
+    let err = |e: XlsxError| Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut wb = build(s, tagged, pii).map_err(err)?;
+    crate::output::write_atomic(path, &wb.save_to_buffer().map_err(err)?)
+}
