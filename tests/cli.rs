@@ -88,12 +88,13 @@ fn sample_report_accounts_for_every_row() {
         );
     }
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    // The default report language is Finnish.
     for heading in [
-        "## Headline",
-        "## Themes",
-        "## Months",
-        "## Units",
-        "## Method",
+        "## Tiivistelmä",
+        "## Teemat",
+        "## Kehitys kuukausittain",
+        "## Yksiköt",
+        "## Menetelmä",
     ] {
         assert!(md.contains(heading), "{heading} missing");
     }

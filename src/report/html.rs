@@ -514,32 +514,37 @@ pub fn render(s: &Summary) -> String {
     let _ = write!(o, "<h2 id=\"method\">{}</h2><ul class=\"note\">", w.method);
     let _ = write!(
         o,
-        "<li>Taxonomy {} <code>{}</code> ({} rule patterns). Model: {}.</li>",
+        "<li>{} {} <code>{}</code> ({} {}). {}: {}.</li>",
+        w.taxonomy,
         esc(&m.taxonomy_version),
         esc(&m.taxonomy_fingerprint),
         m.rule_patterns,
-        esc(m.model.as_deref().unwrap_or("none (rules only)"))
+        w.patterns,
+        w.model_word,
+        esc(m.model.as_deref().unwrap_or(w.no_model))
     );
     let _ = write!(
         o,
-        "<li>Theme tags: {} where a rule fired ({}), {} added by the model ({}); {} rule hits overruled by the model.</li>",
+        "<li>{}: {} {} ({}), {} {} ({}); {} {}.</li>",
+        w.method_rules,
         m.tags_from_rules,
+        w.tags_rule,
         pct(m.tags_from_rules as f64 / total_tags.max(1) as f64, l),
         m.tags_from_model,
+        w.tags_model,
         pct(m.tags_from_model as f64 / total_tags.max(1) as f64, l),
-        m.rule_hits_overruled
+        m.rule_hits_overruled,
+        w.overruled
     );
     if let Some(f) = m.dev_macro_f1 {
-        let _ = write!(
-            o,
-            "<li>Accuracy of this tagging on the labeled dev set: macro F1 {}.</li>",
-            num(f, 3, l)
-        );
+        let _ = write!(o, "<li>{}: {}.</li>", w.dev_f1, num(f, 3, l));
     }
     let _ = write!(
         o,
-        "<li>NPS = % 9–10 − % 0–6; 95 % interval: normal approximation for the difference of two proportions of one sample. 1–5: mean with a t interval. Trend markers: two-proportion z-test, p &lt; {}. {}</li></ul>",
-        num(SIGNIFICANCE, 2, l),
+        "<li>{}</li><li>{}</li><li>{}</li><li>{}</li></ul>",
+        esc(w.nps_method),
+        esc(w.score_method),
+        esc(w.change_method),
         esc(w.small_group)
     );
     let _ = write!(o, "<p class=\"note\">{}</p>", esc(&s.generated_by));

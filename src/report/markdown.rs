@@ -1,61 +1,82 @@
-//! `report.md`: the plain board memo.
+//! `report.md`: the plain board memo, in the report's language.
 
-use crate::aggregate::{
-    sentiment_codes, GroupStats, Named, Summary, ThemeSlice, ThemeStats, NONE_LABEL, SIGNIFICANCE,
-};
-use crate::stats::{NpsStat, ScoreStat, SMALL_GROUP};
+use super::i18n::{num, pct, signed, words, Words};
+use crate::aggregate::{GroupStats, Named, Summary, ThemeSlice, ThemeStats, NONE_LABEL};
+use crate::lang::Lang;
+use crate::stats::{NpsStat, ScoreStat};
 use std::fmt::Write;
 
-fn nps_cell(s: &NpsStat) -> String {
-    match (s.nps, s.ci_low, s.ci_high) {
-        (Some(v), Some(lo), Some(hi)) => {
-            format!(
-                "{v:+.0} ({lo:+.0}…{hi:+.0}){}",
+struct Ctx {
+    l: Lang,
+    w: &'static Words,
+}
+
+impl Ctx {
+    fn nps(&self, s: &NpsStat) -> String {
+        match (s.nps, s.ci_low, s.ci_high) {
+            (Some(v), Some(lo), Some(hi)) => format!(
+                "{} ({}…{}){}",
+                signed(v, 0, self.l),
+                signed(lo, 0, self.l),
+                signed(hi, 0, self.l),
                 if s.small { " *" } else { "" }
-            )
+            ),
+            _ => "–".to_string(),
         }
-        _ => "–".to_string(),
     }
-}
 
-fn score_cell(s: &ScoreStat) -> String {
-    match (s.mean, s.top2_share) {
-        (Some(m), Some(t)) => format!(
-            "{m:.2} / {:.0} %{}",
-            t * 100.0,
-            if s.small { " *" } else { "" }
-        ),
-        _ => "–".to_string(),
+    fn score(&self, s: &ScoreStat) -> String {
+        match (s.mean, s.top2_share) {
+            (Some(m), Some(t)) => format!(
+                "{} / {}{}",
+                num(m, 2, self.l),
+                pct(t, self.l),
+                if s.small { " *" } else { "" }
+            ),
+            _ => "–".to_string(),
+        }
     }
-}
 
-fn pct(x: f64) -> String {
-    format!("{:.0} %", x * 100.0)
+    fn pct(&self, x: f64) -> String {
+        pct(x, self.l)
+    }
+
+    fn name(&self, n: &str) -> String {
+        if n == NONE_LABEL {
+            self.w.none.to_string()
+        } else {
+            n.to_string()
+        }
+    }
 }
 
 fn esc(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn group_row(out: &mut String, name: &str, g: &GroupStats) {
+fn group_row(out: &mut String, c: &Ctx, name: &str, g: &GroupStats) {
     let _ = write!(
         out,
         "| {} | {} | {} | {} |",
-        esc(name),
+        esc(&c.name(name)),
         g.answers,
         g.comments,
-        nps_cell(&g.nps)
+        c.nps(&g.nps)
     );
     for s in &g.scores {
-        let _ = write!(out, " {} |", score_cell(s));
+        let _ = write!(out, " {} |", c.score(s));
     }
     out.push('\n');
 }
 
-fn group_header(out: &mut String, first: &str, s: &Summary) {
-    let _ = write!(out, "| {first} | Answers | Comments | NPS (95 % CI) |");
+fn group_header(out: &mut String, c: &Ctx, first: &str, s: &Summary) {
+    let _ = write!(
+        out,
+        "| {first} | {} | {} | NPS (95 %) |",
+        c.w.answers, c.w.comments
+    );
     for sc in &s.overall.stats.scores {
-        let _ = write!(out, " {} (mean / 4–5) |", esc(&sc.name));
+        let _ = write!(out, " {} ({} / 4–5) |", esc(&sc.name), c.w.mean);
     }
     out.push('\n');
     out.push_str("|---|---:|---:|---:|");
@@ -68,6 +89,7 @@ fn group_header(out: &mut String, first: &str, s: &Summary) {
 /// A theme × column table (months or units) from each theme's slices.
 fn theme_table(
     out: &mut String,
+    c: &Ctx,
     s: &Summary,
     slices: impl Fn(&ThemeStats) -> &Vec<Named<ThemeSlice>>,
     cell: impl Fn(&ThemeSlice) -> String,
@@ -75,9 +97,9 @@ fn theme_table(
     let Some(first) = s.themes.first() else {
         return;
     };
-    out.push_str("| Theme |");
-    for c in slices(first) {
-        let _ = write!(out, " {} |", esc(&c.name));
+    let _ = write!(out, "| {} |", c.w.theme);
+    for col in slices(first) {
+        let _ = write!(out, " {} |", esc(&c.name(&col.name)));
     }
     out.push_str("\n|---|");
     for _ in slices(first) {
@@ -86,14 +108,17 @@ fn theme_table(
     out.push('\n');
     for t in &s.themes {
         let _ = write!(out, "| {} |", esc(&t.label));
-        for c in slices(t) {
-            let _ = write!(out, " {} |", cell(&c.value));
+        for col in slices(t) {
+            let _ = write!(out, " {} |", cell(&col.value));
         }
         out.push('\n');
     }
 }
 
 pub fn render(s: &Summary) -> String {
+    let l = Lang::from_code(&s.lang).unwrap_or(Lang::Fi);
+    let c = Ctx { l, w: words(l) };
+    let w = c.w;
     let mut o = String::new();
     let months: Vec<&str> = s
         .months
@@ -104,36 +129,53 @@ pub fn render(s: &Summary) -> String {
     let period = match (months.first(), months.last()) {
         (Some(a), Some(b)) if a != b => format!("{a} – {b}"),
         (Some(a), _) => a.to_string(),
-        _ => "undated".to_string(),
+        _ => w.undated.to_string(),
     };
-    let _ = writeln!(o, "# Customer feedback report, {period}\n");
+    let _ = writeln!(o, "# {}, {period}\n", w.title);
 
     let ov = &s.overall;
-    let _ = writeln!(o, "## Headline\n");
+    let _ = writeln!(o, "## {}\n", w.headline);
     let _ = writeln!(
         o,
-        "- **{} comments** analysed from {} answers ({} rows read, {} rejected{}).",
+        "- **{} {}**, {} {} ({} {}, {} {}{}).",
         ov.stats.comments,
+        w.comments_analysed,
         ov.stats.answers,
+        w.from_answers,
         s.input.rows_read,
+        w.rows_read,
         s.input.rejected,
+        w.rejected,
         if s.input.rejected > 0 {
-            ", listed in rejects.csv"
+            ": rejects.csv"
         } else {
             ""
         }
     );
-    let langs: Vec<String> = ov
-        .languages
-        .iter()
-        .map(|(k, v)| format!("{k} {}", pct(*v as f64 / ov.stats.comments.max(1) as f64)))
-        .collect();
-    let _ = writeln!(o, "- Languages: {}.", langs.join(", "));
+    let shares = |m: &std::collections::BTreeMap<String, usize>, total: usize| {
+        m.iter()
+            .map(|(k, v)| format!("{} {}", c.name(k), c.pct(*v as f64 / total.max(1) as f64)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let _ = writeln!(
         o,
-        "- **NPS {}**, from {} answers to the recommendation question.",
-        nps_cell(&ov.stats.nps),
-        ov.stats.nps.n
+        "- {}: {}.",
+        w.languages,
+        shares(&ov.languages, ov.stats.comments)
+    );
+    let _ = writeln!(
+        o,
+        "- {}: {}.",
+        w.channels,
+        shares(&ov.channels, ov.stats.answers)
+    );
+    let _ = writeln!(
+        o,
+        "- **NPS {}**, {} {}.",
+        c.nps(&ov.stats.nps),
+        ov.stats.nps.n,
+        w.nps_from
     );
     for sc in &ov.stats.scores {
         if let (Some(m), Some(lo), Some(hi), Some(t)) =
@@ -141,31 +183,46 @@ pub fn render(s: &Summary) -> String {
         {
             let _ = writeln!(
                 o,
-                "- {}: mean **{m:.2}** ({lo:.2}…{hi:.2}), {} answered 4–5 (n = {}).",
+                "- {}: {} **{}** ({}…{}), {} {} (n = {}).",
                 esc(&sc.name),
-                pct(t),
+                w.mean,
+                num(m, 2, l),
+                num(lo, 2, l),
+                num(hi, 2, l),
+                c.pct(t),
+                w.answered_45,
                 sc.n
             );
         }
     }
     if months.len() >= 2 {
         let get = |m: &str| s.months.iter().find(|x| x.name == m).map(|x| &x.value);
-        if let (Some(a), Some(b)) = (get(months[months.len() - 2]), get(months[months.len() - 1])) {
-            if let (Some(x), Some(y)) = (a.nps.nps, b.nps.nps) {
+        let (a, b) = (months[months.len() - 2], months[months.len() - 1]);
+        if let (Some(x), Some(y)) = (get(a), get(b)) {
+            if let (Some(p), Some(q)) = (x.nps.nps, y.nps.nps) {
                 let _ = writeln!(
                     o,
-                    "- NPS {} → {}: {x:+.0} → {y:+.0} ({:+.0} points).",
-                    months[months.len() - 2],
-                    months[months.len() - 1],
-                    y - x
+                    "- {} ({a} → {b}): NPS {} → {} ({} {}).",
+                    w.change_from_previous,
+                    signed(p, 0, l),
+                    signed(q, 0, l),
+                    signed(q - p, 0, l),
+                    w.points
                 );
             }
         }
     }
-    let sent: Vec<String> = sentiment_codes()
-        .map(|k| format!("{k} {}", ov.sentiment.get(k).copied().unwrap_or(0)))
+    let sent: Vec<String> = ["positive", "negative", "mixed", "neutral"]
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {}",
+                w.sentiment(k),
+                ov.sentiment.get(*k).copied().unwrap_or(0)
+            )
+        })
         .collect();
-    let _ = writeln!(o, "- Sentiment of comments: {}.", sent.join(", "));
+    let _ = writeln!(o, "- {}: {}.", w.sentiment_of_comments, sent.join(", "));
     let tri: Vec<String> = ov
         .triage
         .iter()
@@ -173,22 +230,29 @@ pub fn render(s: &Summary) -> String {
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
     if !tri.is_empty() {
-        let _ = writeln!(
-            o,
-            "- Needing action by the registry office: {}.",
-            tri.join(", ")
-        );
+        let _ = writeln!(o, "- {}: {}.", w.registry_action, tri.join(", "));
     }
 
-    let _ = writeln!(o, "\n## Themes\n");
-    let _ = writeln!(o, "Sorted by number of comments. *Impact* is the NPS of comments with the theme minus the NPS of comments without it. *NPS lift* is how many points the NPS of commented answers would rise if the answers with the theme had the promoter and detractor shares of the rest: (answers with the theme / all) × (NPS without − NPS with); negative when the theme lifts NPS.\n");
+    let _ = writeln!(o, "\n## {}\n", w.themes);
+    let _ = writeln!(o, "{} {}\n", w.sorted_by_count, w.lift_explained);
     let change_head = s
         .themes
         .first()
         .and_then(|t| t.month_change.as_ref())
-        .map(|c| format!(" Share {} → {} |", c.from, c.to))
+        .map(|ch| format!(" {} {} → {} |", w.share, ch.from, ch.to))
         .unwrap_or_default();
-    let _ = writeln!(o, "| Theme | Comments | Share | Negative / positive | NPS with | NPS without | Impact | NPS lift |{change_head}");
+    let _ = writeln!(
+        o,
+        "| {} | {} | {} | {} | {} | {} | {} | {} |{change_head}",
+        w.theme,
+        w.comments,
+        w.share,
+        w.negative_positive,
+        w.nps_with,
+        w.nps_without,
+        w.impact,
+        w.lift
+    );
     let _ = writeln!(
         o,
         "|---|---:|---:|---:|---:|---:|---:|---:|{}",
@@ -197,101 +261,110 @@ pub fn render(s: &Summary) -> String {
     for t in &s.themes {
         let neg = t.sentiment.get("negative").copied().unwrap_or(0);
         let posv = t.sentiment.get("positive").copied().unwrap_or(0);
-        let impact = t.nps_impact.map_or("–".to_string(), |v| format!("{v:+.0}"));
-        let lift = t.nps_lift.map_or("–".to_string(), |v| format!("{v:+.1}"));
         let _ = write!(
             o,
-            "| {} | {} | {} | {neg} / {posv} | {} | {} | {impact} | {lift} |",
+            "| {} | {} | {} | {neg} / {posv} | {} | {} | {} | {} |",
             esc(&t.label),
             t.count,
-            pct(t.share),
-            nps_cell(&t.nps_with),
-            nps_cell(&t.nps_without)
+            c.pct(t.share),
+            c.nps(&t.nps_with),
+            c.nps(&t.nps_without),
+            t.nps_impact.map_or("–".to_string(), |v| signed(v, 0, l)),
+            t.nps_lift.map_or("–".to_string(), |v| signed(v, 1, l))
         );
-        if let Some(c) = &t.month_change {
+        if let Some(ch) = &t.month_change {
             let _ = write!(
                 o,
-                " {} → {} ({:+.1} pts{}) |",
-                pct(c.share_from),
-                pct(c.share_to),
-                c.share_change_pts,
-                if c.significant { ", significant" } else { "" }
+                " {} → {} ({}{}) |",
+                c.pct(ch.share_from),
+                c.pct(ch.share_to),
+                signed(ch.share_change_pts, 1, l),
+                if ch.significant {
+                    format!(", {}", w.significant)
+                } else {
+                    String::new()
+                }
             );
         }
         o.push('\n');
     }
 
-    let _ = writeln!(o, "\n## Months\n");
-    group_header(&mut o, "Month", s);
+    let _ = writeln!(o, "\n## {}\n", w.trends);
+    group_header(&mut o, &c, w.month, s);
     for m in &s.months {
-        group_row(&mut o, &m.name, &m.value);
+        group_row(&mut o, &c, &m.name, &m.value);
     }
     if s.months.len() > 1 {
-        let _ = writeln!(o, "\nTheme share of comments per month:\n");
+        let _ = writeln!(o, "\n{}:\n", w.shares_by_month);
         theme_table(
             &mut o,
+            &c,
             s,
             |t| &t.by_month,
-            |c| format!("{} ({})", pct(c.share), c.count),
+            |x| format!("{} ({})", c.pct(x.share), x.count),
         );
     }
 
-    let _ = writeln!(o, "\n## Units\n");
-    group_header(&mut o, "Unit", s);
+    let _ = writeln!(o, "\n## {}\n", w.units);
+    group_header(&mut o, &c, w.unit, s);
     for u in &s.units {
-        group_row(&mut o, &u.name, &u.value);
+        group_row(&mut o, &c, &u.name, &u.value);
     }
-    let _ = writeln!(o, "\nComments per theme and unit:\n");
-    theme_table(&mut o, s, |t| &t.by_unit, |c| c.count.to_string());
+    let _ = writeln!(o, "\n{}:\n", w.theme_unit);
+    theme_table(&mut o, &c, s, |t| &t.by_unit, |x| x.count.to_string());
 
     if s.themes.iter().any(|t| !t.quotes.is_empty()) {
-        let _ = writeln!(o, "\n## Quotes\n");
-        let _ = writeln!(
-            o,
-            "The most typical comments of each theme, personal data masked.\n"
-        );
+        let _ = writeln!(o, "\n## {}\n", w.quotes);
+        let _ = writeln!(o, "{}\n", w.quotes_explained);
         for t in &s.themes {
             if t.quotes.is_empty() {
                 continue;
             }
             let _ = writeln!(o, "**{}**\n", esc(&t.label));
             for q in &t.quotes {
-                let _ = writeln!(o, "> {} ({})\n", q.text.replace('\n', " "), q.sentiment);
+                let _ = writeln!(
+                    o,
+                    "> {} ({})\n",
+                    q.text.replace('\n', " "),
+                    w.sentiment(&q.sentiment)
+                );
             }
         }
     }
 
-    let _ = writeln!(o, "\n## Method\n");
+    let m = &s.method;
+    let _ = writeln!(o, "\n## {}\n", w.method);
     let _ = writeln!(
         o,
-        "- Themes from keyword rules ({} patterns, taxonomy {} `{}`){}: {} theme tags where a rule fired, {} added by the model where no rule did{}.",
-        s.method.rule_patterns,
-        s.method.taxonomy_version,
-        s.method.taxonomy_fingerprint,
-        s.method.model.as_ref().map_or(", rules only".to_string(), |m| format!(" and the model {m}")),
-        s.method.tags_from_rules,
-        s.method.tags_from_model,
-        if s.method.model.is_some() {
-            format!(
-                ", {} rule hits overruled by the model. The model decides each theme from the comment's embedding together with which rules fired (a head trained on the labeled data), so it can add a theme no rule found and drop a rule hit it is sure is wrong",
-                s.method.rule_hits_overruled
-            )
+        "- {} ({} {}, {} {} `{}`){}: {} {}, {} {}{}.",
+        w.method_rules,
+        m.rule_patterns,
+        w.patterns,
+        w.taxonomy,
+        m.taxonomy_version,
+        m.taxonomy_fingerprint,
+        m.model
+            .as_ref()
+            .map_or(format!(", {}", w.rules_only), |x| format!(
+                " {} {x}",
+                w.method_model
+            )),
+        m.tags_from_rules,
+        w.tags_rule,
+        m.tags_from_model,
+        w.tags_model,
+        if m.model.is_some() {
+            format!(", {} {}", m.rule_hits_overruled, w.overruled)
         } else {
             String::new()
         }
     );
-    let _ = writeln!(o, "- NPS = % promoters (9–10) − % detractors (0–6); the 95 % interval is the normal approximation for the difference of two proportions of one sample.");
-    let _ = writeln!(o, "- 1–5 statements: mean with a t interval, and the share answering 4–5 with a Wilson interval.");
-    let _ = writeln!(
-        o,
-        "- `*` marks groups of fewer than {SMALL_GROUP} answers: shown, but too small to compare."
-    );
-    let _ = writeln!(o, "- Month-over-month change of a theme's share: two-proportion z-test; *significant* means p < {SIGNIFICANCE}.");
-    if let Some(f) = s.method.dev_macro_f1 {
-        let _ = writeln!(
-            o,
-            "- The same tagging scores macro F1 {f:.3} on the labeled dev set (data/labeled/dev.csv)."
-        );
+    let _ = writeln!(o, "- {}", w.nps_method);
+    let _ = writeln!(o, "- {}", w.score_method);
+    let _ = writeln!(o, "- {}", w.small_group.trim_start_matches("* "));
+    let _ = writeln!(o, "- {}", w.change_method);
+    if let Some(f) = m.dev_macro_f1 {
+        let _ = writeln!(o, "- {}: {}.", w.dev_f1, num(f, 3, l));
     }
     o
 }
