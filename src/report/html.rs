@@ -422,9 +422,18 @@ pub fn render(s: &Summary) -> String {
                         }
                     }
                 }
+                let theme_nps = slice
+                    .and_then(|x| x.nps.nps.map(|v| (v, x.nps.small)))
+                    .map_or(String::new(), |(v, small)| {
+                        format!(
+                            "<br><span class=\"note\">NPS {}{}</span>",
+                            signed(v, 0, l),
+                            if small { " *" } else { "" }
+                        )
+                    });
                 let _ = write!(
                     o,
-                    "<td data-v=\"{share}\" class=\"{class}\">{} ({k}){mark}</td>",
+                    "<td data-v=\"{share}\" class=\"{class}\">{} ({k}){mark}{theme_nps}</td>",
                     pct(share, l)
                 );
                 prev = Some((k, n));
