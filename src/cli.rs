@@ -457,23 +457,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let mut rt = with_model(&model, &taxonomy, &classifier, &mut tagged)?;
             let runtime = rt.as_ref().map(|rt| rt.describe());
             // Embeddings for quotes come from the cache the model step just filled.
-            let embeddings = match rt.as_mut() {
-                Some(rt) => {
-                    let idx: Vec<usize> = (0..tagged.len())
-                        .filter(|&i| tagged[i].result.is_some())
-                        .collect();
-                    let texts: Vec<&str> = idx
-                        .iter()
-                        .map(|&i| tagged[i].feedback.text.as_str())
-                        .collect();
-                    let mut all = vec![None; tagged.len()];
-                    for (&i, e) in idx.iter().zip(rt.embed(&texts)?) {
-                        all[i] = Some(e);
-                    }
-                    Some(all)
-                }
-                None => None,
-            };
+            let embeddings = rt
+                .as_mut()
+                .map(|rt| palaute::pipeline::embeddings(&tagged, rt))
+                .transpose()?;
             let mut summary = summarize(&tagged, &dataset, &taxonomy, lang, runtime.clone());
             let mut quotes = palaute::quotes::select(
                 &tagged,

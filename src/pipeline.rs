@@ -31,19 +31,38 @@ pub fn classify_all(records: Vec<Feedback>, classifier: &Classifier) -> Vec<Tagg
         .collect()
 }
 
+/// The indices of the answers with a comment, and their texts.
+fn commented(tagged: &[Tagged]) -> (Vec<usize>, Vec<&str>) {
+    let idx: Vec<usize> = (0..tagged.len())
+        .filter(|&i| tagged[i].result.is_some())
+        .collect();
+    let texts = idx
+        .iter()
+        .map(|&i| tagged[i].feedback.text.as_str())
+        .collect();
+    (idx, texts)
+}
+
+/// Each answer's embedding (None for answers without a comment), from the model's cache.
+pub fn embeddings(
+    tagged: &[Tagged],
+    runtime: &mut crate::model::runtime::ModelRuntime,
+) -> Result<Vec<Option<Vec<f32>>>, crate::model::ModelError> {
+    let (idx, texts) = commented(tagged);
+    let mut all = vec![None; tagged.len()];
+    for (&i, e) in idx.iter().zip(runtime.embed(&texts)?) {
+        all[i] = Some(e);
+    }
+    Ok(all)
+}
+
 /// Joins the model to every tagged comment: the stacked heads decide the themes from the
 /// embedding and the rule hits, and the model gives the sentiment.
 pub fn apply_model(
     tagged: &mut [Tagged],
     runtime: &mut crate::model::runtime::ModelRuntime,
 ) -> Result<(), crate::model::ModelError> {
-    let idx: Vec<usize> = (0..tagged.len())
-        .filter(|&i| tagged[i].result.is_some())
-        .collect();
-    let texts: Vec<&str> = idx
-        .iter()
-        .map(|&i| tagged[i].feedback.text.as_str())
-        .collect();
+    let (idx, texts) = commented(tagged);
     let rules: Vec<&crate::classify::Classification> = idx
         .iter()
         .filter_map(|&i| tagged[i].result.as_ref())

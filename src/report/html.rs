@@ -1,7 +1,7 @@
 //! `report.html`: one self-contained page (inline CSS, SVG charts and a few lines of script
 //! for sorting tables), no network, an A4 print stylesheet, in the report's language.
 
-use super::i18n::{num, pct, signed, words, Words};
+use super::i18n::{nps_parts, num, pct, signed, words, Words};
 use super::svg::{bars, esc, lines};
 use crate::aggregate::{GroupStats, Summary, ThemeStats, NONE_LABEL, SIGNIFICANCE};
 use crate::lang::Lang;
@@ -65,16 +65,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn nps(&self, s: &NpsStat) -> String {
-        match (s.nps, s.ci_low, s.ci_high) {
-            (Some(v), Some(lo), Some(hi)) => format!(
-                "{} <span class=\"note\">({}…{})</span>{}",
-                signed(v, 0, self.l),
-                signed(lo, 0, self.l),
-                signed(hi, 0, self.l),
+        nps_parts(s, self.l).map_or("–".into(), |(v, ci)| {
+            format!(
+                "{v} <span class=\"note\">({ci})</span>{}",
                 if s.small { " *" } else { "" }
-            ),
-            _ => "–".into(),
-        }
+            )
+        })
     }
 
     fn score(&self, s: &ScoreStat) -> String {

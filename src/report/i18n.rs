@@ -354,6 +354,16 @@ pub fn signed(x: f64, decimals: usize, lang: Lang) -> String {
     }
 }
 
+/// An NPS value and its interval ("−18", "−24…−12"), None without answers; `*` is appended
+/// to the value of a small group by the callers' layout.
+pub fn nps_parts(s: &crate::stats::NpsStat, lang: Lang) -> Option<(String, String)> {
+    let (v, lo, hi) = (s.nps?, s.ci_low?, s.ci_high?);
+    Some((
+        signed(v, 0, lang),
+        format!("{}…{}", signed(lo, 0, lang), signed(hi, 0, lang)),
+    ))
+}
+
 /// A share 0…1 as a percentage ("15 %" in Finnish and Swedish, "15%" in English).
 pub fn pct(x: f64, lang: Lang) -> String {
     let n = num(x * 100.0, 0, lang);

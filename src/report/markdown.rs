@@ -1,6 +1,6 @@
 //! `report.md`: the plain board memo, in the report's language.
 
-use super::i18n::{num, pct, signed, words, Words};
+use super::i18n::{nps_parts, num, pct, signed, words, Words};
 use crate::aggregate::{GroupStats, Named, Summary, ThemeSlice, ThemeStats, NONE_LABEL};
 use crate::lang::Lang;
 use crate::stats::{NpsStat, ScoreStat};
@@ -13,16 +13,9 @@ struct Ctx {
 
 impl Ctx {
     fn nps(&self, s: &NpsStat) -> String {
-        match (s.nps, s.ci_low, s.ci_high) {
-            (Some(v), Some(lo), Some(hi)) => format!(
-                "{} ({}…{}){}",
-                signed(v, 0, self.l),
-                signed(lo, 0, self.l),
-                signed(hi, 0, self.l),
-                if s.small { " *" } else { "" }
-            ),
-            _ => "–".to_string(),
-        }
+        nps_parts(s, self.l).map_or("–".into(), |(v, ci)| {
+            format!("{v} ({ci}){}", if s.small { " *" } else { "" })
+        })
     }
 
     fn score(&self, s: &ScoreStat) -> String {
