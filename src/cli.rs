@@ -704,6 +704,11 @@ fn themes_check(model: &ModelOpts, labeled: &[PathBuf]) -> Result<ExitCode> {
         taxonomy.source,
         taxonomy.themes.len()
     );
+    // The other editable data files are checked alongside.
+    let units = palaute::units::Units::load(None)?;
+    println!("{}: valid, {} units", units.source, units.units.len());
+    palaute::pii::PiiDetector::load_default()?;
+    println!("personal-data lists: valid");
     let mut texts: Vec<Vec<palaute::text::Token>> = Vec::new();
     for path in labeled.iter().filter(|p| p.exists()) {
         let gold = eval::read_gold(path, &taxonomy)?;
