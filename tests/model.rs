@@ -135,6 +135,8 @@ fn report_with_the_model() {
     let dir = tempfile::tempdir().unwrap();
     let out = palaute(&[
         "report",
+        "--lang",
+        "en",
         "data/sample/palaute_2026-08.csv",
         "data/sample/palaute_2026-09.csv",
         "data/sample/palaute_2026-10.csv",
