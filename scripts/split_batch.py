@@ -4,6 +4,7 @@ its translation never land on different sides: the texts are embedded with `pala
 comments that are mutual nearest neighbours across languages (cosine >= 0.85) form one group, and whole groups are assigned to
 dev with probability 0.45 (fixed seed). Writes <out>_train.txt and <out>_dev.txt."""
 import json
+import os
 import random
 import subprocess
 import sys
@@ -48,10 +49,11 @@ for i in range(len(vecs)):
 groups = {}
 for i in range(len(texts)):
     groups.setdefault(find(i), []).append(i)
-rng = random.Random(20261122)
+rng = random.Random(int(os.environ.get("SPLIT_SEED", "20261122")))
+DEV_SHARE = float(os.environ.get("DEV_SHARE", "0.45"))
 train, dev = [], []
 for key in sorted(groups, key=lambda k: min(groups[k])):
-    (dev if rng.random() < 0.45 else train).extend(groups[key])
+    (dev if rng.random() < DEV_SHARE else train).extend(groups[key])
 for name, idx in (("train", train), ("dev", dev)):
     with open(f"{out}_{name}.txt", "w", encoding="utf-8") as f:
         for i in sorted(idx):

@@ -56,6 +56,42 @@ pub struct Classification {
 }
 
 impl Classification {
+    /// Every definite triage class that applies (urgent, formal, contact_requested), most
+    /// serious first; empty for normal. possible_urgent is a flag, not among them.
+    pub fn triage_classes(&self) -> Vec<TriageClass> {
+        let mut out: Vec<TriageClass> = self
+            .triage_reasons
+            .iter()
+            .map(|r| r.class)
+            .filter(|c| *c != TriageClass::PossibleUrgent)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The most serious definite class: what a person labelling the item would say.
+    pub fn triage_definite(&self) -> TriageClass {
+        self.triage_classes()
+            .first()
+            .copied()
+            .unwrap_or(TriageClass::Normal)
+    }
+
+    /// The kinds of urgency found (self_harm, threat, …), from rules and model, in order.
+    pub fn urgent_kinds(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.triage_reasons {
+            if matches!(r.class, TriageClass::Urgent | TriageClass::PossibleUrgent)
+                && r.id != "model"
+                && !out.contains(&r.id.as_str())
+            {
+                out.push(&r.id);
+            }
+        }
+        out
+    }
+
     pub fn theme_ids(&self) -> impl Iterator<Item = &str> {
         self.themes.iter().map(|t| t.theme.as_str())
     }
@@ -236,8 +272,8 @@ impl Classifier {
         for t in &self.triage {
             for (m, evidence) in t.rules.evidence(text, &tokens, &hits, rule_lang) {
                 // Urgent signals are never negated or quoted away: a false alarm costs
-                // less than a miss.
-                if t.class != TriageClass::Urgent {
+                // less than a miss. Their look-alikes are handled by `exclude` patterns.
+                if !matches!(t.class, TriageClass::Urgent | TriageClass::PossibleUrgent) {
                     // 'Hoitaja sanoi "tehkää kantelu"': quoting a process is not starting it.
                     if inside_quotes(text, tokens[m.first].start) {
                         continue;
@@ -265,6 +301,13 @@ impl Classifier {
             }
         }
         triage_reasons.sort_by_key(|r| r.class);
+        // A weak sign (possible_urgent) is moot once an urgent rule fired.
+        if triage_reasons
+            .first()
+            .is_some_and(|r| r.class == TriageClass::Urgent)
+        {
+            triage_reasons.retain(|r| r.class != TriageClass::PossibleUrgent);
+        }
         let triage = triage_reasons
             .first()
             .map_or(TriageClass::Normal, |r| r.class);

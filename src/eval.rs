@@ -20,7 +20,13 @@ pub struct GoldItem {
     pub themes: BTreeSet<String>,
     pub lang: Option<Lang>,
     pub sentiment: Option<Sentiment>,
+    /// The most serious triage class that applies.
     pub triage: Option<TriageClass>,
+    /// Every triage class that applies (`urgent;formal` in the file), most serious first.
+    pub triage_all: Option<Vec<TriageClass>>,
+    /// Kind of urgency (self_harm, threat, neglect, wrong_treatment, harm_after_care,
+    /// data_breach, abuse) of an urgent item; `like_<kind>` marks a look-alike.
+    pub urgent_kind: Option<String>,
     /// Personal-data spans (kind, exact text), when the file has a `pii` column.
     pub pii: Option<Vec<(PiiKind, String)>>,
 }
@@ -44,6 +50,7 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
     let themes_c = col("themes").ok_or_else(|| missing("themes"))?;
     let (lang_c, sent_c, tri_c) = (col("lang"), col("sentiment"), col("triage"));
     let pii_c = col("pii");
+    let kind_c = col("urgent kind");
     let known: BTreeSet<&str> = taxonomy.theme_ids().into_iter().collect();
     let mut items = Vec::new();
     for r in &table.rows {
@@ -75,8 +82,28 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
         parse(get(lang_c), "lang", lang.map(|_| ()))?;
         let sentiment = Sentiment::from_code(get(sent_c));
         parse(get(sent_c), "sentiment", sentiment.map(|_| ()))?;
-        let triage = TriageClass::from_code(get(tri_c));
-        parse(get(tri_c), "triage", triage.map(|_| ()))?;
+        let mut triage_all = Vec::new();
+        for code in get(tri_c)
+            .split([';', ',', ' '])
+            .filter(|s| !s.trim().is_empty())
+        {
+            match TriageClass::from_code(code) {
+                Some(c) if c != TriageClass::PossibleUrgent => triage_all.push(c),
+                _ => {
+                    return Err(bad(format!(
+                        "unknown triage {code:?} (use urgent, formal, contact_requested, normal; several separated by ;)"
+                    )))
+                }
+            }
+        }
+        triage_all.sort();
+        triage_all.dedup();
+        if triage_all.len() > 1 {
+            triage_all.retain(|c| *c != TriageClass::Normal);
+        }
+        let triage = triage_all.first().copied();
+        let triage_all = triage.is_some().then_some(triage_all);
+        let urgent_kind = Some(get(kind_c).to_string()).filter(|k| !k.is_empty());
         let text = get(Some(text_c));
         let pii = match pii_c {
             None => None,
@@ -111,6 +138,8 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
             lang,
             sentiment,
             triage,
+            triage_all,
+            urgent_kind,
         });
     }
     Ok(items)
@@ -139,14 +168,140 @@ pub struct Accuracy {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TriageMetrics {
+    /// The most serious definite class predicted (a possible_urgent flag aside) against the
+    /// most serious labeled.
     pub accuracy: f64,
     pub n: usize,
     /// Share of gold-urgent items flagged urgent: the figure the registry office cares about.
     pub urgent_recall: f64,
+    /// 95 % Wilson interval of the urgent recall.
+    pub urgent_recall_ci: (f64, f64),
     pub urgent_precision: f64,
+    pub urgent_precision_ci: (f64, f64),
     pub urgent_support: usize,
-    /// Recall and precision of every class.
+    /// Share of gold-urgent items flagged urgent or possible_urgent (read the same day).
+    pub urgent_or_possible_recall: f64,
+    /// Items flagged possible_urgent, and how many of those are urgent.
+    pub possible_flagged: usize,
+    pub possible_urgent_true: usize,
+    /// Recall and precision of every class, each judged as "applies" (an item can be
+    /// urgent and formal and ask for contact).
     pub per_class: BTreeMap<String, ClassScore>,
+    /// Per kind of urgency (gold `urgent_kind`): found urgent, found urgent or possible.
+    pub per_kind: BTreeMap<String, KindRecall>,
+    /// Look-alikes (gold `like_<kind>`): how many were flagged urgent or possible_urgent.
+    pub lookalikes: BTreeMap<String, LookalikeFlags>,
+    /// gold primary class → predicted queue class → count.
+    pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct KindRecall {
+    pub support: usize,
+    pub urgent: usize,
+    pub urgent_or_possible: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LookalikeFlags {
+    pub n: usize,
+    pub urgent: usize,
+    pub possible: usize,
+}
+
+fn score_triage(gold: &[GoldItem], predicted: &[Classification]) -> Option<TriageMetrics> {
+    let pairs: Vec<(&GoldItem, &Classification)> = gold
+        .iter()
+        .zip(predicted)
+        .filter(|(g, _)| g.triage_all.is_some())
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let gold_has = |g: &GoldItem, c: TriageClass| {
+        g.triage_all.as_ref().is_some_and(|v| v.contains(&c))
+            || (c == TriageClass::Normal && g.triage == Some(c))
+    };
+    let pred_has = |p: &Classification, c: TriageClass| match c {
+        TriageClass::Normal => p.triage_definite() == TriageClass::Normal,
+        c => p.triage_classes().contains(&c),
+    };
+    let count = |f: &dyn Fn(&GoldItem, &Classification) -> bool| {
+        pairs.iter().filter(|(g, p)| f(g, p)).count()
+    };
+    let per_class = TriageClass::DEFINITE
+        .iter()
+        .map(|&c| {
+            let tp = count(&|g, p| gold_has(g, c) && pred_has(p, c));
+            let fp = count(&|g, p| !gold_has(g, c) && pred_has(p, c));
+            let fn_ = count(&|g, p| gold_has(g, c) && !pred_has(p, c));
+            let (pr, re, _) = prf(tp, fp, fn_);
+            (
+                c.code().to_string(),
+                ClassScore {
+                    precision: round4(pr),
+                    recall: round4(re),
+                    support: tp + fn_,
+                },
+            )
+        })
+        .collect();
+    let u = TriageClass::Urgent;
+    let possible = |p: &Classification| p.triage == TriageClass::PossibleUrgent;
+    let tp = count(&|g, p| gold_has(g, u) && pred_has(p, u));
+    let fp = count(&|g, p| !gold_has(g, u) && pred_has(p, u));
+    let support = count(&|g, _| gold_has(g, u));
+    let either = count(&|g, p| gold_has(g, u) && (pred_has(p, u) || possible(p)));
+    let mut per_kind: BTreeMap<String, KindRecall> = BTreeMap::new();
+    let mut lookalikes: BTreeMap<String, LookalikeFlags> = BTreeMap::new();
+    let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (g, p) in &pairs {
+        let primary = g.triage.unwrap_or(TriageClass::Normal);
+        *confusion
+            .entry(primary.code().to_string())
+            .or_default()
+            .entry(p.triage.code().to_string())
+            .or_default() += 1;
+        match g.urgent_kind.as_deref() {
+            Some(k) if k.starts_with("like_") => {
+                let e = lookalikes.entry(k.to_string()).or_default();
+                e.n += 1;
+                e.urgent += usize::from(pred_has(p, u));
+                e.possible += usize::from(possible(p));
+            }
+            Some(k) if gold_has(g, u) => {
+                let e = per_kind.entry(k.to_string()).or_default();
+                e.support += 1;
+                e.urgent += usize::from(pred_has(p, u));
+                e.urgent_or_possible += usize::from(pred_has(p, u) || possible(p));
+            }
+            _ => {}
+        }
+    }
+    let ratio = |k: usize, n: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    let ci = |k: usize, n: usize| {
+        let (lo, hi) = crate::stats::wilson(k, n);
+        (round4(lo), round4(hi))
+    };
+    Some(TriageMetrics {
+        accuracy: round4(ratio(
+            count(&|g, p| g.triage == Some(p.triage_definite())),
+            pairs.len(),
+        )),
+        n: pairs.len(),
+        urgent_recall: round4(ratio(tp, support)),
+        urgent_recall_ci: ci(tp, support),
+        urgent_precision: round4(ratio(tp, tp + fp)),
+        urgent_precision_ci: ci(tp, tp + fp),
+        urgent_support: support,
+        urgent_or_possible_recall: round4(ratio(either, support)),
+        possible_flagged: count(&|_, p| possible(p)),
+        possible_urgent_true: count(&|g, p| possible(p) && gold_has(g, u)),
+        per_class,
+        per_kind,
+        lookalikes,
+        confusion,
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -333,64 +488,7 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
         .zip(predicted)
         .filter_map(|(g, p)| g.sentiment.map(|s| s == p.sentiment))
         .collect());
-    let triage_pairs: Vec<(TriageClass, TriageClass)> = gold
-        .iter()
-        .zip(predicted)
-        .filter_map(|(g, p)| g.triage.map(|t| (t, p.triage)))
-        .collect();
-    let triage = (!triage_pairs.is_empty()).then(|| {
-        let u = TriageClass::Urgent;
-        let tp = triage_pairs
-            .iter()
-            .filter(|(g, p)| *g == u && *p == u)
-            .count();
-        let fp = triage_pairs
-            .iter()
-            .filter(|(g, p)| *g != u && *p == u)
-            .count();
-        let fn_ = triage_pairs
-            .iter()
-            .filter(|(g, p)| *g == u && *p != u)
-            .count();
-        let (pr, re, _) = prf(tp, fp, fn_);
-        let per_class = TriageClass::ALL
-            .iter()
-            .map(|&c| {
-                let tp = triage_pairs
-                    .iter()
-                    .filter(|(g, p)| *g == c && *p == c)
-                    .count();
-                let fp = triage_pairs
-                    .iter()
-                    .filter(|(g, p)| *g != c && *p == c)
-                    .count();
-                let fn_ = triage_pairs
-                    .iter()
-                    .filter(|(g, p)| *g == c && *p != c)
-                    .count();
-                let (p, r, _) = prf(tp, fp, fn_);
-                (
-                    c.code().to_string(),
-                    ClassScore {
-                        precision: round4(p),
-                        recall: round4(r),
-                        support: tp + fn_,
-                    },
-                )
-            })
-            .collect();
-        TriageMetrics {
-            per_class,
-            accuracy: round4(
-                triage_pairs.iter().filter(|(g, p)| g == p).count() as f64
-                    / triage_pairs.len() as f64,
-            ),
-            n: triage_pairs.len(),
-            urgent_recall: round4(re),
-            urgent_precision: round4(pr),
-            urgent_support: tp + fn_,
-        }
-    });
+    let triage = score_triage(gold, predicted);
     EvalReport {
         themes: ThemeMetrics {
             micro_f1: round4(micro),
@@ -420,6 +518,54 @@ pub fn evaluate(
         .map(|g| classifier.classify(&g.text))
         .collect();
     (score(gold, &predicted, &taxonomy.theme_ids()), predicted)
+}
+
+fn render_triage(s: &mut String, t: &TriageMetrics) {
+    s.push_str(&format!(
+        "triage accuracy {:.3} (n={})\nurgent recall {:.3} ({:.3}…{:.3}), precision {:.3} ({:.3}…{:.3}), support {}\nurgent ∪ possible_urgent recall {:.3}; possible_urgent flagged {} ({} of them urgent)\n",
+        t.accuracy,
+        t.n,
+        t.urgent_recall,
+        t.urgent_recall_ci.0,
+        t.urgent_recall_ci.1,
+        t.urgent_precision,
+        t.urgent_precision_ci.0,
+        t.urgent_precision_ci.1,
+        t.urgent_support,
+        t.urgent_or_possible_recall,
+        t.possible_flagged,
+        t.possible_urgent_true,
+    ));
+    s.push_str("  class (applies)     precision recall support\n");
+    for (c, m) in &t.per_class {
+        s.push_str(&format!(
+            "  {:<18} {:>9.3} {:>6.3} {:>7}\n",
+            c, m.precision, m.recall, m.support
+        ));
+    }
+    if !t.per_kind.is_empty() {
+        s.push_str("  urgent kind        found urgent  urgent or possible\n");
+        for (k, m) in &t.per_kind {
+            s.push_str(&format!(
+                "  {:<18} {:>4} of {:<4} {:>6} of {}\n",
+                k, m.urgent, m.support, m.urgent_or_possible, m.support
+            ));
+        }
+    }
+    if !t.lookalikes.is_empty() {
+        s.push_str("  look-alike         flagged urgent  possible  of\n");
+        for (k, m) in &t.lookalikes {
+            s.push_str(&format!(
+                "  {:<18} {:>14} {:>9} {:>4}\n",
+                k, m.urgent, m.possible, m.n
+            ));
+        }
+    }
+    s.push_str("  confusion (gold → predicted queue class):\n");
+    for (g, row) in &t.confusion {
+        let cells: Vec<String> = row.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        s.push_str(&format!("    {:<18} {}\n", g, cells.join(", ")));
+    }
 }
 
 /// The report as a plain-text table.
@@ -452,16 +598,7 @@ pub fn render(r: &EvalReport) -> String {
         ));
     }
     if let Some(t) = &r.triage {
-        s.push_str(&format!(
-            "triage accuracy {:.3} (n={}); urgent recall {:.3}, precision {:.3} (support {})\n",
-            t.accuracy, t.n, t.urgent_recall, t.urgent_precision, t.urgent_support
-        ));
-        for (c, m) in &t.per_class {
-            s.push_str(&format!(
-                "  {:<18} precision {:.3} recall {:.3} (support {})\n",
-                c, m.precision, m.recall, m.support
-            ));
-        }
+        render_triage(&mut s, t);
     }
     if let Some(p) = &r.pii {
         s.push_str(&format!("personal data, {} labeled comments:\n", p.n));

@@ -15,6 +15,7 @@ pub mod queue;
 pub mod quotes;
 pub mod report;
 pub mod sentiment;
+pub mod statements;
 pub mod stats;
 pub mod tagged;
 pub mod taxonomy;

@@ -7,6 +7,9 @@
 //! - `"ei vastattu"` or `ei vastattu`: words in this order, at most one other word between
 //!   neighbours ("ei kukaan vastannut").
 //! - `soittaa takaisin ~3`: all words at most 3 words apart, in any order.
+//! - `äiti|isä|=mummo`: any one of these words at this position (each with its own `=`/`*`).
+//!   The taxonomy's `@concept` names expand to such alternatives before parsing, so that a
+//!   triage rule can say "a dependent ... without ... food or medicine" as one pattern.
 
 use crate::lang::Lang;
 use crate::morph::{lemma_stems, StemMode, Stems, MIN_INFIX_CHARS};
@@ -32,6 +35,8 @@ pub enum PatternError {
     NearNeedsTwo(String),
     #[error("pattern {0:?}: term {1:?} has no letters or digits")]
     NoWord(String, String),
+    #[error("pattern {0:?}: alternative {1:?} must be one word (no spaces or hyphens)")]
+    AltNotOneWord(String, String),
 }
 
 /// One word position of a pattern.
@@ -44,6 +49,8 @@ pub enum Term {
         lemma: String,
         stems: Stems,
     },
+    /// Any one of these single-word terms.
+    Any(Vec<Term>),
 }
 
 /// How a term matches, in a form an index can use.
@@ -57,8 +64,17 @@ pub enum TermKeys<'a> {
 }
 
 impl Term {
-    pub fn keys(&self) -> TermKeys<'_> {
+    /// Every way the term can match; one entry except for alternatives.
+    pub fn keys(&self) -> Vec<TermKeys<'_>> {
         match self {
+            Term::Any(alts) => alts.iter().flat_map(Term::keys).collect(),
+            one => vec![one.key()],
+        }
+    }
+
+    fn key(&self) -> TermKeys<'_> {
+        match self {
+            Term::Any(_) => unreachable!("alternatives are flattened by keys()"),
             Term::Exact(w) => TermKeys::Exact(w),
             Term::Prefix(p, infix) => TermKeys::Stems {
                 prefixes: vec![(p, None)],
@@ -80,6 +96,7 @@ impl Term {
 
     pub fn matches(&self, token: &str) -> bool {
         match self {
+            Term::Any(alts) => alts.iter().any(|a| a.matches(token)),
             Term::Exact(w) => token == w,
             Term::Prefix(p, infix) => {
                 token.starts_with(p.as_str()) || (*infix && token.contains(p.as_str()))
@@ -148,6 +165,22 @@ impl Pattern {
         let body = body.trim_matches('"');
         let mut terms = Vec::new();
         for raw in body.split_whitespace() {
+            if raw.contains('|') {
+                let mut alts = Vec::new();
+                for alt in raw.split('|').filter(|a| !a.is_empty()) {
+                    let mut t =
+                        parse_term(alt, lang).map_err(|t| PatternError::NoWord(src.into(), t))?;
+                    if t.len() != 1 {
+                        return Err(PatternError::AltNotOneWord(src.into(), alt.into()));
+                    }
+                    alts.append(&mut t);
+                }
+                if alts.is_empty() {
+                    return Err(PatternError::NoWord(src.into(), raw.into()));
+                }
+                terms.push(Term::Any(alts));
+                continue;
+            }
             terms.extend(parse_term(raw, lang).map_err(|t| PatternError::NoWord(src.into(), t))?);
         }
         if terms.is_empty() {
@@ -363,6 +396,25 @@ mod tests {
         assert!(hit("puhel*", Lang::Fi, "puhelinjono").is_some());
         assert!(hit("kö", Lang::Sv, "köerna är långa").is_none());
         assert!(hit("kö", Lang::Sv, "köer överallt").is_some());
+    }
+
+    #[test]
+    fn alternatives_match_any_one_word() {
+        let p = "äiti|isä|=mummo ilman ~3";
+        assert_eq!(
+            hit(p, Lang::Fi, "Äitini jäi ilman lääkkeitä"),
+            Some("Äitini jäi ilman".into())
+        );
+        assert!(hit(p, Lang::Fi, "isä on ollut ilman ruokaa").is_some());
+        assert!(
+            hit(p, Lang::Fi, "mummolle ilman").is_none(),
+            "=mummo is exact"
+        );
+        assert!(hit(p, Lang::Fi, "veli oli ilman ruokaa").is_none());
+        assert!(matches!(
+            Pattern::parse("a|e-tjänst b", Lang::Sv),
+            Err(PatternError::AltNotOneWord(..))
+        ));
     }
 
     #[test]

@@ -25,7 +25,12 @@ pub struct QueueItem {
     pub date: Option<NaiveDate>,
     pub unit: Option<String>,
     pub lang: String,
+    /// Where it sorts: the most serious class (possible_urgent right after urgent).
     pub triage: TriageClass,
+    /// Every definite class that applies: urgent, formal, contact_requested.
+    pub classes: Vec<TriageClass>,
+    /// Kinds of urgency found (self_harm, threat, neglect, …), for urgent and possible_urgent.
+    pub urgent_kinds: Vec<String>,
     /// "rule id: matched words" or "model p=0.41", strongest class first.
     pub reasons: Vec<String>,
     /// Statutory processes named (muistutus, kantelu, …), for formal items.
@@ -125,7 +130,13 @@ pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueIt
                     .any(|x| x.class == TriageClass::ContactRequested)
             });
             let route = units.route(f.unit.as_deref(), &f.text);
+            let classes = r.map_or(Vec::new(), |r| r.triage_classes());
+            let urgent_kinds = r.map_or(Vec::new(), |r| {
+                r.urgent_kinds().into_iter().map(str::to_string).collect()
+            });
             QueueItem {
+                classes,
+                urgent_kinds,
                 id: f.id.clone(),
                 file: f.file.clone(),
                 row: f.row,
@@ -163,8 +174,10 @@ pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueIt
     items
 }
 
-const HEADERS: [&str; 13] = [
+const HEADERS: [&str; 15] = [
     "triage",
+    "classes",
+    "urgent_kind",
     "id",
     "date",
     "unit",
@@ -179,9 +192,15 @@ const HEADERS: [&str; 13] = [
     "source",
 ];
 
-fn fields(it: &QueueItem) -> [String; 13] {
+fn fields(it: &QueueItem) -> [String; 15] {
     [
         it.triage.code().to_string(),
+        it.classes
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(";"),
+        it.urgent_kinds.join(";"),
         it.id.clone(),
         it.date.map_or(String::new(), |d| d.to_string()),
         it.unit.clone().unwrap_or_default(),
@@ -218,6 +237,9 @@ pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
     let urgent = Format::new()
         .set_background_color(Color::RGB(0xF8CBAD))
         .set_text_wrap();
+    let possible = Format::new()
+        .set_background_color(Color::RGB(0xFFE699))
+        .set_text_wrap();
     let plain = Format::new().set_text_wrap();
     for (c, h) in HEADERS.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &head)
@@ -225,10 +247,10 @@ pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
     }
     for (i, it) in items.iter().enumerate() {
         let row = i as u32 + 1;
-        let fmt = if it.triage == TriageClass::Urgent {
-            &urgent
-        } else {
-            &plain
+        let fmt = match it.triage {
+            TriageClass::Urgent => &urgent,
+            TriageClass::PossibleUrgent => &possible,
+            _ => &plain,
         };
         for (c, v) in fields(it).iter().enumerate() {
             // String cells, never formulas: a comment starting with "=" stays text.
@@ -236,7 +258,7 @@ pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
                 .map_err(err)?;
         }
     }
-    for (c, w) in [10, 14, 11, 22, 26, 18, 5, 40, 16, 12, 24, 80, 22]
+    for (c, w) in [10, 18, 14, 14, 11, 22, 26, 18, 5, 40, 16, 12, 24, 80, 22]
         .iter()
         .enumerate()
     {
@@ -258,9 +280,10 @@ pub fn render_md(items: &[QueueItem], source: &str) -> String {
     let _ = writeln!(o, "# Triage queue\n");
     let _ = writeln!(
         o,
-        "{} items from {source}: **{} urgent**, {} formal, {} asking for contact, {} normal. Personal data in excerpts is masked.\n",
+        "{} items from {source}: **{} urgent**, **{} possibly urgent (read today)**, {} formal, {} asking for contact, {} normal. Each item sorts by its most serious class; `classes` lists every class that applies. Personal data in excerpts is masked.\n",
         items.len(),
         count(TriageClass::Urgent),
+        count(TriageClass::PossibleUrgent),
         count(TriageClass::Formal),
         count(TriageClass::ContactRequested),
         count(TriageClass::Normal)
@@ -273,9 +296,9 @@ pub fn render_md(items: &[QueueItem], source: &str) -> String {
         let _ = writeln!(o, "## {} ({})\n", class.code(), group.len());
         let _ = writeln!(
             o,
-            "| id | date | route to | reasons | process / contact | themes | excerpt |"
+            "| id | date | route to | classes | urgent kind | reasons | process / contact | themes | excerpt |"
         );
-        let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+        let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
         for it in group {
             let extra = [it.processes.join(", "), it.contact_via.join(", ")]
                 .into_iter()
@@ -284,10 +307,16 @@ pub fn render_md(items: &[QueueItem], source: &str) -> String {
                 .join("; ");
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 md_cell(&it.id),
                 it.date.map_or(String::new(), |d| d.to_string()),
                 md_cell(it.route_to.as_deref().unwrap_or("–")),
+                it.classes
+                    .iter()
+                    .map(|c| c.code())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                md_cell(&it.urgent_kinds.join(", ")),
                 md_cell(&it.reasons.join("; ")),
                 md_cell(&extra),
                 md_cell(&it.themes.join(", ")),

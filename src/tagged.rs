@@ -52,6 +52,7 @@ pub fn write_csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Resu
         "evidence",
         "sentiment",
         "triage",
+        "triage_classes",
         "triage_reasons",
         "nps",
     ]
@@ -81,9 +82,22 @@ pub fn write_csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Resu
             opt(r.map(|r| r.sentiment.code())),
             opt(r.map(|r| r.triage.code())),
             r.map_or(String::new(), |r| {
+                r.triage_classes()
+                    .iter()
+                    .map(|c| c.code())
+                    .collect::<Vec<_>>()
+                    .join(";")
+            }),
+            r.map_or(String::new(), |r| {
                 r.triage_reasons
                     .iter()
-                    .map(|x| format!("{}: \"{}\"", x.id, x.evidence.matched))
+                    .map(|x| {
+                        if x.evidence.matched.is_empty() {
+                            format!("{}: {} {}", x.class.code(), x.id, x.evidence.rule)
+                        } else {
+                            format!("{}: {} \"{}\"", x.class.code(), x.id, x.evidence.matched)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(" | ")
             }),
@@ -113,6 +127,7 @@ pub fn write_jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Re
             "themes": t.result.as_ref().map(|r| &r.themes),
             "sentiment": t.result.as_ref().map(|r| r.sentiment),
             "triage": t.result.as_ref().map(|r| r.triage),
+            "triage_classes": t.result.as_ref().map(|r| r.triage_classes()),
             "triage_reasons": t.result.as_ref().map(|r| &r.triage_reasons),
         });
         out.push_str(&serde_json::to_string(&v).map_err(|e| Error::Output {

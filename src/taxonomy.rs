@@ -75,14 +75,19 @@ pub struct SentimentCues {
 #[serde(rename_all = "snake_case")]
 pub enum TriageClass {
     Urgent,
+    /// Not sure enough for urgent, too likely to leave in the pile: read it the same day.
+    /// Never a gold label; the band between the urgent threshold and a lower one, or a weak
+    /// rule (an illness word with no event).
+    PossibleUrgent,
     Formal,
     ContactRequested,
     Normal,
 }
 
 impl TriageClass {
-    pub const ALL: [TriageClass; 4] = [
+    pub const ALL: [TriageClass; 5] = [
         TriageClass::Urgent,
+        TriageClass::PossibleUrgent,
         TriageClass::Formal,
         TriageClass::ContactRequested,
         TriageClass::Normal,
@@ -91,6 +96,7 @@ impl TriageClass {
     pub fn code(self) -> &'static str {
         match self {
             TriageClass::Urgent => "urgent",
+            TriageClass::PossibleUrgent => "possible_urgent",
             TriageClass::Formal => "formal",
             TriageClass::ContactRequested => "contact_requested",
             TriageClass::Normal => "normal",
@@ -100,6 +106,14 @@ impl TriageClass {
     pub fn from_code(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.code() == s.trim())
     }
+
+    /// The classes a person labels (and a head learns): all but the possible_urgent band.
+    pub const DEFINITE: [TriageClass; 4] = [
+        TriageClass::Urgent,
+        TriageClass::Formal,
+        TriageClass::ContactRequested,
+        TriageClass::Normal,
+    ];
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +139,11 @@ pub struct Taxonomy {
     pub sentiment: BTreeMap<String, SentimentCues>,
     #[serde(default, rename = "triage")]
     pub triage: Vec<TriageDef>,
+    /// Named word lists per language (`[concept.fi] dependent = ["äiti", "isä", …]`); a rule
+    /// term `@dependent` stands for any one of them. Lets a rule describe a kind of event
+    /// ("a dependent … without … medicine") instead of listing every sentence.
+    #[serde(default)]
+    pub concept: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Where it was loaded from; not part of the file.
     #[serde(skip)]
     pub source: String,
@@ -158,7 +177,8 @@ impl Taxonomy {
             message: e.to_string(),
         })?;
         t.source = source.to_string();
-        let problems = t.problems();
+        let mut problems = t.expand_concepts();
+        problems.extend(t.problems());
         if !problems.is_empty() {
             return Err(Error::Taxonomy {
                 path: source.to_string(),
@@ -183,6 +203,56 @@ impl Taxonomy {
 
     pub fn theme_ids(&self) -> Vec<&str> {
         self.themes.iter().map(|t| t.id.as_str()).collect()
+    }
+
+    /// Replaces `@name` terms in every rule with the concept's words as alternatives
+    /// (`a|b|c`), per language; unknown names are problems.
+    fn expand_concepts(&mut self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let concept = self.concept.clone();
+        let mut expand = |what: &str, map: &mut RulesByLang| {
+            for (code, pats) in map.iter_mut() {
+                for p in pats.iter_mut() {
+                    if !p.contains('@') {
+                        continue;
+                    }
+                    let words: Vec<String> = p
+                        .split(' ')
+                        .map(|w| {
+                            let (lead, rest) = w.split_at(w.len() - w.trim_start_matches('"').len());
+                            let Some(name) = rest.strip_prefix('@') else {
+                                return w.to_string();
+                            };
+                            let (name, tail) = name.split_at(
+                                name.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                                    .unwrap_or(name.len()),
+                            );
+                            match concept.get(code).and_then(|c| c.get(name)) {
+                                Some(list) if !list.is_empty() => {
+                                    format!("{lead}{}{tail}", list.join("|"))
+                                }
+                                _ => {
+                                    problems.push(format!(
+                                        "{what}.{code}: pattern {p:?} names @{name}, but [concept.{code}] has no {name:?}"
+                                    ));
+                                    w.to_string()
+                                }
+                            }
+                        })
+                        .collect();
+                    *p = words.join(" ");
+                }
+            }
+        };
+        for th in &mut self.themes {
+            expand(&format!("theme {:?} rules", th.id), &mut th.rules);
+            expand(&format!("theme {:?} exclude", th.id), &mut th.exclude);
+        }
+        for tr in &mut self.triage {
+            expand(&format!("triage {:?} rules", tr.id), &mut tr.rules);
+            expand(&format!("triage {:?} exclude", tr.id), &mut tr.exclude);
+        }
+        problems
     }
 
     /// Structural problems that make the file unusable.

@@ -72,19 +72,30 @@ impl IndexBuilder {
                 }
                 let id = b.ids.len() as u32;
                 b.ids.insert(term.clone(), id);
-                match term.keys() {
-                    TermKeys::Exact(w) => b.exact.entry(w.to_string()).or_default().push(id),
-                    TermKeys::Stems { prefixes, infixes } => {
-                        for (p, rest) in prefixes {
-                            b.prefixes
-                                .entry(p.len())
-                                .or_default()
-                                .entry(p.to_string())
-                                .or_default()
-                                .push((id, rest));
+                // An alternative's words all set the same term id.
+                for key in term.keys() {
+                    match key {
+                        TermKeys::Exact(w) => {
+                            let ids = b.exact.entry(w.to_string()).or_default();
+                            if !ids.contains(&id) {
+                                ids.push(id);
+                            }
                         }
-                        for i in infixes {
-                            b.infixes.entry(i.to_string()).or_default().push(id);
+                        TermKeys::Stems { prefixes, infixes } => {
+                            for (p, rest) in prefixes {
+                                b.prefixes
+                                    .entry(p.len())
+                                    .or_default()
+                                    .entry(p.to_string())
+                                    .or_default()
+                                    .push((id, rest));
+                            }
+                            for i in infixes {
+                                let ids = b.infixes.entry(i.to_string()).or_default();
+                                if !ids.contains(&id) {
+                                    ids.push(id);
+                                }
+                            }
                         }
                     }
                 }

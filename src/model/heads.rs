@@ -28,6 +28,8 @@ const LR: f32 = 0.05;
 /// The stacked head works on the raw unit-length embedding; weak L2 with a fixed number of
 /// Adam steps (early stopping) measured best on train CV and dev (README, Accuracy).
 const STACKED_L2: f32 = 1e-4;
+/// Triage heads work on the standardised embedding and see far fewer positives.
+const TRIAGE_L2: f32 = 1e-2;
 /// Size of a rule-hit feature next to embedding components (which are about ±0.05).
 pub const RULE_FEATURE: f32 = 0.3;
 
@@ -83,23 +85,47 @@ pub struct Heads {
     /// Triage classes (urgent, formal, contact_requested) the model can raise.
     #[serde(default)]
     pub triage: BTreeMap<String, TriageHead>,
+    /// Which kind of urgency (self_harm, threat, …), one-vs-rest among urgent examples; the
+    /// most probable is named in the evidence.
+    #[serde(default)]
+    pub urgent_kinds: Vec<(String, LogReg)>,
+    /// Triage rule classes whose hits are extra features of the urgent head, in order.
+    #[serde(default)]
+    pub triage_rule_features: Vec<String>,
 }
 
 /// A triage class from the embedding. Urgent's threshold is set for recall (missing an
-/// urgent item is far worse than a false alarm); the others' for F1 next to the rules.
+/// urgent item is far worse than a false alarm), with a lower one below it for the
+/// possible_urgent band; the others' thresholds for F1 next to the rules.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TriageHead {
     pub model: LogReg,
     pub threshold: f32,
+    /// Urgent only: from here up to `threshold` an item is possible_urgent.
+    #[serde(default)]
+    pub possible_threshold: Option<f32>,
     pub positives: usize,
 }
 
-/// Share of the training set's urgent items the model alone must catch (out of fold) at
-/// the chosen threshold; the rules catch more next to it. Measured for 0.80, 0.85, 0.90 and
-/// 0.95: urgent recall with the rules was the same for all (dev 1.000, held-out 0.920), while
-/// precision fell from 0.82 to 0.44 on dev and the urgent flags on the survey sample rose
-/// from 30 to 125 of 798 comments. So the lowest target, which loses no recall, is used.
-pub const URGENT_RECALL_TARGET: f64 = 0.80;
+/// The model alone raises an item to urgent at the lowest threshold where at least this
+/// share of its out-of-fold urgent flags on the training set are right (the training set is
+/// full of look-alikes, so this is a hard precision); the rules catch more next to it.
+pub const URGENT_MODEL_PRECISION: f64 = 0.70;
+/// Below that, down to the threshold that still catches this share of the training set's
+/// urgent items (out of fold), an item is possible_urgent: read the same day.
+pub const POSSIBLE_RECALL_TARGET: f64 = 0.90;
+
+/// The lowest threshold at which the out-of-fold precision is at least `target`.
+fn threshold_for_precision(p: &[f32], gold: &[bool], target: f64) -> f32 {
+    (1..=99)
+        .map(|k| k as f32 * 0.01)
+        .find(|&t| {
+            let tp = p.iter().zip(gold).filter(|(p, g)| **g && **p >= t).count();
+            let flagged = p.iter().filter(|p| **p >= t).count();
+            flagged > 0 && tp as f64 / flagged as f64 >= target
+        })
+        .unwrap_or(0.99)
+}
 
 /// The highest threshold at which the out-of-fold recall is at least `target`.
 fn threshold_for_recall(p: &[f32], gold: &[bool], target: f64) -> f32 {
@@ -192,25 +218,23 @@ fn best_threshold(p: &[f32], gold: &[bool], extra: &[bool]) -> f32 {
 
 /// Out-of-fold probabilities: each example scored by a head trained without its fold.
 fn out_of_fold(x: &Array2<f32>, y: &[bool], l2: f32) -> Vec<f32> {
-    let n = y.len();
-    let fold_scores: Vec<Vec<(usize, f32)>> = (0..FOLDS)
+    let folds: Vec<usize> = (0..y.len()).map(|i| i % FOLDS).collect();
+    let models = fold_models(x, y, &folds, l2);
+    (0..y.len())
+        .map(|i| models[folds[i]].prob(x.row(i)))
+        .collect()
+}
+
+/// One head per fold, each trained on the rows outside it.
+fn fold_models(x: &Array2<f32>, y: &[bool], folds: &[usize], l2: f32) -> Vec<LogReg> {
+    (0..FOLDS)
         .into_par_iter()
         .map(|fold| {
-            let train: Vec<usize> = (0..n).filter(|i| i % FOLDS != fold).collect();
-            let xt = x.select(Axis(0), &train);
+            let train: Vec<usize> = (0..y.len()).filter(|&i| folds[i] != fold).collect();
             let yt: Vec<bool> = train.iter().map(|&i| y[i]).collect();
-            let m = train_logreg(&xt, &yt, l2);
-            (0..n)
-                .filter(|i| i % FOLDS == fold)
-                .map(|i| (i, m.prob(x.row(i))))
-                .collect()
+            train_logreg(&x.select(Axis(0), &train), &yt, l2)
         })
-        .collect();
-    let mut p = vec![0f32; n];
-    for (i, v) in fold_scores.into_iter().flatten() {
-        p[i] = v;
-    }
-    p
+        .collect()
 }
 
 /// What a theme is trained from.
@@ -228,8 +252,14 @@ pub struct TrainInput<'a> {
     pub embeddings: &'a [Vec<f32>],
     pub themes: Vec<ThemeData<'a>>,
     pub sentiment: Vec<Option<String>>,
-    /// Gold triage class code per example (None when unlabeled).
-    pub triage: Vec<Option<String>>,
+    /// Every triage class code that applies, per example (None when unlabeled).
+    pub triage: Vec<Option<Vec<String>>>,
+    /// The kind of urgency (self_harm, threat, …) of urgent examples.
+    pub urgent_kind: Vec<Option<String>>,
+    /// Embeddings of each example's statements when it has more than one (else empty):
+    /// the urgent head scores each statement, so one urgent sentence in a long letter is
+    /// not averaged away, and the statements of non-urgent letters are extra negatives.
+    pub statements: Vec<Vec<Vec<f32>>>,
     /// Per triage class code: whether the rules raised that class on each example.
     pub triage_rule_hits: BTreeMap<String, Vec<bool>>,
     pub model_fingerprint: String,
@@ -314,40 +344,12 @@ pub fn train(input: TrainInput) -> Heads {
             (c, m)
         })
         .collect();
-    let mut triage = BTreeMap::new();
-    let raw_x = raw.clone();
-    for class in ["urgent", "formal", "contact_requested"] {
-        let y: Vec<bool> = input
-            .triage
-            .iter()
-            .map(|t| t.as_deref() == Some(class))
-            .collect();
-        let positives = y.iter().filter(|v| **v).count();
-        if positives < MIN_POSITIVES {
-            continue;
-        }
-        let oof = out_of_fold(&raw_x, &y, STACKED_L2);
-        let threshold = if class == "urgent" {
-            threshold_for_recall(&oof, &y, URGENT_RECALL_TARGET)
-        } else {
-            let rules = input
-                .triage_rule_hits
-                .get(class)
-                .cloned()
-                .unwrap_or_else(|| vec![false; n]);
-            best_threshold(&oof, &y, &rules)
-        };
-        triage.insert(
-            class.to_string(),
-            TriageHead {
-                model: train_logreg(&raw_x, &y, STACKED_L2),
-                threshold,
-                positives,
-            },
-        );
-    }
+    let (triage, urgent_kinds) = train_triage(&input, &x, &mean, &std);
+    let triage_rule_features = TRIAGE_RULE_FEATURES.iter().map(|s| s.to_string()).collect();
     Heads {
         triage,
+        urgent_kinds,
+        triage_rule_features,
         model_fingerprint: input.model_fingerprint,
         taxonomy_fingerprint: input.taxonomy_fingerprint,
         training_fingerprint: input.training_fingerprint,
@@ -359,6 +361,169 @@ pub fn train(input: TrainInput) -> Heads {
         rule_features,
         sentiment,
     }
+}
+
+/// Triage heads on the raw embedding. Urgent is trained on whole texts plus the statements
+/// of non-urgent texts (a statement of a letter with nothing urgent is not urgent either);
+/// its thresholds come from out-of-fold scores taken as the maximum over a text and its
+/// statements, exactly as at run time.
+fn train_triage(
+    input: &TrainInput,
+    raw: &Array2<f32>,
+    mean: &[f32],
+    std: &[f32],
+) -> (BTreeMap<String, TriageHead>, Vec<(String, LogReg)>) {
+    let n = raw.nrows();
+    let d = raw.ncols();
+    let statements: Vec<Vec<Vec<f32>>> = input
+        .statements
+        .iter()
+        .map(|v| v.iter().map(|e| standard_row(e, mean, std)).collect())
+        .collect();
+    let applies = |i: usize, class: &str| {
+        input.triage[i]
+            .as_ref()
+            .is_some_and(|t| t.iter().any(|c| c == class))
+    };
+    let mut heads = BTreeMap::new();
+    for class in ["urgent", "formal", "contact_requested"] {
+        let y: Vec<bool> = (0..n).map(|i| applies(i, class)).collect();
+        let positives = y.iter().filter(|v| **v).count();
+        if positives < MIN_POSITIVES {
+            continue;
+        }
+        if class != "urgent" {
+            let oof = out_of_fold(raw, &y, TRIAGE_L2);
+            let rules = input
+                .triage_rule_hits
+                .get(class)
+                .cloned()
+                .unwrap_or_else(|| vec![false; n]);
+            heads.insert(
+                class.to_string(),
+                TriageHead {
+                    model: train_logreg(raw, &y, TRIAGE_L2),
+                    threshold: best_threshold(&oof, &y, &rules),
+                    possible_threshold: None,
+                    positives,
+                },
+            );
+            continue;
+        }
+        // Rows: every text, then the statements of labeled non-urgent texts.
+        let hits = |i: usize| {
+            TRIAGE_RULE_FEATURES
+                .iter()
+                .map(move |c| input.triage_rule_hits.get(*c).is_some_and(|v| v[i]))
+        };
+        let whole: Vec<Vec<f32>> = (0..n)
+            .map(|i| with_rule_features(raw.row(i).to_vec(), hits(i)))
+            .collect();
+        let statements: Vec<Vec<Vec<f32>>> = statements
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.iter()
+                    .map(|e| with_rule_features(e.clone(), hits(i)))
+                    .collect()
+            })
+            .collect();
+        let d = d + TRIAGE_RULE_FEATURES.len();
+        let mut rows: Vec<&[f32]> = whole.iter().map(Vec::as_slice).collect();
+        let mut ys = y.clone();
+        let mut folds: Vec<usize> = (0..n).map(|i| i % FOLDS).collect();
+        for i in 0..n {
+            if input.triage[i].is_some() && !y[i] {
+                for st in &statements[i] {
+                    rows.push(st);
+                    ys.push(false);
+                    folds.push(i % FOLDS);
+                }
+            }
+        }
+        let x = Array2::from_shape_fn((rows.len(), d), |(r, j)| rows[r][j]);
+        let models = fold_models(&x, &ys, &folds, TRIAGE_L2);
+        let oof: Vec<f32> = (0..n)
+            .map(|i| {
+                let m = &models[i % FOLDS];
+                std::iter::once(whole[i].as_slice())
+                    .chain(statements[i].iter().map(Vec::as_slice))
+                    .map(|e| m.prob(ArrayView1::from(e)))
+                    .fold(0f32, f32::max)
+            })
+            .collect();
+        let labeled: Vec<usize> = (0..n).filter(|&i| input.triage[i].is_some()).collect();
+        let p: Vec<f32> = labeled.iter().map(|&i| oof[i]).collect();
+        let g: Vec<bool> = labeled.iter().map(|&i| y[i]).collect();
+        if std::env::var_os("PALAUTE_DEBUG_TRIAGE").is_some() {
+            for k in 1..20 {
+                let t = k as f32 * 0.05;
+                let tp = p.iter().zip(&g).filter(|(p, g)| **g && **p >= t).count();
+                let fp = p.iter().zip(&g).filter(|(p, g)| !**g && **p >= t).count();
+                let pos = g.iter().filter(|g| **g).count();
+                eprintln!(
+                    "urgent oof t={t:.2} recall {:.3} precision {:.3} flagged {}",
+                    tp as f64 / pos as f64,
+                    tp as f64 / (tp + fp).max(1) as f64,
+                    tp + fp
+                );
+            }
+        }
+        let threshold = threshold_for_precision(&p, &g, URGENT_MODEL_PRECISION);
+        let possible = threshold_for_recall(&p, &g, POSSIBLE_RECALL_TARGET).min(threshold);
+        heads.insert(
+            class.to_string(),
+            TriageHead {
+                model: train_logreg(&x, &ys, TRIAGE_L2),
+                threshold,
+                possible_threshold: Some(possible),
+                positives,
+            },
+        );
+    }
+    // Kind heads: among urgent examples only, one kind against the others.
+    let urgent: Vec<usize> = (0..n)
+        .filter(|&i| applies(i, "urgent") && input.urgent_kind[i].is_some())
+        .collect();
+    let mut kinds: Vec<String> = urgent
+        .iter()
+        .filter_map(|&i| input.urgent_kind[i].clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let xu = raw.select(Axis(0), &urgent);
+    let kind_heads = kinds
+        .par_iter()
+        .filter_map(|k| {
+            let y: Vec<bool> = urgent
+                .iter()
+                .map(|&i| input.urgent_kind[i].as_deref() == Some(k.as_str()))
+                .collect();
+            (y.iter().filter(|v| **v).count() >= 3)
+                .then(|| (k.clone(), train_logreg(&xu, &y, TRIAGE_L2)))
+        })
+        .collect();
+    (heads, kind_heads)
+}
+
+/// The urgent head also sees whether the urgent and possible_urgent rules fired, so that it
+/// learns how far to trust them and needs more evidence where no rule saw anything.
+const TRIAGE_RULE_FEATURES: [&str; 2] = ["urgent", "possible_urgent"];
+/// Size of a rule-hit feature next to standardised embedding components (about ±1).
+const TRIAGE_RULE_FEATURE: f32 = 3.0;
+
+fn with_rule_features(mut e: Vec<f32>, hits: impl Iterator<Item = bool>) -> Vec<f32> {
+    e.extend(hits.map(|h| if h { TRIAGE_RULE_FEATURE } else { 0.0 }));
+    e
+}
+
+/// One embedding standardised like the training rows.
+pub fn standard_row(e: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
+    e.iter()
+        .zip(mean)
+        .zip(std)
+        .map(|((v, m), s)| (v - m) / s)
+        .collect()
 }
 
 /// The model's view of one theme for one comment.
@@ -380,13 +545,27 @@ pub struct ThemeScore {
 pub struct ModelScores {
     pub themes: BTreeMap<String, ThemeScore>,
     pub sentiment: Option<String>,
-    /// Triage classes whose head passed its threshold, with the probability.
-    pub triage: Vec<(String, f32)>,
+    /// Triage classes whose head passed its threshold (urgent below its threshold but in
+    /// the band: possible_urgent), with the probability and, for urgency, the likely kind.
+    pub triage: Vec<TriageScore>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TriageScore {
+    pub class: String,
+    pub p: f32,
+    pub kind: Option<String>,
 }
 
 impl Heads {
-    /// Scores one comment; `rule_hit(id)` says whether the rules tagged theme `id`.
-    pub fn score(&self, embedding: &[f32], rule_hit: impl Fn(&str) -> bool) -> ModelScores {
+    /// Scores one comment; `statements` are the embeddings of its statements when it has
+    /// more than one; `rule_hit(id)` says whether the rules tagged theme `id`.
+    pub fn score(
+        &self,
+        embedding: &[f32],
+        statements: &[Vec<f32>],
+        rule_hit: impl Fn(&str) -> bool,
+    ) -> ModelScores {
         let rules: Vec<f32> = self
             .rule_features
             .iter()
@@ -444,14 +623,60 @@ impl Heads {
             .map(|(c, m)| (c, m.prob(xv)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c.clone());
-        let raw = ArrayView1::from(embedding);
-        let triage = self
-            .triage
+        let mut triage = Vec::new();
+        let statements: Vec<Vec<f32>> = statements
             .iter()
-            .map(|(c, h)| (c.clone(), h.model.prob(raw), h.threshold))
-            .filter(|(_, p, t)| p >= t)
-            .map(|(c, p, _)| (c, p))
+            .map(|e| standard_row(e, &self.mean, &self.std))
             .collect();
+        let rule_hits: Vec<bool> = self
+            .triage_rule_features
+            .iter()
+            .map(|c| rule_hit(&format!("triage:{c}")))
+            .collect();
+        let x_rules = with_rule_features(x.clone(), rule_hits.iter().copied());
+        let statements_rules: Vec<Vec<f32>> = statements
+            .iter()
+            .map(|e| with_rule_features(e.clone(), rule_hits.iter().copied()))
+            .collect();
+        for (class, h) in &self.triage {
+            let (whole, parts) = if h.model.w.len() == x.len() {
+                (&x, &statements)
+            } else {
+                (&x_rules, &statements_rules)
+            };
+            // The most urgent-looking of the text and its statements speaks for it.
+            let (p, at) = std::iter::once(whole.as_slice())
+                .chain(parts.iter().map(Vec::as_slice))
+                .map(|e| (h.model.prob(ArrayView1::from(e)), e))
+                .fold(
+                    (f32::MIN, whole.as_slice()),
+                    |a, b| {
+                        if b.0 > a.0 {
+                            b
+                        } else {
+                            a
+                        }
+                    },
+                );
+            let at = &at[..x.len()];
+            let class = if p >= h.threshold {
+                class.clone()
+            } else if h.possible_threshold.is_some_and(|t| p >= t) {
+                "possible_urgent".to_string()
+            } else {
+                continue;
+            };
+            let kind = (class.contains("urgent"))
+                .then(|| {
+                    self.urgent_kinds
+                        .iter()
+                        .map(|(k, m)| (k, m.prob(ArrayView1::from(at))))
+                        .max_by(|a, b| a.1.total_cmp(&b.1))
+                        .map(|(k, _)| k.clone())
+                })
+                .flatten();
+            triage.push(TriageScore { class, p, kind });
+        }
         ModelScores {
             themes,
             sentiment,

@@ -7,6 +7,7 @@ use super::heads::{self, Heads, ModelScores, ThemeData, ThemeScore, TrainInput};
 use super::{fetch, ModelError};
 use crate::classify::{Classification, Classifier, Evidence, ThemeTag, TriageReason};
 use crate::sentiment::Sentiment;
+use crate::statements;
 use crate::taxonomy::{Taxonomy, TriageClass};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -185,11 +186,13 @@ impl ModelRuntime {
         rules: &[&Classification],
     ) -> Result<Vec<ModelScores>, ModelError> {
         let emb = self.embed(texts)?;
+        let statements = statement_embeddings(&self.encoder, &mut self.cache, texts)?;
         self.cache.save()?;
         Ok(emb
             .iter()
+            .zip(&statements)
             .zip(rules)
-            .map(|(e, r)| self.heads.score(e, |id| r.has_theme(id)))
+            .map(|((e, st), r)| self.heads.score(e, st, |id| rule_hit(r, id)))
             .collect())
     }
 
@@ -200,6 +203,42 @@ impl ModelRuntime {
             self.encoder.fingerprint
         )
     }
+}
+
+/// Whether the rules found theme `id`, or (`triage:<class>`) raised that triage class.
+fn rule_hit(c: &Classification, id: &str) -> bool {
+    match id.strip_prefix("triage:") {
+        Some(class) => c.triage_reasons.iter().any(|r| r.class.code() == class),
+        None => c.has_theme(id),
+    }
+}
+
+/// Statements longer texts are cut into for the urgent head: about two sentences each.
+pub const STATEMENT_CHARS: usize = 240;
+
+/// Embeddings of each text's statements (empty for a text that is one statement).
+fn statement_embeddings(
+    encoder: &Encoder,
+    cache: &mut EmbeddingCache,
+    texts: &[&str],
+) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
+    let per_text: Vec<Vec<&str>> = texts
+        .iter()
+        .map(|t| {
+            let c = statements::chunks(t, STATEMENT_CHARS);
+            if c.len() > 1 {
+                c.iter().map(|s| s.of(t)).collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let flat: Vec<&str> = per_text.iter().flatten().copied().collect();
+    let mut emb = embed_cached(encoder, cache, &flat)?.into_iter();
+    Ok(per_text
+        .iter()
+        .map(|v| emb.by_ref().take(v.len()).collect())
+        .collect())
 }
 
 fn training_fingerprint(path: &Path) -> Option<String> {
@@ -273,8 +312,14 @@ fn train_heads(
             .collect(),
         triage: gold
             .iter()
-            .map(|g| g.triage.map(|t| t.code().to_string()))
+            .map(|g| {
+                g.triage_all
+                    .as_ref()
+                    .map(|v| v.iter().map(|c| c.code().to_string()).collect())
+            })
             .collect(),
+        urgent_kind: gold.iter().map(|g| g.urgent_kind.clone()).collect(),
+        statements: statement_embeddings(encoder, cache, &texts)?,
         triage_rule_hits: TriageClass::ALL
             .iter()
             .map(|c| {
@@ -346,21 +391,29 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
     }
     if mode == Mode::Combined {
         // The model can raise a triage class the rules missed, never lower one.
-        for (code, p) in &scores.triage {
-            let Some(class) = TriageClass::from_code(code) else {
+        for t in &scores.triage {
+            let Some(class) = TriageClass::from_code(&t.class) else {
                 continue;
             };
             if c.triage_reasons.iter().any(|r| r.class == class) {
                 continue;
             }
             c.triage_reasons.push(TriageReason {
-                id: "model".to_string(),
+                id: t.kind.clone().unwrap_or_else(|| "model".to_string()),
                 class,
                 evidence: Evidence {
-                    rule: format!("model p={p:.2}"),
+                    rule: format!("model p={:.2}", t.p),
                     matched: String::new(),
                 },
             });
+        }
+        // Urgent from either side makes a possible_urgent flag moot.
+        if c.triage_reasons
+            .iter()
+            .any(|r| r.class == TriageClass::Urgent)
+        {
+            c.triage_reasons
+                .retain(|r| r.class != TriageClass::PossibleUrgent);
         }
         c.triage_reasons.sort_by_key(|r| r.class);
         if let Some(first) = c.triage_reasons.first() {

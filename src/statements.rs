@@ -1,0 +1,165 @@
+//! Splitting a text into statements: sentences, then short neighbours merged into chunks.
+//! A long letter embedded whole averages its one urgent sentence away; embedded statement
+//! by statement it does not. Survey answers are mostly one statement and are not split.
+
+/// A statement: byte range in the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn of<'a>(&self, text: &'a str) -> &'a str {
+        &text[self.start..self.end]
+    }
+}
+
+/// Sentences: ends at `.`, `!`, `?`, `…` or a line break followed by space/end, when the next
+/// word starts a new sentence (not "klo 14.30", "esim. näin", "3. päivä").
+pub fn sentences(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        let is_end = matches!(c, '.' | '!' | '?' | '…' | '\n');
+        if is_end {
+            // Take the whole run of end marks ("!!!", "?!", "...").
+            let mut j = i;
+            while j + 1 < chars.len()
+                && matches!(chars[j + 1].1, '.' | '!' | '?' | '…' | '"' | '”' | ')')
+            {
+                j += 1;
+            }
+            let after = chars.get(j + 1).map(|x| x.1);
+            let next_word = chars[j + 1..]
+                .iter()
+                .map(|x| x.1)
+                .find(|c| !c.is_whitespace());
+            let boundary = c == '\n'
+                || (after.is_none_or(char::is_whitespace)
+                    && next_word.is_none_or(|w| !w.is_lowercase() || c != '.')
+                    && !abbreviation_before(text, at));
+            if boundary {
+                let end = chars.get(j + 1).map_or(text.len(), |x| x.0);
+                push_trimmed(&mut out, text, start, end);
+                start = end;
+            }
+            i = j + 1;
+            continue;
+        }
+        i += 1;
+    }
+    push_trimmed(&mut out, text, start, text.len());
+    out
+}
+
+/// "esim.", "mm.", "t.", "klo.", a lone digit ("3."): a full stop that ends no sentence.
+fn abbreviation_before(text: &str, dot: usize) -> bool {
+    let word: String = text[..dot]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .chars()
+        .rev()
+        .collect();
+    let w = word.to_lowercase();
+    w.chars().all(|c| c.is_ascii_digit()) && !w.is_empty()
+        || matches!(
+            w.as_str(),
+            "esim"
+                | "mm"
+                | "ns"
+                | "ym"
+                | "yms"
+                | "t"
+                | "klo"
+                | "tms"
+                | "jne"
+                | "ks"
+                | "tri"
+                | "dr"
+                | "bl"
+                | "t.ex"
+                | "ex"
+                | "dvs"
+                | "osv"
+                | "resp"
+                | "e.g"
+                | "i.e"
+                | "mr"
+                | "mrs"
+        )
+}
+
+fn push_trimmed(out: &mut Vec<Span>, text: &str, start: usize, end: usize) {
+    let s = &text[start..end];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if s.trim().chars().any(char::is_alphanumeric) {
+        out.push(Span {
+            start: start + lead,
+            end: end - trail,
+        });
+    }
+}
+
+/// Sentences merged with their neighbours up to about `max_chars`, so that a chunk has
+/// enough words to mean something. One chunk (the whole text) means "do not split".
+pub fn chunks(text: &str, max_chars: usize) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    for s in sentences(text) {
+        match out.last_mut() {
+            Some(last) if s.end - last.start <= max_chars || last.end - last.start < 40 => {
+                last.end = s.end
+            }
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<&str> {
+        sentences(text).iter().map(|s| s.of(text)).collect()
+    }
+
+    #[test]
+    fn splits_at_sentence_ends_only() {
+        assert_eq!(
+            texts("Aika oli klo 14.30. Pääsin sisään vasta 16.05!!! Miksi?"),
+            [
+                "Aika oli klo 14.30.",
+                "Pääsin sisään vasta 16.05!!!",
+                "Miksi?"
+            ]
+        );
+        assert_eq!(
+            texts("Esim. lääkäri sanoi mm. näin. Sitten lähdin"),
+            ["Esim. lääkäri sanoi mm. näin.", "Sitten lähdin"]
+        );
+        assert_eq!(
+            texts("3. päivänä tuli vastaus"),
+            ["3. päivänä tuli vastaus"]
+        );
+        assert_eq!(texts("rivi yksi\nrivi kaksi"), ["rivi yksi", "rivi kaksi"]);
+        assert!(texts("  ...  ").is_empty());
+    }
+
+    #[test]
+    fn chunks_merge_short_sentences_and_keep_long_letters_apart() {
+        let short = "Kiitos. Hyvä palvelu.";
+        assert_eq!(chunks(short, 200).len(), 1);
+        let long = "Olen odottanut aikaa kolme kuukautta ja soittanut monta kertaa. ".repeat(4)
+            + "Äiti ei ole saanut lääkkeitään viikkoon.";
+        let c = chunks(&long, 200);
+        assert!(c.len() >= 2, "{c:?}");
+        assert!(c.last().unwrap().of(&long).contains("lääkkeitään"));
+    }
+}
