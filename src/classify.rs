@@ -387,4 +387,101 @@ mod tests {
             TriageClass::Urgent
         );
     }
+
+    fn kinds(text: &str) -> (TriageClass, Vec<String>) {
+        let t = Taxonomy::parse(DEFAULT_TAXONOMY, "built-in").expect("default taxonomy");
+        let c = Classifier::new(&t).classify(text);
+        (
+            c.triage,
+            c.urgent_kinds().into_iter().map(str::to_string).collect(),
+        )
+    }
+
+    /// One phrasing per kind of harm, in fi, sv or en, none with the old single rule word.
+    #[test]
+    fn each_kind_of_urgency_is_found_by_meaning() {
+        for (text, kind) in [
+            ("Poika sanoi eilen ettei jaksa enää elää.", "self_harm"),
+            ("mä en jaksa tätä elämää enää", "self_harm"),
+            ("Hon säger att hon inte orkar leva längre.", "self_harm"),
+            ("Tiedän missä te asutte, tulen sinne vielä.", "threat"),
+            ("Ni kommer att ångra er, jag vet var ni bor.", "threat"),
+            (
+                "Kotihoito ei käynyt kahteen päivään ja äiti oli ilman lääkkeitä.",
+                "neglect",
+            ),
+            ("Pappa har varit utan mat sedan i fredags.", "neglect"),
+            (
+                "Lapselle annettiin aikuisten annos kuumelääkettä.",
+                "wrong_treatment",
+            ),
+            ("De opererade fel knä på min man.", "wrong_treatment"),
+            (
+                "Isä lähetettiin kotiin vaikka hän ei pystynyt kävelemään.",
+                "harm_after_care",
+            ),
+            ("Murtuma todettiin vasta viikon päästä.", "harm_after_care"),
+            (
+                "Saan edelleen toisen potilaan tulokset omakantaan.",
+                "data_breach",
+            ),
+            ("Hoitaja tönäisi äitiä niin että hän kaatui.", "abuse"),
+            (
+                "My mother has bruises and the staff have no explanation.",
+                "abuse",
+            ),
+        ] {
+            let (class, found) = kinds(text);
+            assert_eq!(class, TriageClass::Urgent, "{text}");
+            assert!(found.iter().any(|k| k == kind), "{text}: {found:?}");
+        }
+    }
+
+    /// Look-alikes: the same words with nothing urgent.
+    #[test]
+    fn look_alikes_are_not_urgent() {
+        for text in [
+            "Nettiajanvaraus kaatui kolme kertaa kesken varauksen.",
+            "Appen kraschade när jag skulle boka tid.",
+            "Jonot tappaa, odotin kaksi tuntia.",
+            "Henkilökunta uhkasi soittaa vartijan, kun korotin ääntäni.",
+            "Terveysasemaa uhkaa lakkautus.",
+            "En jaksa enää jonottaa puhelimessa.",
+            "Jag dör av tristess i väntrummet.",
+            "Sain mustelman verikokeen jälkeen.",
+            "Kuka voi nähdä minun potilastietoni?",
+            "Väärä laskun summa, korjatkaa.",
+        ] {
+            assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_illness_word_alone_is_possible_urgent_at_most() {
+        assert_eq!(
+            kinds("Sain infektion mutta hoito oli erinomaista, kiitos.").0,
+            TriageClass::PossibleUrgent
+        );
+        assert_eq!(
+            kinds("Ambulansen kom snabbt och allt gick bra.").0,
+            TriageClass::PossibleUrgent
+        );
+    }
+
+    #[test]
+    fn every_class_that_applies_is_kept() {
+        let t = Taxonomy::parse(DEFAULT_TAXONOMY, "built-in").expect("default taxonomy");
+        let c = Classifier::new(&t).classify(
+            "Teen muistutuksen: kotihoito ei käynyt ja äiti oli ilman lääkkeitä. Soittakaa minulle.",
+        );
+        assert_eq!(
+            c.triage_classes(),
+            [
+                TriageClass::Urgent,
+                TriageClass::Formal,
+                TriageClass::ContactRequested
+            ]
+        );
+        assert_eq!(c.triage, TriageClass::Urgent);
+    }
 }

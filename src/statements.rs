@@ -41,7 +41,7 @@ pub fn sentences(text: &str) -> Vec<Span> {
             let boundary = c == '\n'
                 || (after.is_none_or(char::is_whitespace)
                     && next_word.is_none_or(|w| !w.is_lowercase() || c != '.')
-                    && !abbreviation_before(text, at));
+                    && !(c == '.' && abbreviation_before(text, at)));
             if boundary {
                 let end = chars.get(j + 1).map_or(text.len(), |x| x.0);
                 push_trimmed(&mut out, text, start, end);
@@ -56,7 +56,8 @@ pub fn sentences(text: &str) -> Vec<Span> {
     out
 }
 
-/// "esim.", "mm.", "t.", "klo.", a lone digit ("3."): a full stop that ends no sentence.
+/// "esim.", "mm.", "t.", "klo.": a full stop that ends no sentence. An ordinal ("3. päivä")
+/// is followed by a lower-case word and never splits anyway.
 fn abbreviation_before(text: &str, dot: usize) -> bool {
     let word: String = text[..dot]
         .chars()
@@ -67,32 +68,31 @@ fn abbreviation_before(text: &str, dot: usize) -> bool {
         .rev()
         .collect();
     let w = word.to_lowercase();
-    w.chars().all(|c| c.is_ascii_digit()) && !w.is_empty()
-        || matches!(
-            w.as_str(),
-            "esim"
-                | "mm"
-                | "ns"
-                | "ym"
-                | "yms"
-                | "t"
-                | "klo"
-                | "tms"
-                | "jne"
-                | "ks"
-                | "tri"
-                | "dr"
-                | "bl"
-                | "t.ex"
-                | "ex"
-                | "dvs"
-                | "osv"
-                | "resp"
-                | "e.g"
-                | "i.e"
-                | "mr"
-                | "mrs"
-        )
+    matches!(
+        w.as_str(),
+        "esim"
+            | "mm"
+            | "ns"
+            | "ym"
+            | "yms"
+            | "t"
+            | "klo"
+            | "tms"
+            | "jne"
+            | "ks"
+            | "tri"
+            | "dr"
+            | "bl"
+            | "t.ex"
+            | "ex"
+            | "dvs"
+            | "osv"
+            | "resp"
+            | "e.g"
+            | "i.e"
+            | "mr"
+            | "mrs"
+    )
 }
 
 fn push_trimmed(out: &mut Vec<Span>, text: &str, start: usize, end: usize) {
