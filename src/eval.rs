@@ -193,6 +193,26 @@ pub struct TriageMetrics {
     pub lookalikes: BTreeMap<String, LookalikeFlags>,
     /// gold primary class → predicted queue class → count.
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Urgent by text length (characters): a long letter is not a survey answer.
+    pub by_length: BTreeMap<String, LengthBucket>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LengthBucket {
+    pub n: usize,
+    pub urgent: usize,
+    pub found: usize,
+    pub flagged: usize,
+    pub possible: usize,
+}
+
+/// The length buckets of the eval report, by characters.
+pub fn length_bucket(text: &str) -> &'static str {
+    match text.chars().count() {
+        0..=200 => "1: up to 200",
+        201..=600 => "2: 201-600",
+        _ => "3: over 600",
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -255,7 +275,16 @@ fn score_triage(gold: &[GoldItem], predicted: &[Classification]) -> Option<Triag
     let mut per_kind: BTreeMap<String, KindRecall> = BTreeMap::new();
     let mut lookalikes: BTreeMap<String, LookalikeFlags> = BTreeMap::new();
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut by_length: BTreeMap<String, LengthBucket> = BTreeMap::new();
     for (g, p) in &pairs {
+        let b = by_length
+            .entry(length_bucket(&g.text).to_string())
+            .or_default();
+        b.n += 1;
+        b.urgent += usize::from(gold_has(g, u));
+        b.found += usize::from(gold_has(g, u) && pred_has(p, u));
+        b.flagged += usize::from(pred_has(p, u));
+        b.possible += usize::from(possible(p));
         let primary = g.triage.unwrap_or(TriageClass::Normal);
         *confusion
             .entry(primary.code().to_string())
@@ -301,6 +330,7 @@ fn score_triage(gold: &[GoldItem], predicted: &[Classification]) -> Option<Triag
         per_kind,
         lookalikes,
         confusion,
+        by_length,
     })
 }
 
@@ -560,6 +590,13 @@ fn render_triage(s: &mut String, t: &TriageMetrics) {
                 k, m.urgent, m.possible, m.n
             ));
         }
+    }
+    s.push_str("  length (chars)     items urgent found flagged possible\n");
+    for (k, b) in &t.by_length {
+        s.push_str(&format!(
+            "  {:<18} {:>5} {:>6} {:>5} {:>7} {:>8}\n",
+            k, b.n, b.urgent, b.found, b.flagged, b.possible
+        ));
     }
     s.push_str("  confusion (gold → predicted queue class):\n");
     for (g, row) in &t.confusion {

@@ -100,8 +100,11 @@ pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueIt
                 r.triage_reasons
                     .iter()
                     .map(|x| {
-                        if x.evidence.matched.is_empty() {
+                        if x.evidence.matched.is_empty() && x.id == "model" {
                             format!("{}: {}", x.class.code(), x.evidence.rule)
+                        } else if x.evidence.matched.is_empty() {
+                            // The model's guess at the kind: "urgent: neglect model p=0.71".
+                            format!("{}: {} {}", x.class.code(), x.id, x.evidence.rule)
                         } else {
                             // Evidence words can hold a name; mask them like the excerpt.
                             format!(

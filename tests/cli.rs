@@ -523,17 +523,17 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
         assert!(r["themes"]["per_theme"]["access"][key].is_number(), "{key}");
     }
     // Floors, not targets: a regression in rules or language detection fails here. Dev holds
-    // the hard registry batch (indirect urgency, look-alikes) since issue 9: rules alone
-    // measured macro F1 0.725 and urgent recall 0.488 there.
+    // the hard registry batches (indirect urgency, look-alikes, long letters) since issue 9:
+    // rules alone measured macro F1 0.679, urgent recall 0.529 and precision 0.822 there.
     assert!(
-        r["themes"]["macro_f1"].as_f64().unwrap() >= 0.70,
+        r["themes"]["macro_f1"].as_f64().unwrap() >= 0.65,
         "{}",
         r["themes"]
     );
     assert!(r["lang"]["accuracy"].as_f64().unwrap() >= 0.95);
     assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.75);
-    assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.45);
-    assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.70);
+    assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.48);
+    assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.75);
     assert!(
         r["triage"]["per_kind"]["neglect"]["support"]
             .as_u64()

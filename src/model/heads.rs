@@ -29,7 +29,7 @@ const LR: f32 = 0.05;
 /// Adam steps (early stopping) measured best on train CV and dev (README, Accuracy).
 const STACKED_L2: f32 = 1e-4;
 /// Triage heads work on the standardised embedding and see far fewer positives.
-const TRIAGE_L2: f32 = 1e-2;
+const TRIAGE_L2: f32 = 5e-1;
 /// Size of a rule-hit feature next to embedding components (which are about ±0.05).
 pub const RULE_FEATURE: f32 = 0.3;
 
@@ -104,6 +104,11 @@ pub struct TriageHead {
     /// Urgent only: from here up to `threshold` an item is possible_urgent.
     #[serde(default)]
     pub possible_threshold: Option<f32>,
+    /// Urgent only: the same two thresholds for texts of several statements. The most
+    /// urgent-looking of many statements runs higher than one text's score, so long letters
+    /// get thresholds calibrated on long letters.
+    #[serde(default)]
+    pub long: Option<(f32, f32)>,
     pub positives: usize,
 }
 
@@ -112,8 +117,28 @@ pub struct TriageHead {
 /// full of look-alikes, so this is a hard precision); the rules catch more next to it.
 pub const URGENT_MODEL_PRECISION: f64 = 0.70;
 /// Below that, down to the threshold that still catches this share of the training set's
-/// urgent items (out of fold), an item is possible_urgent: read the same day.
+/// urgent items (out of fold), an item is possible_urgent: read the same day; but see
+/// [`POSSIBLE_MAX_FALSE_RATE`].
 pub const POSSIBLE_RECALL_TARGET: f64 = 0.90;
+
+/// The model alone may flag at most this share of the training set's non-urgent items
+/// (out of fold) as urgent.
+pub const URGENT_MAX_FALSE_RATE: f64 = 0.08;
+
+/// The possible_urgent band may take at most this share of the training set's non-urgent
+/// items (out of fold); a band that holds every tenth ordinary comment is not read.
+pub const POSSIBLE_MAX_FALSE_RATE: f64 = 0.10;
+
+/// The lowest threshold at which at most `rate` of the negatives score at or above it.
+fn threshold_for_false_rate(p: &[f32], gold: &[bool], rate: f64) -> f32 {
+    let negatives = gold.iter().filter(|g| !**g).count().max(1) as f64;
+    (1..=99)
+        .map(|k| k as f32 * 0.01)
+        .find(|&t| {
+            p.iter().zip(gold).filter(|(p, g)| !**g && **p >= t).count() as f64 / negatives <= rate
+        })
+        .unwrap_or(0.99)
+}
 
 /// The lowest threshold at which the out-of-fold precision is at least `target`.
 fn threshold_for_precision(p: &[f32], gold: &[bool], target: f64) -> f32 {
@@ -363,6 +388,27 @@ pub fn train(input: TrainInput) -> Heads {
     }
 }
 
+/// With PALAUTE_DEBUG_TRIAGE set, prints out-of-fold recall and precision per threshold:
+/// how the urgent thresholds were found.
+fn debug_table(p: &[f32], g: &[bool]) {
+    if std::env::var_os("PALAUTE_DEBUG_TRIAGE").is_none() {
+        return;
+    }
+    let pos = g.iter().filter(|g| **g).count().max(1);
+    eprintln!("urgent out of fold, {} items, {pos} urgent", p.len());
+    for k in 1..20 {
+        let t = k as f32 * 0.05;
+        let tp = p.iter().zip(g).filter(|(p, g)| **g && **p >= t).count();
+        let fp = p.iter().zip(g).filter(|(p, g)| !**g && **p >= t).count();
+        eprintln!(
+            "  t={t:.2} recall {:.3} precision {:.3} flagged {}",
+            tp as f64 / pos as f64,
+            tp as f64 / (tp + fp).max(1) as f64,
+            tp + fp
+        );
+    }
+}
+
 /// Triage heads on the raw embedding. Urgent is trained on whole texts plus the statements
 /// of non-urgent texts (a statement of a letter with nothing urgent is not urgent either);
 /// its thresholds come from out-of-fold scores taken as the maximum over a text and its
@@ -405,6 +451,7 @@ fn train_triage(
                     model: train_logreg(raw, &y, TRIAGE_L2),
                     threshold: best_threshold(&oof, &y, &rules),
                     possible_threshold: None,
+                    long: None,
                     positives,
                 },
             );
@@ -441,6 +488,28 @@ fn train_triage(
                 }
             }
         }
+        // An urgent letter's urgency sits in one or two of its statements: after a first fit,
+        // the statement that looks most urgent joins the positives (one round of
+        // multiple-instance learning), so the head learns the urgent sentence, not the story.
+        let first = {
+            let x = Array2::from_shape_fn((rows.len(), d), |(r, j)| rows[r][j]);
+            train_logreg(&x, &ys, TRIAGE_L2)
+        };
+        for i in 0..n {
+            if !y[i] {
+                continue;
+            }
+            let best = statements[i].iter().max_by(|a, b| {
+                first
+                    .prob(ArrayView1::from(a.as_slice()))
+                    .total_cmp(&first.prob(ArrayView1::from(b.as_slice())))
+            });
+            if let Some(st) = best {
+                rows.push(st);
+                ys.push(true);
+                folds.push(i % FOLDS);
+            }
+        }
         let x = Array2::from_shape_fn((rows.len(), d), |(r, j)| rows[r][j]);
         let models = fold_models(&x, &ys, &folds, TRIAGE_L2);
         let oof: Vec<f32> = (0..n)
@@ -452,31 +521,36 @@ fn train_triage(
                     .fold(0f32, f32::max)
             })
             .collect();
+        let thresholds = |items: &[usize]| {
+            let p: Vec<f32> = items.iter().map(|&i| oof[i]).collect();
+            let g: Vec<bool> = items.iter().map(|&i| y[i]).collect();
+            debug_table(&p, &g);
+            // Precision depends on how many urgent items the training set holds (far more
+            // than a real inbox); the false-alarm rate on ordinary items does not.
+            let threshold = threshold_for_precision(&p, &g, URGENT_MODEL_PRECISION)
+                .max(threshold_for_false_rate(&p, &g, URGENT_MAX_FALSE_RATE));
+            let possible = threshold_for_recall(&p, &g, POSSIBLE_RECALL_TARGET)
+                .max(threshold_for_false_rate(&p, &g, POSSIBLE_MAX_FALSE_RATE))
+                .min(threshold);
+            (threshold, possible)
+        };
         let labeled: Vec<usize> = (0..n).filter(|&i| input.triage[i].is_some()).collect();
-        let p: Vec<f32> = labeled.iter().map(|&i| oof[i]).collect();
-        let g: Vec<bool> = labeled.iter().map(|&i| y[i]).collect();
-        if std::env::var_os("PALAUTE_DEBUG_TRIAGE").is_some() {
-            for k in 1..20 {
-                let t = k as f32 * 0.05;
-                let tp = p.iter().zip(&g).filter(|(p, g)| **g && **p >= t).count();
-                let fp = p.iter().zip(&g).filter(|(p, g)| !**g && **p >= t).count();
-                let pos = g.iter().filter(|g| **g).count();
-                eprintln!(
-                    "urgent oof t={t:.2} recall {:.3} precision {:.3} flagged {}",
-                    tp as f64 / pos as f64,
-                    tp as f64 / (tp + fp).max(1) as f64,
-                    tp + fp
-                );
-            }
-        }
-        let threshold = threshold_for_precision(&p, &g, URGENT_MODEL_PRECISION);
-        let possible = threshold_for_recall(&p, &g, POSSIBLE_RECALL_TARGET).min(threshold);
+        let (short, long): (Vec<usize>, Vec<usize>) = labeled
+            .iter()
+            .partition(|&&i| input.statements[i].is_empty());
+        let enough = |items: &[usize]| {
+            let pos = items.iter().filter(|&&i| y[i]).count();
+            pos >= MIN_POSITIVES && items.len() - pos >= MIN_POSITIVES
+        };
+        let (threshold, possible) = thresholds(if enough(&short) { &short } else { &labeled });
+        let long = enough(&long).then(|| thresholds(&long));
         heads.insert(
             class.to_string(),
             TriageHead {
                 model: train_logreg(&x, &ys, TRIAGE_L2),
                 threshold,
                 possible_threshold: Some(possible),
+                long,
                 positives,
             },
         );
@@ -659,9 +733,13 @@ impl Heads {
                     },
                 );
             let at = &at[..x.len()];
-            let class = if p >= h.threshold {
+            let (urgent_t, possible_t) = match h.long {
+                Some(long) if !statements.is_empty() => (long.0, Some(long.1)),
+                _ => (h.threshold, h.possible_threshold),
+            };
+            let class = if p >= urgent_t {
                 class.clone()
-            } else if h.possible_threshold.is_some_and(|t| p >= t) {
+            } else if possible_t.is_some_and(|t| p >= t) {
                 "possible_urgent".to_string()
             } else {
                 continue;
