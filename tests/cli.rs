@@ -666,10 +666,16 @@ fn triage_queue_is_sorted_redacted_and_complete() {
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 28, "every item is in the queue");
     let rank = |c: &str| {
-        ["urgent", "possible_urgent", "formal", "contact_requested", "normal"]
-            .iter()
-            .position(|x| *x == c)
-            .unwrap()
+        [
+            "urgent",
+            "possible_urgent",
+            "formal",
+            "contact_requested",
+            "normal",
+        ]
+        .iter()
+        .position(|x| *x == c)
+        .unwrap()
     };
     for w in rows.windows(2) {
         let (a, b) = (&w[0], &w[1]);
