@@ -646,12 +646,7 @@ impl Heads {
             .map(|id| if rule_hit(id) { RULE_FEATURE } else { 0.0 })
             .collect();
         let stacked_x: Vec<f32> = embedding.iter().chain(&rules).copied().collect();
-        let x: Vec<f32> = embedding
-            .iter()
-            .zip(&self.mean)
-            .zip(&self.std)
-            .map(|((v, m), s)| (v - m) / s)
-            .collect();
+        let x = standard_row(embedding, &self.mean, &self.std);
         let xv = ArrayView1::from(&x);
         let themes = self
             .themes
