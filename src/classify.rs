@@ -43,11 +43,24 @@ pub struct TriageReason {
     pub evidence: Evidence,
 }
 
+/// One statement of a comment (a sentence, or a clause of one) with its own themes and
+/// sentiment: "kind nurse but a long queue" is staff_conduct (+) and access (−).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Statement {
+    /// Byte offsets in the comment's text (after redaction, once redacted).
+    pub start: usize,
+    pub end: usize,
+    pub themes: Vec<String>,
+    pub sentiment: Sentiment,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Classification {
     pub lang: LangGuess,
     pub themes: Vec<ThemeTag>,
     pub sentiment: Sentiment,
+    /// The comment cut into statements; one for a comment that is a single statement.
+    pub statements: Vec<Statement>,
     pub triage: TriageClass,
     pub triage_reasons: Vec<TriageReason>,
     /// Rule tags the combined model judged wrong; kept so that a person can see them.
@@ -232,19 +245,21 @@ impl Classifier {
         }
     }
 
-    pub fn classify(&self, text: &str) -> Classification {
-        let tokens = tokenize(text);
-        let lang = self.detector.detect_tokens(text, &tokens);
-        let rule_lang =
-            (lang.confidence >= SURE_LANGUAGE && lang.lang != Lang::Other).then_some(lang.lang);
-        let hits = self.index.scan(&tokens);
+    /// Rule themes (with evidence) and cue sentiment of one text: a comment or a statement.
+    fn themes_and_sentiment(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        hits: &Hits,
+        rule_lang: Option<Lang>,
+    ) -> (Vec<ThemeTag>, Sentiment) {
         let themes: Vec<ThemeTag> = self
             .themes
             .iter()
             .filter_map(|t| {
                 let mut evidence: Vec<Evidence> = t
                     .rules
-                    .evidence(text, &tokens, &hits, rule_lang)
+                    .evidence(text, tokens, hits, rule_lang)
                     .into_iter()
                     .map(|(_, e)| e)
                     .collect();
@@ -257,7 +272,7 @@ impl Classifier {
                 })
             })
             .collect();
-        let mut sentiment = self.sentiment.classify(&tokens, &hits, rule_lang);
+        let mut sentiment = self.sentiment.classify(text, tokens, hits, rule_lang);
         if sentiment == Sentiment::Neutral && !text.trim_end().ends_with('?') {
             if let Some(lean) = self
                 .themes
@@ -268,6 +283,43 @@ impl Classifier {
                 sentiment = lean;
             }
         }
+        (themes, sentiment)
+    }
+
+    pub fn classify(&self, text: &str) -> Classification {
+        let tokens = tokenize(text);
+        let lang = self.detector.detect_tokens(text, &tokens);
+        let rule_lang =
+            (lang.confidence >= SURE_LANGUAGE && lang.lang != Lang::Other).then_some(lang.lang);
+        let folded = crate::text::written_without_diacritics(&tokens);
+        let hits = self.index.scan_with(&tokens, folded);
+        let (themes, sentiment) = self.themes_and_sentiment(text, &tokens, &hits, rule_lang);
+        let spans = crate::statements::statements(text);
+        let statements = if spans.len() > 1 {
+            spans
+                .iter()
+                .map(|sp| {
+                    let part = sp.of(text);
+                    let tokens = tokenize(part);
+                    let hits = self.index.scan_with(&tokens, folded);
+                    let (themes, sentiment) =
+                        self.themes_and_sentiment(part, &tokens, &hits, rule_lang);
+                    Statement {
+                        start: sp.start,
+                        end: sp.end,
+                        themes: themes.into_iter().map(|t| t.theme).collect(),
+                        sentiment,
+                    }
+                })
+                .collect()
+        } else {
+            vec![Statement {
+                start: 0,
+                end: text.len(),
+                themes: themes.iter().map(|t| t.theme.clone()).collect(),
+                sentiment,
+            }]
+        };
         let mut triage_reasons = Vec::new();
         for t in &self.triage {
             for (m, evidence) in t.rules.evidence(text, &tokens, &hits, rule_lang) {
@@ -315,6 +367,7 @@ impl Classifier {
             lang,
             themes,
             sentiment,
+            statements,
             triage,
             triage_reasons,
             overruled: Vec::new(),

@@ -328,8 +328,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         rt.describe()
                     );
                     println!(
-                        "{:<44} {:>8} {:>8} {:>10}",
-                        "policy", "macro F1", "micro F1", "sentiment"
+                        "{:<44} {:>8} {:>8} {:>10} {:>6} {:>8} {:>6}",
+                        "policy", "macro F1", "micro F1", "sentiment", "≤200", "201-600", ">600"
                     );
                     let rows = [
                         ("rules", "rules only", &rules_report),
@@ -346,9 +346,21 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                             .sentiment
                             .as_ref()
                             .map_or("–".to_string(), |a| format!("{:.3}", a.accuracy));
+                        let len = |k: &str| {
+                            r.themes
+                                .by_length
+                                .get(k)
+                                .map_or("–".to_string(), |b| format!("{:.3}", b.macro_f1))
+                        };
                         println!(
-                            "{:<44} {:>8.3} {:>8.3} {:>10}",
-                            name, r.themes.macro_f1, r.themes.micro_f1, sent
+                            "{:<44} {:>8.3} {:>8.3} {:>10} {:>6} {:>8} {:>6}",
+                            name,
+                            r.themes.macro_f1,
+                            r.themes.micro_f1,
+                            sent,
+                            len("1: up to 200"),
+                            len("2: 201-600"),
+                            len("3: over 600")
                         );
                     }
                     println!("* used by classify and report; per theme below\n");

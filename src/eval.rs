@@ -29,6 +29,11 @@ pub struct GoldItem {
     pub urgent_kind: Option<String>,
     /// Personal-data spans (kind, exact text), when the file has a `pii` column.
     pub pii: Option<Vec<(PiiKind, String)>>,
+    /// Polarity of what the comment says about each theme (`+`, `-`, `0`, `~` for both),
+    /// when the file has a `theme_sentiment` column (`staff_conduct:+ access:-`).
+    pub theme_sentiment: BTreeMap<String, char>,
+    /// The 0–10 recommendation answer given with the comment, when the file has `nps`.
+    pub nps: Option<u8>,
 }
 
 /// Reads a gold file: columns `text` and `themes` (ids separated by `;`), optionally `lang`,
@@ -51,6 +56,7 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
     let (lang_c, sent_c, tri_c) = (col("lang"), col("sentiment"), col("triage"));
     let pii_c = col("pii");
     let kind_c = col("urgent kind");
+    let (pol_c, nps_c) = (col("theme sentiment"), col("nps"));
     let known: BTreeSet<&str> = taxonomy.theme_ids().into_iter().collect();
     let mut items = Vec::new();
     for r in &table.rows {
@@ -105,6 +111,28 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
         let triage_all = triage.is_some().then_some(triage_all);
         let urgent_kind = Some(get(kind_c).to_string()).filter(|k| !k.is_empty());
         let text = get(Some(text_c));
+        let mut theme_sentiment = BTreeMap::new();
+        for item in get(pol_c).split_whitespace() {
+            match item.rsplit_once(':') {
+                Some((id, p)) if themes.contains(id) && matches!(p, "+" | "-" | "0" | "~") => {
+                    theme_sentiment.insert(id.to_string(), p.chars().next().unwrap_or('0'));
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "theme_sentiment item {item:?} is not theme:polarity for one of the row's themes (polarity + - 0 ~)"
+                    )))
+                }
+            }
+        }
+        let nps = match get(nps_c) {
+            "" => None,
+            v => Some(
+                v.parse::<u8>()
+                    .ok()
+                    .filter(|n| *n <= 10)
+                    .ok_or_else(|| bad(format!("nps {v:?} is not a whole number 0–10")))?,
+            ),
+        };
         let pii = match pii_c {
             None => None,
             Some(_) => {
@@ -140,6 +168,8 @@ pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
             triage,
             triage_all,
             urgent_kind,
+            theme_sentiment,
+            nps,
         });
     }
     Ok(items)
@@ -158,6 +188,20 @@ pub struct ThemeMetrics {
     pub micro_f1: f64,
     pub macro_f1: f64,
     pub per_theme: BTreeMap<String, ThemeScore>,
+    /// Macro F1 per text length (characters): short answers, comments, long letters.
+    pub by_length: BTreeMap<String, LengthF1>,
+    /// Comments with two or more gold themes whose themes were all found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_theme_all_found: Option<Accuracy>,
+    /// For gold themes that were found and carry a polarity: the polarity matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme_sentiment: Option<Accuracy>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LengthF1 {
+    pub items: usize,
+    pub macro_f1: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -414,6 +458,7 @@ pub type ModeSummary = BTreeMap<&'static str, ModeScore>;
 pub struct ModeScore {
     pub macro_f1: f64,
     pub micro_f1: f64,
+    pub by_length: BTreeMap<String, LengthF1>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment_accuracy: Option<f64>,
 }
@@ -423,6 +468,7 @@ impl From<&EvalReport> for ModeScore {
         ModeScore {
             macro_f1: r.themes.macro_f1,
             micro_f1: r.themes.micro_f1,
+            by_length: r.themes.by_length.clone(),
             sentiment_accuracy: r.sentiment.as_ref().map(|a| a.accuracy),
         }
     }
@@ -468,6 +514,58 @@ fn round4(x: f64) -> f64 {
 }
 
 /// Scores predictions against gold. Macro F1 averages over themes that occur in the gold.
+/// Macro F1 over the themes present in `gold` (a subset of items).
+fn macro_f1(gold: &[&GoldItem], predicted: &[&Classification], theme_ids: &[&str]) -> f64 {
+    let mut f_sum = 0.0;
+    let mut n = 0;
+    for id in theme_ids {
+        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+        for (g, p) in gold.iter().zip(predicted) {
+            match (g.themes.contains(*id), p.has_theme(id)) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fn_ += 1,
+                _ => {}
+            }
+        }
+        if tp + fn_ > 0 {
+            f_sum += prf(tp, fp, fn_).2;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        f_sum / n as f64
+    }
+}
+
+/// The polarity of what a comment says about `theme`: from the statements that carry it,
+/// else from the comment.
+pub fn theme_polarity(c: &Classification, theme: &str) -> char {
+    let mut signs: Vec<Sentiment> = c
+        .statements
+        .iter()
+        .filter(|s| s.themes.iter().any(|t| t == theme))
+        .map(|s| s.sentiment)
+        .collect();
+    if signs.is_empty() {
+        signs.push(c.sentiment);
+    }
+    let pos = signs
+        .iter()
+        .any(|s| matches!(s, Sentiment::Positive | Sentiment::Mixed));
+    let neg = signs
+        .iter()
+        .any(|s| matches!(s, Sentiment::Negative | Sentiment::Mixed));
+    match (pos, neg) {
+        (true, true) => '~',
+        (true, false) => '+',
+        (false, true) => '-',
+        _ => '0',
+    }
+}
+
 pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]) -> EvalReport {
     let mut per_theme = BTreeMap::new();
     let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
@@ -519,8 +617,44 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
         .filter_map(|(g, p)| g.sentiment.map(|s| s == p.sentiment))
         .collect());
     let triage = score_triage(gold, predicted);
+    let mut by_length = BTreeMap::new();
+    for bucket in ["1: up to 200", "2: 201-600", "3: over 600"] {
+        let (g, p): (Vec<&GoldItem>, Vec<&Classification>) = gold
+            .iter()
+            .zip(predicted)
+            .filter(|(g, _)| length_bucket(&g.text) == bucket)
+            .unzip();
+        if !g.is_empty() {
+            by_length.insert(
+                bucket.to_string(),
+                LengthF1 {
+                    items: g.len(),
+                    macro_f1: round4(macro_f1(&g, &p, theme_ids)),
+                },
+            );
+        }
+    }
+    let multi_theme_all_found = acc(gold
+        .iter()
+        .zip(predicted)
+        .filter(|(g, _)| g.themes.len() >= 2)
+        .map(|(g, p)| g.themes.iter().all(|t| p.has_theme(t)))
+        .collect());
+    let theme_sentiment = acc(gold
+        .iter()
+        .zip(predicted)
+        .flat_map(|(g, p)| {
+            g.theme_sentiment
+                .iter()
+                .filter(|(t, _)| p.has_theme(t))
+                .map(move |(t, pol)| theme_polarity(p, t) == *pol)
+        })
+        .collect());
     EvalReport {
         themes: ThemeMetrics {
+            by_length,
+            multi_theme_all_found,
+            theme_sentiment,
             micro_f1: round4(micro),
             macro_f1: round4(if macro_n == 0 {
                 0.0
@@ -622,6 +756,24 @@ pub fn render(r: &EvalReport) -> String {
         "\nmicro F1 {:.3}   macro F1 {:.3}\n",
         r.themes.micro_f1, r.themes.macro_f1
     ));
+    for (k, b) in &r.themes.by_length {
+        s.push_str(&format!(
+            "  macro F1 {:<14} {:.3} ({} comments)\n",
+            k, b.macro_f1, b.items
+        ));
+    }
+    if let Some(a) = &r.themes.multi_theme_all_found {
+        s.push_str(&format!(
+            "comments with 2+ themes, all found {:.3} (n={})\n",
+            a.accuracy, a.n
+        ));
+    }
+    if let Some(a) = &r.themes.theme_sentiment {
+        s.push_str(&format!(
+            "theme sentiment accuracy {:.3} (found themes with a gold polarity, n={})\n",
+            a.accuracy, a.n
+        ));
+    }
     if let Some(a) = &r.lang {
         s.push_str(&format!(
             "language accuracy {:.3} (n={})\n",

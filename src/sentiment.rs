@@ -106,7 +106,13 @@ impl SentimentModel {
 
     /// Sentiment of a tokenized comment; `lang` limits cues and negators to that language
     /// (None when the language is uncertain).
-    pub fn classify(&self, tokens: &[Token], hits: &Hits, lang: Option<Lang>) -> Sentiment {
+    pub fn classify(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        hits: &Hits,
+        lang: Option<Lang>,
+    ) -> Sentiment {
         // Collect every cue match; where cues overlap the longest one wins, so that
         // "epäkohtelias" counts as negative and not also as "kohtelias".
         let mut found: Vec<(Match, Option<bool>, usize)> = Vec::new();
@@ -143,8 +149,19 @@ impl SentimentModel {
                 kept.push((m, polarity));
             }
         }
-        let pos = kept.iter().filter(|(_, p)| *p == Some(true)).count();
-        let neg = kept.iter().filter(|(_, p)| *p == Some(false)).count();
+        // Emoji are cues in every language; a row of the same one counts once.
+        let mut emoji: Vec<char> = text
+            .chars()
+            .filter(|c| crate::text::emoji_polarity(*c) != 0)
+            .collect();
+        emoji.dedup();
+        let emoji_pos = emoji
+            .iter()
+            .filter(|c| crate::text::emoji_polarity(**c) > 0)
+            .count();
+        let emoji_neg = emoji.len() - emoji_pos;
+        let pos = kept.iter().filter(|(_, p)| *p == Some(true)).count() + emoji_pos;
+        let neg = kept.iter().filter(|(_, p)| *p == Some(false)).count() + emoji_neg;
         if pos == 0 && neg == 0 {
             let negates = tokens.iter().any(|t| self.is_negator(&t.norm, lang));
             return if negates {

@@ -122,6 +122,130 @@ pub fn chunks(text: &str, max_chars: usize) -> Vec<Span> {
     out
 }
 
+/// Words that join two statements of opposite drift: "kiva hoitaja mutta pitkä jono" is
+/// one sentence and two statements. Split before the word.
+const CONTRAST: &[&str] = &[
+    "mutta",
+    "mut",
+    "vaikka",
+    "kuitenkin",
+    "sen sijaan",
+    "men",
+    "fast",
+    "däremot",
+    "medan",
+    "but",
+    "although",
+    "though",
+    "however",
+    "whereas",
+];
+
+/// Statements for themes and sentiment: sentences, each cut again before a contrasting
+/// conjunction, at semicolons, and at the commas of a list of short judgements ("lääkäri
+/// hyvä, jono pitkä, parkki täynnä"). A piece of one word stays with the
+/// one before it, so "Kiitos, mutta" does not become a statement of its own.
+pub fn statements(text: &str) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    for sentence in sentences(text) {
+        let mut cuts = contrast_cuts(text, sentence);
+        cuts.extend(list_cuts(text, sentence));
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut start = sentence.start;
+        let mut pieces = Vec::new();
+        for cut in cuts.into_iter().chain([sentence.end]) {
+            push_trimmed(&mut pieces, text, start, cut);
+            start = cut;
+        }
+        out.extend(pieces);
+    }
+    merge_short(text, out)
+}
+
+fn words(s: &str) -> usize {
+    s.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Pieces of one word join the statement before them (or after, for the
+/// first), within the same sentence or not: "Kiitos!" before a complaint stays separate
+/// only when it has words enough to be judged on its own.
+fn merge_short(text: &str, pieces: Vec<Span>) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    for p in pieces {
+        match out.last_mut() {
+            Some(last) if words(p.of(text)) < 2 && !ends_sentence(last.of(text)) => {
+                last.end = p.end
+            }
+            Some(last) if words(last.of(text)) < 2 && !ends_sentence(last.of(text)) => {
+                last.end = p.end
+            }
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+fn ends_sentence(s: &str) -> bool {
+    s.trim_end().ends_with(['.', '!', '?', '…'])
+}
+
+/// Byte offsets in `sentence` where a contrasting conjunction starts a new statement.
+fn contrast_cuts(text: &str, sentence: Span) -> Vec<usize> {
+    let s = sentence.of(text);
+    let lower = s.to_lowercase();
+    // Lowercasing keeps byte offsets only for text whose case mapping keeps lengths.
+    if lower.len() != s.len() {
+        return Vec::new();
+    }
+    let mut cuts = Vec::new();
+    for word in CONTRAST {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(word) {
+            let at = from + i;
+            from = at + word.len();
+            let before_ok = at > 0
+                && lower[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c == ' ' || c == ',');
+            let after_ok = lower[from..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric());
+            if before_ok && after_ok && words(&s[..at]) >= 2 {
+                cuts.push(sentence.start + at);
+            }
+        }
+    }
+    for (i, _) in s.match_indices(';') {
+        cuts.push(sentence.start + i + 1);
+    }
+    cuts
+}
+
+/// Commas of a list of short judgements: two or more commas, every part two to six words.
+fn list_cuts(text: &str, sentence: Span) -> Vec<usize> {
+    let s = sentence.of(text);
+    let commas: Vec<usize> = s.match_indices(',').map(|(i, _)| i).collect();
+    if commas.len() < 2 {
+        return Vec::new();
+    }
+    let mut bounds = vec![0];
+    bounds.extend(commas.iter().map(|c| c + 1));
+    bounds.push(s.len());
+    let short = bounds
+        .windows(2)
+        .all(|w| (2..=6).contains(&words(&s[w[0]..w[1]])));
+    if short {
+        commas.iter().map(|c| sentence.start + c + 1).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +274,44 @@ mod tests {
         );
         assert_eq!(texts("rivi yksi\nrivi kaksi"), ["rivi yksi", "rivi kaksi"]);
         assert!(texts("  ...  ").is_empty());
+    }
+
+    fn stmts(text: &str) -> Vec<&str> {
+        statements(text).iter().map(|s| s.of(text)).collect()
+    }
+
+    #[test]
+    fn statements_split_at_contrast_lists_and_sentences() {
+        assert_eq!(
+            stmts("Kiva hoitaja mutta pitkä jono."),
+            ["Kiva hoitaja", "mutta pitkä jono."]
+        );
+        assert_eq!(
+            stmts("Personalen var trevlig, men väntetiden var lång."),
+            ["Personalen var trevlig,", "men väntetiden var lång."]
+        );
+        assert_eq!(
+            stmts("Lääkäri hyvä, jono tosi pitkä, parkkipaikka aina täynnä."),
+            [
+                "Lääkäri hyvä,",
+                "jono tosi pitkä,",
+                "parkkipaikka aina täynnä."
+            ]
+        );
+        assert_eq!(
+            stmts("Great nurse. The website crashed twice though."),
+            ["Great nurse.", "The website crashed twice though."]
+        );
+        // A short piece stays with its neighbour; a clause with commas is not a list.
+        assert_eq!(stmts("Kiitos, mutta"), ["Kiitos, mutta"]);
+        assert_eq!(
+            stmts("Soittakaa minulle, en ole saanut aikaa vaikka yritin monta kertaa."),
+            [
+                "Soittakaa minulle, en ole saanut aikaa",
+                "vaikka yritin monta kertaa."
+            ]
+        );
+        assert_eq!(stmts("Hyvä"), ["Hyvä"]);
     }
 
     #[test]

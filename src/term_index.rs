@@ -30,11 +30,103 @@ struct Builder {
 /// Built once per classifier; shared read-only across threads.
 pub struct TermIndex {
     n_terms: usize,
+    plain: Lookup,
+    /// The same keys with ä, ö and å folded, for comments typed without them.
+    folded: Lookup,
+}
+
+struct Lookup {
     exact: HashMap<String, Vec<u32>>,
     prefix_lens: Vec<usize>,
     prefixes: PrefixMap,
     infix_ac: Option<AhoCorasick>,
     infix_ids: Vec<Vec<u32>>,
+}
+
+impl Lookup {
+    fn new(
+        exact: HashMap<String, Vec<u32>>,
+        prefixes: PrefixMap,
+        infixes: HashMap<String, Vec<u32>>,
+    ) -> Self {
+        let (patterns, infix_ids): (Vec<String>, Vec<Vec<u32>>) = infixes.into_iter().unzip();
+        let infix_ac = (!patterns.is_empty())
+            .then(|| AhoCorasick::new(&patterns).expect("infix stems are plain strings"));
+        let mut prefix_lens: Vec<usize> = prefixes.keys().copied().collect();
+        prefix_lens.sort_unstable();
+        Lookup {
+            exact,
+            prefix_lens,
+            prefixes,
+            infix_ac,
+            infix_ids,
+        }
+    }
+
+    fn folded(b: &Builder) -> Self {
+        let fold = crate::text::fold_diacritics;
+        let mut exact: HashMap<String, Vec<u32>> = HashMap::new();
+        for (w, ids) in &b.exact {
+            let e = exact.entry(fold(w)).or_default();
+            e.extend(
+                ids.iter()
+                    .filter(|i| !e.contains(i))
+                    .copied()
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let mut prefixes = PrefixMap::new();
+        for by_prefix in b.prefixes.values() {
+            for (p, entries) in by_prefix {
+                let f = fold(p);
+                prefixes
+                    .entry(f.len())
+                    .or_default()
+                    .entry(f)
+                    .or_default()
+                    .extend(entries.iter().copied());
+            }
+        }
+        let mut infixes: HashMap<String, Vec<u32>> = HashMap::new();
+        for (w, ids) in &b.infixes {
+            let e = infixes.entry(fold(w)).or_default();
+            e.extend(
+                ids.iter()
+                    .filter(|i| !e.contains(i))
+                    .copied()
+                    .collect::<Vec<_>>(),
+            );
+        }
+        Lookup::new(exact, prefixes, infixes)
+    }
+
+    fn scan_word(&self, w: &str, mut set: impl FnMut(u32)) {
+        if let Some(ids) = self.exact.get(w) {
+            ids.iter().for_each(|id| set(*id));
+        }
+        for &len in &self.prefix_lens {
+            if len > w.len() {
+                break;
+            }
+            if !w.is_char_boundary(len) {
+                continue;
+            }
+            if let Some(entries) = self.prefixes[&len].get(&w[..len]) {
+                for &(id, rest) in entries {
+                    if rest.is_none_or(|max| w[len..].chars().count() <= max) {
+                        set(id);
+                    }
+                }
+            }
+        }
+        if let Some(ac) = &self.infix_ac {
+            for m in ac.find_overlapping_iter(w) {
+                self.infix_ids[m.pattern().as_usize()]
+                    .iter()
+                    .for_each(|id| set(*id));
+            }
+        }
+    }
 }
 
 /// Which terms matched which tokens of one comment.
@@ -107,24 +199,22 @@ impl IndexBuilder {
 
     pub fn build(self) -> TermIndex {
         let b = self.0;
-        let (patterns, infix_ids): (Vec<String>, Vec<Vec<u32>>) = b.infixes.into_iter().unzip();
-        let infix_ac = (!patterns.is_empty())
-            .then(|| AhoCorasick::new(&patterns).expect("infix stems are plain strings"));
-        let mut prefix_lens: Vec<usize> = b.prefixes.keys().copied().collect();
-        prefix_lens.sort_unstable();
+        let folded = Lookup::folded(&b);
         TermIndex {
             n_terms: b.ids.len(),
-            exact: b.exact,
-            prefix_lens,
-            prefixes: b.prefixes,
-            infix_ac,
-            infix_ids,
+            plain: Lookup::new(b.exact, b.prefixes, b.infixes),
+            folded,
         }
     }
 }
 
 impl TermIndex {
     pub fn scan(&self, tokens: &[Token]) -> Hits {
+        self.scan_with(tokens, crate::text::written_without_diacritics(tokens))
+    }
+
+    /// `folded`: match the rules' keys with å, ä and ö folded (for a comment typed without).
+    pub fn scan_with(&self, tokens: &[Token], folded: bool) -> Hits {
         let words = self.n_terms.div_ceil(64).max(1);
         let mut hits = Hits {
             words,
@@ -136,33 +226,11 @@ impl TermIndex {
             hits.bits[tok * words + t / 64] |= 1 << (t % 64);
             hits.any[t / 64] |= 1 << (t % 64);
         };
+        // Folded keys only for a comment with no å, ä or ö at all: in one that has them,
+        // "paa" is not "pää".
+        let lookup = if folded { &self.folded } else { &self.plain };
         for (i, token) in tokens.iter().enumerate() {
-            let w = token.norm.as_str();
-            if let Some(ids) = self.exact.get(w) {
-                ids.iter().for_each(|id| set(i, *id));
-            }
-            for &len in &self.prefix_lens {
-                if len > w.len() {
-                    break;
-                }
-                if !w.is_char_boundary(len) {
-                    continue;
-                }
-                if let Some(entries) = self.prefixes[&len].get(&w[..len]) {
-                    for &(id, rest) in entries {
-                        if rest.is_none_or(|max| w[len..].chars().count() <= max) {
-                            set(i, id);
-                        }
-                    }
-                }
-            }
-            if let Some(ac) = &self.infix_ac {
-                for m in ac.find_overlapping_iter(w) {
-                    self.infix_ids[m.pattern().as_usize()]
-                        .iter()
-                        .for_each(|id| set(i, *id));
-                }
-            }
+            lookup.scan_word(&token.norm, |id| set(i, id));
         }
         hits
     }
@@ -216,7 +284,7 @@ mod tests {
             .chain(["köer och kök, nettiajanvarausjärjestelmä"])
         {
             let tokens = tokenize(line);
-            let hits = index.scan(&tokens);
+            let hits = index.scan_with(&tokens, false);
             for p in &pats {
                 assert_eq!(
                     p.find_all(&hits, tokens.len()),
@@ -228,5 +296,17 @@ mod tests {
             }
         }
         assert!(checked > 10_000);
+    }
+
+    #[test]
+    fn a_comment_typed_without_diacritics_matches_folded_rules() {
+        let mut b = IndexBuilder::default();
+        let p = b.add(Pattern::parse("lääkäri", Lang::Fi).unwrap());
+        let index = b.build();
+        let plain = tokenize("laakari ei kuunnellut yhtaan");
+        assert_eq!(p.find_all(&index.scan(&plain), plain.len()).len(), 1);
+        // With diacritics elsewhere in the comment, "laakari" is taken as written.
+        let mixed = tokenize("laakari ei kuunnellut yhtään");
+        assert!(p.find_all(&index.scan(&mixed), mixed.len()).is_empty());
     }
 }

@@ -33,9 +33,143 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 
 fn make_token(text: &str, start: usize, end: usize) -> Token {
     Token {
-        norm: text[start..end].to_lowercase(),
+        norm: normalize_word(&text[start..end].to_lowercase()),
         start,
         end,
+    }
+}
+
+/// Spoken and texting forms of common Finnish words, mapped to the written form the rules
+/// are written in ("mä en saanu" → "minä en saanut"). Only forms no Swedish or English word
+/// shares: "mun" (Swedish "mouth") and "et" (a Finnish negation verb) stay as they are.
+const SPOKEN_FI: &[(&str, &str)] = &[
+    ("mä", "minä"),
+    ("sä", "sinä"),
+    ("mulle", "minulle"),
+    ("mulla", "minulla"),
+    ("multa", "minulta"),
+    ("mua", "minua"),
+    ("sulle", "sinulle"),
+    ("sua", "sinua"),
+    ("oo", "ole"),
+    ("oon", "olen"),
+    ("oot", "olet"),
+    ("ollu", "ollut"),
+    ("tullu", "tullut"),
+    ("menny", "mennyt"),
+    ("mut", "mutta"),
+    ("ku", "kun"),
+    ("nii", "niin"),
+    ("sit", "sitten"),
+    ("tääl", "täällä"),
+    ("siel", "siellä"),
+    ("meil", "meillä"),
+    ("teil", "teillä"),
+    ("vielki", "vieläkin"),
+];
+
+/// One word as the rules see it: runs of three or more of the same letter shortened to one
+/// ("kiitoooos" → "kiitos", "hyvääää" → "hyvä": elongation is emphasis, and Finnish never
+/// writes a letter three times), spoken forms written out, and the spoken past participle
+/// given its t back ("vastannu" → "vastannut", "pystyny" → "pystynyt").
+pub fn normalize_word(lower: &str) -> String {
+    let mut w = String::with_capacity(lower.len());
+    let chars: Vec<char> = lower.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run = chars[i..].iter().take_while(|&&x| x == c).count();
+        let keep = if run >= 3 && c.is_alphabetic() {
+            1
+        } else {
+            run
+        };
+        (0..keep).for_each(|_| w.push(c));
+        i += run;
+    }
+    if let Some((_, written)) = SPOKEN_FI.iter().find(|(s, _)| *s == w) {
+        return (*written).to_string();
+    }
+    let chars = w.chars().count();
+    let participle = ["nnu", "nny", "llu", "lly", "anu", "äny", "ssu", "rru"];
+    if chars >= 5 && participle.iter().any(|e| w.ends_with(e)) {
+        w.push('t');
+    }
+    w
+}
+
+/// Letters folded to the plain Latin alphabet (ä→a, ö→o, å→a), for comments typed on a
+/// keyboard without them.
+pub fn fold_diacritics(word: &str) -> String {
+    word.chars()
+        .map(|c| match c {
+            'ä' | 'å' | 'á' | 'à' | 'â' => 'a',
+            'ö' | 'ø' | 'ó' | 'ò' | 'ô' => 'o',
+            'ü' | 'ú' => 'u',
+            'é' | 'è' | 'ê' => 'e',
+            other => other,
+        })
+        .collect()
+}
+
+/// A comment in Finnish or Swedish written without å, ä or ö anywhere: its words are
+/// matched against the rules' folded forms too. Four letters-words at least, so that "ok
+/// kiitos" is not taken for one.
+pub fn written_without_diacritics(tokens: &[Token]) -> bool {
+    tokens.len() >= 3
+        && tokens
+            .iter()
+            .all(|t| !t.norm.contains(['ä', 'ö', 'å', 'Ä', 'Ö', 'Å']))
+}
+
+/// The text the model embeds: a comment in capitals lowercased (the encoder's vocabulary
+/// splits capitals into meaningless pieces), letter runs shortened as for the rules,
+/// and runs of four or more punctuation marks cut to three.
+pub fn for_model(text: &str) -> String {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let upper = text.chars().filter(|c| c.is_uppercase()).count();
+    let shouting = letters >= 6 && upper * 10 >= letters * 7;
+    let mut out = String::with_capacity(text.len());
+    let mut prev: Option<char> = None;
+    let mut run = 0;
+    for c in text.chars() {
+        let c = if shouting {
+            c.to_lowercase().next().unwrap_or(c)
+        } else {
+            c
+        };
+        run = if Some(c) == prev { run + 1 } else { 1 };
+        prev = Some(c);
+        let limit = if c.is_alphabetic() {
+            2
+        } else if c.is_alphanumeric() || c.is_whitespace() {
+            usize::MAX
+        } else {
+            3
+        };
+        if run <= limit {
+            out.push(c);
+        }
+    }
+    if shouting {
+        // Sentence case for the first letter, as the comment would have been typed.
+        let mut chars = out.chars();
+        if let Some(first) = chars.next() {
+            return first.to_uppercase().chain(chars).collect();
+        }
+    }
+    out
+}
+
+/// Emoji read as sentiment cues: +1 for a positive one, −1 for a negative one.
+pub fn emoji_polarity(c: char) -> i32 {
+    match c {
+        '😊' | '🙂' | '😀' | '😃' | '😄' | '😁' | '😍' | '🥰' | '😘' | '👍' | '👌' | '🙏' | '❤'
+        | '💕' | '💖' | '💙' | '💚' | '🌸' | '🌹' | '💐' | '⭐' | '🌟' | '✨' | '🤗' | '👏'
+        | '💯' | '😇' => 1,
+        '😡' | '😠' | '🤬' | '😤' | '😞' | '😢' | '😭' | '😩' | '😫' | '🙁' | '☹' | '👎' | '💩'
+        | '🤮' | '😒' | '🙄' | '😖' | '😣' | '💔' | '😱' | '🤦' => -1,
+        _ => 0,
     }
 }
 
@@ -83,5 +217,65 @@ mod tests {
             "suosittelisitko palvelua"
         );
         assert_eq!(fold("Enhet/Yksikkö"), "enhet yksikko");
+    }
+
+    fn norms(text: &str) -> Vec<String> {
+        tokenize(text).into_iter().map(|t| t.norm).collect()
+    }
+
+    #[test]
+    fn capitals_and_repeated_letters_read_as_written_words() {
+        assert_eq!(norms("KIITOOOOS HYVÄÄÄ"), ["kiitos", "hyvä"]);
+        // Double letters are Finnish spelling, not emphasis.
+        assert_eq!(norms("tuuli jää"), ["tuuli", "jää"]);
+        assert_eq!(norms("Tackkk!!!"), ["tack"]);
+    }
+
+    #[test]
+    fn spoken_finnish_is_written_out() {
+        assert_eq!(
+            norms("mä en saanu aikaa, ei oo kukaan vastannu"),
+            [
+                "minä",
+                "en",
+                "saanut",
+                "aikaa",
+                "ei",
+                "ole",
+                "kukaan",
+                "vastannut"
+            ]
+        );
+        // Swedish and short words stay.
+        assert_eq!(norms("ännu mun menu"), ["ännu", "mun", "menu"]);
+    }
+
+    #[test]
+    fn diacritics_fold_only_for_texts_without_any() {
+        assert_eq!(fold_diacritics("lääkäri työ"), "laakari tyo");
+        assert!(written_without_diacritics(&tokenize(
+            "laakari ei ehtinyt kuunnella"
+        )));
+        assert!(!written_without_diacritics(&tokenize(
+            "lääkäri ei ehtinyt kuunnella"
+        )));
+        assert!(!written_without_diacritics(&tokenize("ok kiitos")));
+    }
+
+    #[test]
+    fn model_text_is_lowercased_when_shouted_and_runs_are_cut() {
+        assert_eq!(
+            for_model("EN SAANUT AIKAA!!!!!! KIITOOOOS"),
+            "En saanut aikaa!!! kiitoos"
+        );
+        assert_eq!(for_model("Hyvä HUS-palvelu"), "Hyvä HUS-palvelu");
+        assert_eq!(for_model("tuuli jää"), "tuuli jää");
+    }
+
+    #[test]
+    fn emoji_carry_polarity() {
+        assert_eq!(emoji_polarity('😡'), -1);
+        assert_eq!(emoji_polarity('👍'), 1);
+        assert_eq!(emoji_polarity('a'), 0);
     }
 }

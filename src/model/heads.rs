@@ -57,6 +57,11 @@ pub enum ThemeHead {
         /// Head on embedding + rule hits, and its best F1 threshold (cross-validated).
         stacked: LogReg,
         threshold_stacked: f32,
+        /// The stacked head's threshold for one statement of a comment of several: the
+        /// comment gets the theme when a statement passes it (chosen out of fold so that
+        /// the union never lowers the training F1; above 1 when statements add nothing).
+        #[serde(default = "never")]
+        threshold_statement: f32,
         positives: usize,
     },
     Prototype {
@@ -64,6 +69,10 @@ pub enum ThemeHead {
         threshold: f32,
         positives: usize,
     },
+}
+
+fn never() -> f32 {
+    f32::INFINITY
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -241,6 +250,24 @@ fn best_threshold(p: &[f32], gold: &[bool], extra: &[bool]) -> f32 {
     best.0
 }
 
+/// The statement threshold with the best F1 of `whole || statement_max >= t`, or never
+/// (infinity) when no threshold beats the whole-comment decision alone.
+fn statement_threshold(statement_max: &[f32], gold: &[bool], whole: &[bool]) -> f32 {
+    let base = f1(whole.iter().copied(), gold);
+    let mut best = (f32::INFINITY, base);
+    for k in 1..=19 {
+        let t = k as f32 * 0.05;
+        let f = f1(
+            statement_max.iter().zip(whole).map(|(p, w)| *w || *p >= t),
+            gold,
+        );
+        if f > best.1 + 1e-9 {
+            best = (t, f);
+        }
+    }
+    best.0
+}
+
 /// Out-of-fold probabilities: each example scored by a head trained without its fold.
 fn out_of_fold(x: &Array2<f32>, y: &[bool], l2: f32) -> Vec<f32> {
     let folds: Vec<usize> = (0..y.len()).map(|i| i % FOLDS).collect();
@@ -285,6 +312,9 @@ pub struct TrainInput<'a> {
     /// the urgent head scores each statement, so one urgent sentence in a long letter is
     /// not averaged away, and the statements of non-urgent letters are extra negatives.
     pub statements: Vec<Vec<Vec<f32>>>,
+    /// Per example of several statements: each statement's embedding and, per theme (in
+    /// the order of `themes`), whether the rules found it in that statement.
+    pub theme_statements: Vec<Vec<(Vec<f32>, Vec<bool>)>>,
     /// Per triage class code: whether the rules raised that class on each example.
     pub triage_rule_hits: BTreeMap<String, Vec<bool>>,
     pub model_fingerprint: String,
@@ -326,13 +356,39 @@ pub fn train(input: TrainInput) -> Heads {
             let positives = t.gold.iter().filter(|g| **g).count();
             let head = if positives >= MIN_POSITIVES {
                 let oof = out_of_fold(&x, &t.gold, L2);
-                let oof_stacked = out_of_fold(&stacked_x, &t.gold, STACKED_L2);
+                let folds: Vec<usize> = (0..n).map(|i| i % FOLDS).collect();
+                let stacked_folds = fold_models(&stacked_x, &t.gold, &folds, STACKED_L2);
+                let oof_stacked: Vec<f32> = (0..n)
+                    .map(|i| stacked_folds[folds[i]].prob(stacked_x.row(i)))
+                    .collect();
                 let none = vec![false; n];
+                let threshold_stacked = best_threshold(&oof_stacked, &t.gold, &none);
+                // Each comment's most theme-like statement, scored out of fold.
+                let statement_max: Vec<f32> = (0..n)
+                    .map(|i| {
+                        input.theme_statements[i]
+                            .iter()
+                            .map(|(e, hits)| {
+                                let row: Vec<f32> = e
+                                    .iter()
+                                    .copied()
+                                    .chain(hits.iter().map(|h| if *h { RULE_FEATURE } else { 0.0 }))
+                                    .collect();
+                                stacked_folds[folds[i]].prob(ArrayView1::from(&row))
+                            })
+                            .fold(0.0f32, f32::max)
+                    })
+                    .collect();
+                let whole: Vec<bool> = oof_stacked
+                    .iter()
+                    .map(|p| *p >= threshold_stacked)
+                    .collect();
                 ThemeHead::LogReg {
                     model: train_logreg(&x, &t.gold, L2),
                     threshold_alone: best_threshold(&oof, &t.gold, &none),
                     stacked: train_logreg(&stacked_x, &t.gold, STACKED_L2),
-                    threshold_stacked: best_threshold(&oof_stacked, &t.gold, &none),
+                    threshold_stacked,
+                    threshold_statement: statement_threshold(&statement_max, &t.gold, &whole),
                     positives,
                 }
             } else {
@@ -612,6 +668,8 @@ pub struct ThemeScore {
     /// The combined decision: the stacked head passes its threshold (for prototype themes:
     /// a rule fired or the prototype matched).
     pub combined: bool,
+    /// Scored as one statement of a longer comment: passes the statement threshold.
+    pub statement: bool,
 }
 
 /// The model's view of one comment.
@@ -622,6 +680,8 @@ pub struct ModelScores {
     /// Triage classes whose head passed its threshold (urgent below its threshold but in
     /// the band: possible_urgent), with the probability and, for urgency, the likely kind.
     pub triage: Vec<TriageScore>,
+    /// The same for each statement of a comment of several (empty for one statement).
+    pub statements: Vec<ModelScores>,
 }
 
 #[derive(Debug, Clone)]
@@ -658,6 +718,7 @@ impl Heads {
                         threshold_alone,
                         stacked,
                         threshold_stacked,
+                        threshold_statement,
                         ..
                     } => {
                         let p = model.prob(xv);
@@ -667,6 +728,7 @@ impl Heads {
                             alone: p >= *threshold_alone,
                             p_combined: pc,
                             combined: pc >= *threshold_stacked,
+                            statement: pc >= *threshold_statement,
                         }
                     }
                     ThemeHead::Prototype {
@@ -680,6 +742,7 @@ impl Heads {
                             alone: p >= *threshold,
                             p_combined: p,
                             combined: p >= *threshold || rule_hit(id),
+                            statement: p >= *threshold || rule_hit(id),
                         }
                     }
                 };
@@ -754,6 +817,7 @@ impl Heads {
             themes,
             sentiment,
             triage,
+            statements: Vec::new(),
         }
     }
 }
