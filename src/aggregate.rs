@@ -112,6 +112,11 @@ pub struct ThemeStats {
     /// count / comments, 0…1.
     pub share: f64,
     pub sentiment: BTreeMap<String, usize>,
+    /// Statements about the theme by polarity ("positive", "negative"): "kind nurse but a
+    /// long queue" counts once for staff conduct (+) and once for access (−). A mixed
+    /// statement counts on both sides; a theme found in no single statement counts with
+    /// the comment's sentiment.
+    pub statements: BTreeMap<String, usize>,
     pub nps_with: NpsStat,
     pub nps_without: NpsStat,
     /// nps_with − nps_without, in NPS points; None if either side has no answers.
@@ -319,6 +324,7 @@ pub fn summarize(
                         .filter_map(|t| t.result.as_ref())
                         .map(|r| r.sentiment.code()),
                 ),
+                statements: statement_counts(&with, &th.id),
                 nps_impact: match (nps_with.nps, nps_without.nps) {
                     (Some(a), Some(b)) => Some(((a - b) * 10.0).round() / 10.0),
                     _ => None,
@@ -406,6 +412,38 @@ pub fn summarize(
         themes,
         cross,
     }
+}
+
+/// Positive and negative statements about `theme` in `tagged` (see [`ThemeStats::statements`]).
+fn statement_counts(tagged: &[&Tagged], theme: &str) -> BTreeMap<String, usize> {
+    let mut out: BTreeMap<String, usize> = ["positive", "negative"]
+        .iter()
+        .map(|k| (k.to_string(), 0))
+        .collect();
+    let mut add = |s: Sentiment| {
+        for k in match s {
+            Sentiment::Positive => &["positive"][..],
+            Sentiment::Negative => &["negative"][..],
+            Sentiment::Mixed => &["positive", "negative"][..],
+            Sentiment::Neutral => &[][..],
+        } {
+            *out.entry(k.to_string()).or_default() += 1;
+        }
+    };
+    for r in tagged.iter().filter_map(|t| t.result.as_ref()) {
+        let about: Vec<Sentiment> = r
+            .statements
+            .iter()
+            .filter(|s| s.themes.iter().any(|t| t == theme))
+            .map(|s| s.sentiment)
+            .collect();
+        if about.is_empty() {
+            add(r.sentiment);
+        } else {
+            about.into_iter().for_each(&mut add);
+        }
+    }
+    out
 }
 
 /// Every sentiment label, so tables show zeros rather than missing columns.

@@ -310,9 +310,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         let pred: Vec<_> = rules_pred
                             .iter()
                             .zip(&scores)
-                            .map(|(r, s)| {
+                            .zip(&items)
+                            .map(|((r, s), g)| {
                                 let mut c = r.clone();
                                 apply(&mut c, s, mode);
+                                c.weigh_scores(g.nps, &[]);
                                 c
                             })
                             .collect();

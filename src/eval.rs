@@ -540,32 +540,6 @@ fn macro_f1(gold: &[&GoldItem], predicted: &[&Classification], theme_ids: &[&str
     }
 }
 
-/// The polarity of what a comment says about `theme`: from the statements that carry it,
-/// else from the comment.
-pub fn theme_polarity(c: &Classification, theme: &str) -> char {
-    let mut signs: Vec<Sentiment> = c
-        .statements
-        .iter()
-        .filter(|s| s.themes.iter().any(|t| t == theme))
-        .map(|s| s.sentiment)
-        .collect();
-    if signs.is_empty() {
-        signs.push(c.sentiment);
-    }
-    let pos = signs
-        .iter()
-        .any(|s| matches!(s, Sentiment::Positive | Sentiment::Mixed));
-    let neg = signs
-        .iter()
-        .any(|s| matches!(s, Sentiment::Negative | Sentiment::Mixed));
-    match (pos, neg) {
-        (true, true) => '~',
-        (true, false) => '+',
-        (false, true) => '-',
-        _ => '0',
-    }
-}
-
 pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]) -> EvalReport {
     let mut per_theme = BTreeMap::new();
     let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
@@ -647,7 +621,7 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
             g.theme_sentiment
                 .iter()
                 .filter(|(t, _)| p.has_theme(t))
-                .map(move |(t, pol)| theme_polarity(p, t) == *pol)
+                .map(move |(t, pol)| p.theme_polarity(t) == *pol)
         })
         .collect());
     EvalReport {
@@ -679,7 +653,11 @@ pub fn evaluate(
 ) -> (EvalReport, Vec<Classification>) {
     let predicted: Vec<Classification> = gold
         .par_iter()
-        .map(|g| classifier.classify(&g.text))
+        .map(|g| {
+            let mut c = classifier.classify(&g.text);
+            c.weigh_scores(g.nps, &[]);
+            c
+        })
         .collect();
     (score(gold, &predicted, &taxonomy.theme_ids()), predicted)
 }

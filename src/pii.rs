@@ -420,6 +420,35 @@ impl PiiDetector {
     }
 
     /// `text` with every span masked in `lang`.
+    /// Like [`redact`](Self::redact), and moves each byte offset in `offsets` to where the
+    /// same place is in the masked text (an offset inside a masked span moves past the mask).
+    pub fn redact_mapped(&self, text: &str, lang: Lang, offsets: &mut [usize]) -> String {
+        let spans = self.find(text);
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut moved: Vec<usize> = offsets.to_vec();
+        for s in &spans {
+            out.push_str(&text[at..s.start]);
+            out.push_str(self.mask(s.kind, lang));
+            for (new, old) in moved.iter_mut().zip(offsets.iter()) {
+                if *old > s.start && *old < s.end {
+                    *new = out.len();
+                }
+            }
+            at = s.end;
+            // Offsets at or after the span's end shift by how much the mask changed the length.
+            let grown = out.len() as isize - s.end as isize;
+            for (new, old) in moved.iter_mut().zip(offsets.iter()) {
+                if *old >= s.end {
+                    *new = (*old as isize + grown) as usize;
+                }
+            }
+        }
+        out.push_str(&text[at..]);
+        offsets.copy_from_slice(&moved);
+        out
+    }
+
     pub fn redact(&self, text: &str, lang: Lang) -> String {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
@@ -439,6 +468,21 @@ mod tests {
 
     fn det() -> PiiDetector {
         PiiDetector::builtin().expect("built-in pii.toml")
+    }
+
+    #[test]
+    fn mapped_offsets_follow_their_words_past_masks() {
+        let text = "Soittakaa numeroon 040 123 4567. Hoitaja oli ystävällinen.";
+        let second = text.find("Hoitaja").unwrap();
+        let phone = text.find("040").unwrap();
+        let mut offsets = [0, second - 1, second, text.len(), phone + 2];
+        let out = det().redact_mapped(text, Lang::Fi, &mut offsets);
+        assert!(!out.contains("4567"), "{out}");
+        assert_eq!(&out[offsets[2]..offsets[3]], "Hoitaja oli ystävällinen.");
+        assert!(out[offsets[0]..offsets[1]].starts_with("Soittakaa numeroon ["));
+        // An offset inside the number moves past its mask.
+        assert_eq!(&out[offsets[4]..offsets[1]], ".");
+        assert_eq!(out, det().redact(text, Lang::Fi));
     }
 
     fn kinds(text: &str) -> Vec<(PiiKind, String)> {

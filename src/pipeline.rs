@@ -23,9 +23,11 @@ pub fn classify_all(records: Vec<Feedback>, classifier: &Classifier) -> Vec<Tagg
     records
         .into_par_iter()
         .map(|feedback| {
-            let result = feedback
-                .has_text()
-                .then(|| classifier.classify(&feedback.text));
+            let result = feedback.has_text().then(|| {
+                let mut c = classifier.classify(&feedback.text);
+                c.weigh_scores(feedback.nps, &feedback.scores);
+                c
+            });
             Tagged { feedback, result }
         })
         .collect()
@@ -71,6 +73,8 @@ pub fn apply_model(
     for (&i, s) in idx.iter().zip(&scores) {
         if let Some(r) = tagged[i].result.as_mut() {
             crate::model::runtime::apply(r, s, crate::model::runtime::Mode::Combined);
+            let f = &tagged[i].feedback;
+            r.weigh_scores(f.nps, &f.scores);
         }
     }
     Ok(())
@@ -84,8 +88,16 @@ pub fn redact_all(tagged: &mut [Tagged], pii: &crate::pii::PiiDetector) {
             .result
             .as_ref()
             .map_or(crate::lang::Lang::Fi, |r| r.lang.lang);
-        t.feedback.text = pii.redact(&t.feedback.text, lang);
+        // Statements keep pointing at the same words of the masked text.
+        let mut offsets: Vec<usize> = t.result.as_ref().map_or(Vec::new(), |r| {
+            r.statements.iter().flat_map(|s| [s.start, s.end]).collect()
+        });
+        t.feedback.text = pii.redact_mapped(&t.feedback.text, lang, &mut offsets);
         if let Some(r) = t.result.as_mut() {
+            for (s, o) in r.statements.iter_mut().zip(offsets.chunks_exact(2)) {
+                s.start = o[0];
+                s.end = o[1];
+            }
             let evidence = r
                 .themes
                 .iter_mut()

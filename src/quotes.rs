@@ -1,8 +1,9 @@
 //! Representative quotes per theme for the report: the comments most typical of the theme,
 //! not the longest. With the model, "typical" is the cosine to the mean embedding of the
 //! theme's comments; without it, the length closest to the theme's median length. A
-//! negative and a positive quote are taken first where both exist. Quotes are always
-//! masked for personal data, in the report's language.
+//! negative and a positive quote are taken first where both exist. A quote is the
+//! statements about its theme, not the whole letter. Quotes are always masked for
+//! personal data, in the report's language.
 
 use crate::lang::Lang;
 use crate::pii::PiiDetector;
@@ -33,6 +34,40 @@ fn cut(text: &str) -> String {
     let head: String = flat.chars().take(MAX_CHARS).collect();
     let at = head.rfind(' ').unwrap_or(head.len());
     format!("{}…", &head[..at])
+}
+
+/// The words of a comment about `theme`: its statements that carry the theme (joined by
+/// "…" where others stand between them), or the whole comment when none does alone.
+fn about(t: &Tagged, theme: &str) -> String {
+    let text = &t.feedback.text;
+    let Some(r) = t.result.as_ref() else {
+        return text.clone();
+    };
+    if r.statements.len() < 2 {
+        return text.clone();
+    }
+    let mut out = String::new();
+    let mut last_end: Option<usize> = None;
+    for (k, s) in r.statements.iter().enumerate() {
+        if !s.themes.iter().any(|x| x == theme) {
+            continue;
+        }
+        let Some(part) = text.get(s.start..s.end) else {
+            return text.clone();
+        };
+        match last_end {
+            Some(e) if e + 1 == k => out.push(' '),
+            Some(_) => out.push_str(" … "),
+            None => {}
+        }
+        out.push_str(part);
+        last_end = Some(k);
+    }
+    if out.is_empty() {
+        text.clone()
+    } else {
+        out
+    }
 }
 
 /// Quotes per theme id. `embeddings[i]` belongs to `tagged[i]` when the model ran.
@@ -88,11 +123,17 @@ pub fn select(
         };
         let mut ranked: Vec<(usize, f64)> = members.iter().copied().zip(scores).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // What the comment says about this theme: the polarity of its statements about it.
         let sentiment_of = |i: usize| {
             tagged[i]
                 .result
                 .as_ref()
-                .map_or(Sentiment::Neutral, |r| r.sentiment)
+                .map_or(Sentiment::Neutral, |r| match r.theme_polarity(id) {
+                    '+' => Sentiment::Positive,
+                    '-' => Sentiment::Negative,
+                    '~' => Sentiment::Mixed,
+                    _ => Sentiment::Neutral,
+                })
         };
         let mut chosen: Vec<(usize, f64)> = Vec::new();
         for want in [Sentiment::Negative, Sentiment::Positive] {
@@ -118,7 +159,7 @@ pub fn select(
             .map(|(i, score)| {
                 let f = &tagged[i].feedback;
                 Quote {
-                    text: cut(&pii.redact(&f.text, lang)),
+                    text: cut(&pii.redact(&about(&tagged[i], id), lang)),
                     sentiment: sentiment_of(i).code().to_string(),
                     month: f.month.clone(),
                     unit: f.unit.clone(),

@@ -29,7 +29,12 @@ fn evidence_text(t: &Tagged) -> String {
                 th.model_p.unwrap_or(0.0)
             )
         });
-        tagged.chain(overruled).collect::<Vec<_>>().join(" | ")
+        let note = r.sentiment_note.iter().map(|n| format!("sentiment: {n}"));
+        tagged
+            .chain(overruled)
+            .chain(note)
+            .collect::<Vec<_>>()
+            .join(" | ")
     })
 }
 
@@ -51,6 +56,7 @@ pub fn write_csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Resu
         "themes",
         "evidence",
         "sentiment",
+        "theme_sentiment",
         "triage",
         "triage_classes",
         "triage_reasons",
@@ -80,6 +86,7 @@ pub fn write_csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Resu
             }),
             evidence_text(t),
             opt(r.map(|r| r.sentiment.code())),
+            opt(r.map(|r| r.theme_sentiment_text())),
             opt(r.map(|r| r.triage.code())),
             r.map_or(String::new(), |r| {
                 r.triage_classes()
@@ -126,6 +133,11 @@ pub fn write_jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Re
             "lang_confidence": t.result.as_ref().map(|r| r.lang.confidence),
             "themes": t.result.as_ref().map(|r| &r.themes),
             "sentiment": t.result.as_ref().map(|r| r.sentiment),
+            "theme_sentiment": t.result.as_ref().map(|r| r.theme_sentiment_text()),
+            "statements": t.result.as_ref().map(|r| r.statements.iter().map(|s| json!({
+                "text": f.text.get(s.start..s.end).unwrap_or_default(),
+                "start": s.start, "end": s.end, "themes": s.themes, "sentiment": s.sentiment,
+            })).collect::<Vec<_>>()),
             "triage": t.result.as_ref().map(|r| r.triage),
             "triage_classes": t.result.as_ref().map(|r| r.triage_classes()),
             "triage_reasons": t.result.as_ref().map(|r| &r.triage_reasons),

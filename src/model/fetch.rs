@@ -166,14 +166,7 @@ pub fn fetch(dir: &Path, cache: &Path, force: bool) -> Result<(), ModelError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| ModelError::io(parent, e))?;
-    let lock_path = parent.join(".palaute-fetch.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| ModelError::io(&lock_path, e))?;
-    lock.lock().map_err(|e| ModelError::io(&lock_path, e))?;
+    let _lock = super::lock_file(&parent.join(".palaute-fetch.lock"))?;
     if is_complete(dir) && !force {
         return Ok(());
     }

@@ -677,6 +677,8 @@ pub struct ThemeScore {
 pub struct ModelScores {
     pub themes: BTreeMap<String, ThemeScore>,
     pub sentiment: Option<String>,
+    /// The likeliest of positive, negative and neutral: a single statement is rarely both.
+    pub sentiment_one_sided: Option<String>,
     /// Triage classes whose head passed its threshold (urgent below its threshold but in
     /// the band: possible_urgent), with the probability and, for urgency, the likely kind.
     pub triage: Vec<TriageScore>,
@@ -755,6 +757,13 @@ impl Heads {
             .map(|(c, m)| (c, m.prob(xv)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c.clone());
+        let sentiment_one_sided = self
+            .sentiment
+            .iter()
+            .filter(|(c, _)| c.as_str() != "mixed")
+            .map(|(c, m)| (c, m.prob(xv)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(c, _)| c.clone());
         let mut triage = Vec::new();
         let statements: Vec<Vec<f32>> = statements
             .iter()
@@ -816,6 +825,7 @@ impl Heads {
         ModelScores {
             themes,
             sentiment,
+            sentiment_one_sided,
             triage,
             statements: Vec::new(),
         }
@@ -842,6 +852,22 @@ mod tests {
         let y: Vec<bool> = (0..40).map(|i| i >= 20).collect();
         let m = train_logreg(&x, &y, L2);
         assert!(m.prob(x.row(0)) < 0.2 && m.prob(x.row(39)) > 0.8);
+    }
+
+    #[test]
+    fn statements_add_a_theme_only_where_they_help() {
+        let gold = [true, true, false, false];
+        let whole = [true, false, false, false];
+        // The second comment's statement finds what the whole missed.
+        assert_eq!(
+            statement_threshold(&[0.9, 0.8, 0.2, 0.1], &gold, &whole),
+            0.25
+        );
+        // Statements that only add false alarms are never used.
+        assert_eq!(
+            statement_threshold(&[0.1, 0.1, 0.9, 0.9], &gold, &whole),
+            f32::INFINITY
+        );
     }
 
     #[test]

@@ -34,3 +34,16 @@ impl ModelError {
         }
     }
 }
+
+/// An exclusive lock on `path` (created if missing), held until the file is dropped: the
+/// way concurrent runs take turns at fetching the model and training heads.
+pub(crate) fn lock_file(path: &Path) -> Result<std::fs::File, ModelError> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| ModelError::io(path, e))?;
+    f.lock().map_err(|e| ModelError::io(path, e))?;
+    Ok(f)
+}

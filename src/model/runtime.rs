@@ -125,45 +125,63 @@ impl ModelRuntime {
         }
         let encoder = Encoder::load(&opts.model_dir)?;
         let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
-        let existing: Option<Heads> = std::fs::read_to_string(&opts.heads_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
         let training = training_fingerprint(&opts.train_path);
-        let fresh = existing.filter(|h| {
-            h.model_fingerprint == encoder.fingerprint
-                && h.taxonomy_fingerprint == taxonomy.fingerprint()
-                // Shipped or copied heads without their training file are still usable.
-                && training.as_ref().is_none_or(|t| &h.training_fingerprint == t)
-        });
-        let heads = match fresh {
+        let load_fresh = || {
+            std::fs::read_to_string(&opts.heads_path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Heads>(&t).ok())
+                .filter(|h| {
+                    h.model_fingerprint == encoder.fingerprint
+                        && h.taxonomy_fingerprint == taxonomy.fingerprint()
+                        // Shipped or copied heads without their training file are still usable.
+                        && training.as_ref().is_none_or(|t| &h.training_fingerprint == t)
+                })
+        };
+        let heads = match load_fresh() {
             Some(h) if !retrain => h,
             _ => {
-                if !opts.train_path.is_file() {
-                    return Err(ModelError::Load {
-                        dir: opts.heads_path.clone(),
-                        message: format!(
-                            "no heads for this model and taxonomy, and no training data at {} to train them; give --train FILE or use --no-model",
-                            opts.train_path.display()
-                        ),
-                    });
+                // Two runs at once (tests, a cron job and a person) take turns: the second
+                // finds the heads the first trained.
+                if let Some(dir) = opts
+                    .heads_path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
                 }
-                eprintln!(
-                    "training classifier heads on {} (model, taxonomy or training data changed, or first use)…",
-                    opts.train_path.display()
-                );
-                let h = train_heads(
-                    &encoder,
-                    &mut cache,
-                    taxonomy,
-                    classifier,
-                    &opts.train_path,
-                    training.unwrap_or_default(),
-                )?;
-                let text =
-                    serde_json::to_string(&h).map_err(|e| ModelError::Fetch(e.to_string()))?;
-                crate::output::write_atomic(&opts.heads_path, text.as_bytes())
-                    .map_err(|e| ModelError::Fetch(e.to_string()))?;
-                h
+                let lock_path = opts.heads_path.with_extension("lock");
+                let _lock = super::lock_file(&lock_path)?;
+                match load_fresh() {
+                    Some(h) if !retrain => h,
+                    _ => {
+                        if !opts.train_path.is_file() {
+                            return Err(ModelError::Load {
+                                dir: opts.heads_path.clone(),
+                                message: format!(
+                                    "no heads for this model and taxonomy, and no training data at {} to train them; give --train FILE or use --no-model",
+                                    opts.train_path.display()
+                                ),
+                            });
+                        }
+                        eprintln!(
+                            "training classifier heads on {} (model, taxonomy or training data changed, or first use)…",
+                            opts.train_path.display()
+                        );
+                        let h = train_heads(
+                            &encoder,
+                            &mut cache,
+                            taxonomy,
+                            classifier,
+                            &opts.train_path,
+                            training.clone().unwrap_or_default(),
+                        )?;
+                        let text = serde_json::to_string(&h)
+                            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+                        crate::output::write_atomic(&opts.heads_path, text.as_bytes())
+                            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+                        h
+                    }
+                }
             }
         };
         cache.save()?;
@@ -443,7 +461,11 @@ fn apply_statements(c: &mut Classification, scores: &ModelScores, mode: Mode) {
                 });
             }
         }
-        if let Some(s) = sc.sentiment.as_deref().and_then(Sentiment::from_code) {
+        if let Some(s) = sc
+            .sentiment_one_sided
+            .as_deref()
+            .and_then(Sentiment::from_code)
+        {
             st.sentiment = s;
         }
     }

@@ -336,8 +336,8 @@ pub fn render(s: &Summary) -> String {
             .map_or(String::new(), |n| format!("<th>{} ({})</th>", w.mean_1_5, esc(n)))
     );
     for t in &themes {
-        let neg = t.sentiment.get("negative").copied().unwrap_or(0);
-        let posv = t.sentiment.get("positive").copied().unwrap_or(0);
+        let neg = t.statements.get("negative").copied().unwrap_or(0);
+        let posv = t.statements.get("positive").copied().unwrap_or(0);
         let _ = write!(
             o,
             "<tr><td>{}</td>{}{}{}{}{}{}{}",

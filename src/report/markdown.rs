@@ -252,8 +252,8 @@ pub fn render(s: &Summary) -> String {
         if change_head.is_empty() { "" } else { "---:|" }
     );
     for t in &s.themes {
-        let neg = t.sentiment.get("negative").copied().unwrap_or(0);
-        let posv = t.sentiment.get("positive").copied().unwrap_or(0);
+        let neg = t.statements.get("negative").copied().unwrap_or(0);
+        let posv = t.statements.get("positive").copied().unwrap_or(0);
         let _ = write!(
             o,
             "| {} | {} | {} | {neg} / {posv} | {} | {} | {} | {} |",

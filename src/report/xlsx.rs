@@ -151,12 +151,12 @@ fn build(
         ws.write_number(
             row,
             4,
-            t.sentiment.get("negative").copied().unwrap_or(0) as f64,
+            t.statements.get("negative").copied().unwrap_or(0) as f64,
         )?;
         ws.write_number(
             row,
             5,
-            t.sentiment.get("positive").copied().unwrap_or(0) as f64,
+            t.statements.get("positive").copied().unwrap_or(0) as f64,
         )?;
         opt_num(ws, row, 6, t.nps_with.nps, &f.dec1)?;
         opt_num(ws, row, 7, t.nps_without.nps, &f.dec1)?;
