@@ -1,5 +1,5 @@
 //! Language detection accuracy on a `lang<TAB>length_bucket<TAB>text` file (e.g.
-//! ../shared/data/langid_ud.tsv), ours against whatlang restricted to fi/sv/en, per
+//! ../shared/data/langid_ud.tsv), ours against lingua and whatlang restricted to fi/sv/en, per
 //! language and length bucket.
 //!
 //! cargo run --release --example lang_eval -- ../shared/data/langid_ud.tsv
@@ -13,8 +13,8 @@ fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("usage: lang_eval FILE"))?;
     let text = std::fs::read_to_string(&path)?;
     let det = LanguageDetector::new();
-    // (lang, bucket) -> (n, ours right, whatlang right)
-    let mut cells: BTreeMap<(String, String), (usize, usize, usize)> = BTreeMap::new();
+    // (lang, bucket) -> (n, ours right, whatlang right, lingua right)
+    let mut cells: BTreeMap<(String, String), (usize, usize, usize, usize)> = BTreeMap::new();
     for line in text.lines().skip(1) {
         let mut f = line.splitn(3, '\t');
         let (Some(lang), Some(bucket), Some(t)) = (f.next(), f.next(), f.next()) else {
@@ -33,24 +33,28 @@ fn main() -> anyhow::Result<()> {
             println!("MISS {lang} -> {} ({:.2}): {t}", got.lang, got.confidence);
         }
         c.2 += usize::from(det.detect_whatlang_only(t).lang == gold);
+        c.3 += usize::from(det.detect_lingua_only(t) == gold);
     }
     println!(
-        "{path}\n| lang | length | n | palaute | whatlang fi/sv/en |\n|---|---|---:|---:|---:|"
+        "{path}\n| lang | length | n | palaute | lingua fi/sv/en | whatlang fi/sv/en |\n|---|---|---:|---:|---:|---:|"
     );
-    let (mut n, mut a, mut b) = (0, 0, 0);
-    for ((lang, bucket), (cn, ca, cb)) in &cells {
+    let (mut n, mut a, mut b, mut c) = (0, 0, 0, 0);
+    for ((lang, bucket), (cn, ca, cb, cc)) in &cells {
         println!(
-            "| {lang} | {bucket} | {cn} | {:.3} | {:.3} |",
+            "| {lang} | {bucket} | {cn} | {:.3} | {:.3} | {:.3} |",
             *ca as f64 / *cn as f64,
+            *cc as f64 / *cn as f64,
             *cb as f64 / *cn as f64
         );
         n += cn;
         a += ca;
         b += cb;
+        c += cc;
     }
     println!(
-        "| all | all | {n} | {:.3} | {:.3} |",
+        "| all | all | {n} | {:.3} | {:.3} | {:.3} |",
         a as f64 / n as f64,
+        c as f64 / n as f64,
         b as f64 / n as f64
     );
     Ok(())
