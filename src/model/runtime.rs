@@ -283,7 +283,7 @@ fn statement_embeddings(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-3";
+const TRAINING_RECIPE: &str = "2026.12-4";
 
 fn training_fingerprint(path: &Path) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
