@@ -190,6 +190,8 @@ pub struct ThemeMetrics {
     pub per_theme: BTreeMap<String, ThemeScore>,
     /// Macro F1 per text length (characters): short answers, comments, long letters.
     pub by_length: BTreeMap<String, LengthF1>,
+    /// Macro F1 per gold language, when the file has a `lang` column.
+    pub by_language: BTreeMap<String, LengthF1>,
     /// Comments with two or more gold themes whose themes were all found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub multi_theme_all_found: Option<Accuracy>,
@@ -608,6 +610,23 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
             );
         }
     }
+    let mut by_language = BTreeMap::new();
+    for lang in [Lang::Fi, Lang::Sv, Lang::En] {
+        let (g, p): (Vec<&GoldItem>, Vec<&Classification>) = gold
+            .iter()
+            .zip(predicted)
+            .filter(|(g, _)| g.lang == Some(lang))
+            .unzip();
+        if !g.is_empty() {
+            by_language.insert(
+                lang.code().to_string(),
+                LengthF1 {
+                    items: g.len(),
+                    macro_f1: round4(macro_f1(&g, &p, theme_ids)),
+                },
+            );
+        }
+    }
     let multi_theme_all_found = acc(gold
         .iter()
         .zip(predicted)
@@ -627,6 +646,7 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
     EvalReport {
         themes: ThemeMetrics {
             by_length,
+            by_language,
             multi_theme_all_found,
             theme_sentiment,
             micro_f1: round4(micro),
@@ -735,6 +755,12 @@ pub fn render(r: &EvalReport) -> String {
         r.themes.micro_f1, r.themes.macro_f1
     ));
     for (k, b) in &r.themes.by_length {
+        s.push_str(&format!(
+            "  macro F1 {:<14} {:.3} ({} comments)\n",
+            k, b.macro_f1, b.items
+        ));
+    }
+    for (k, b) in &r.themes.by_language {
         s.push_str(&format!(
             "  macro F1 {:<14} {:.3} ({} comments)\n",
             k, b.macro_f1, b.items

@@ -595,6 +595,15 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
         r["themes"]
     );
     assert!(r["lang"]["accuracy"].as_f64().unwrap() >= 0.95);
+    for lang in ["fi", "sv", "en"] {
+        let b = &r["themes"]["by_language"][lang];
+        assert!(b["items"].as_u64().unwrap() > 50, "{lang}: {}", r["themes"]);
+        assert!(
+            b["macro_f1"].as_f64().unwrap() >= 0.4,
+            "{lang}: {}",
+            r["themes"]
+        );
+    }
     assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.70);
     assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.48);
     assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.64);
