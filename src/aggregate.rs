@@ -431,12 +431,7 @@ fn statement_counts(tagged: &[&Tagged], theme: &str) -> BTreeMap<String, usize> 
         }
     };
     for r in tagged.iter().filter_map(|t| t.result.as_ref()) {
-        let about: Vec<Sentiment> = r
-            .statements
-            .iter()
-            .filter(|s| s.themes.iter().any(|t| t == theme))
-            .map(|s| s.sentiment)
-            .collect();
+        let about = r.statement_sentiments(theme);
         if about.is_empty() {
             add(r.sentiment);
         } else {

@@ -168,12 +168,7 @@ impl Classification {
     /// The polarity of what the comment says about `theme`: `+`, `-`, `~` (both) or `0`,
     /// from the statements that carry it, else from the whole comment.
     pub fn theme_polarity(&self, theme: &str) -> char {
-        let mut signs: Vec<Sentiment> = self
-            .statements
-            .iter()
-            .filter(|s| s.themes.iter().any(|t| t == theme))
-            .map(|s| s.sentiment)
-            .collect();
+        let mut signs = self.statement_sentiments(theme);
         if signs.is_empty() {
             signs.push(self.sentiment);
         }
@@ -189,6 +184,15 @@ impl Classification {
             (false, true) => '-',
             _ => '0',
         }
+    }
+
+    /// The sentiments of the statements that carry `theme`.
+    pub fn statement_sentiments(&self, theme: &str) -> Vec<Sentiment> {
+        self.statements
+            .iter()
+            .filter(|s| s.themes.iter().any(|t| t == theme))
+            .map(|s| s.sentiment)
+            .collect()
     }
 
     /// `staff_conduct:+ access:-`: each theme with the polarity of what is said about it.

@@ -515,21 +515,29 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Scores predictions against gold. Macro F1 averages over themes that occur in the gold.
+/// True positives, false positives and false negatives of theme `id`.
+fn counts<'a>(
+    pairs: impl Iterator<Item = (&'a GoldItem, &'a Classification)>,
+    id: &str,
+) -> (usize, usize, usize) {
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for (g, p) in pairs {
+        match (g.themes.contains(id), p.has_theme(id)) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            (true, false) => fn_ += 1,
+            _ => {}
+        }
+    }
+    (tp, fp, fn_)
+}
+
 /// Macro F1 over the themes present in `gold` (a subset of items).
 fn macro_f1(gold: &[&GoldItem], predicted: &[&Classification], theme_ids: &[&str]) -> f64 {
     let mut f_sum = 0.0;
     let mut n = 0;
     for id in theme_ids {
-        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
-        for (g, p) in gold.iter().zip(predicted) {
-            match (g.themes.contains(*id), p.has_theme(id)) {
-                (true, true) => tp += 1,
-                (false, true) => fp += 1,
-                (true, false) => fn_ += 1,
-                _ => {}
-            }
-        }
+        let (tp, fp, fn_) = counts(gold.iter().copied().zip(predicted.iter().copied()), id);
         if tp + fn_ > 0 {
             f_sum += prf(tp, fp, fn_).2;
             n += 1;
@@ -542,21 +550,14 @@ fn macro_f1(gold: &[&GoldItem], predicted: &[&Classification], theme_ids: &[&str
     }
 }
 
+/// Scores predictions against gold. Macro F1 averages over themes that occur in the gold.
 pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]) -> EvalReport {
     let mut per_theme = BTreeMap::new();
     let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
     let mut macro_sum = 0.0;
     let mut macro_n = 0;
     for id in theme_ids {
-        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
-        for (g, p) in gold.iter().zip(predicted) {
-            match (g.themes.contains(*id), p.has_theme(id)) {
-                (true, true) => tp += 1,
-                (false, true) => fp += 1,
-                (true, false) => fn_ += 1,
-                _ => {}
-            }
-        }
+        let (tp, fp, fn_) = counts(gold.iter().zip(predicted), id);
         let (pr, re, f) = prf(tp, fp, fn_);
         tp_all += tp;
         fp_all += fp;

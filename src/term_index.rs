@@ -65,16 +65,19 @@ impl Lookup {
 
     fn folded(b: &Builder) -> Self {
         let fold = crate::text::fold_diacritics;
-        let mut exact: HashMap<String, Vec<u32>> = HashMap::new();
-        for (w, ids) in &b.exact {
-            let e = exact.entry(fold(w)).or_default();
-            e.extend(
-                ids.iter()
-                    .filter(|i| !e.contains(i))
-                    .copied()
-                    .collect::<Vec<_>>(),
-            );
-        }
+        // Two keys that fold to one ("kö", "ko") share the entry.
+        let fold_keys = |map: &HashMap<String, Vec<u32>>| {
+            let mut out: HashMap<String, Vec<u32>> = HashMap::new();
+            for (w, ids) in map {
+                let e = out.entry(fold(w)).or_default();
+                ids.iter().for_each(|i| {
+                    if !e.contains(i) {
+                        e.push(*i)
+                    }
+                });
+            }
+            out
+        };
         let mut prefixes = PrefixMap::new();
         for by_prefix in b.prefixes.values() {
             for (p, entries) in by_prefix {
@@ -87,17 +90,7 @@ impl Lookup {
                     .extend(entries.iter().copied());
             }
         }
-        let mut infixes: HashMap<String, Vec<u32>> = HashMap::new();
-        for (w, ids) in &b.infixes {
-            let e = infixes.entry(fold(w)).or_default();
-            e.extend(
-                ids.iter()
-                    .filter(|i| !e.contains(i))
-                    .copied()
-                    .collect::<Vec<_>>(),
-            );
-        }
-        Lookup::new(exact, prefixes, infixes)
+        Lookup::new(fold_keys(&b.exact), prefixes, fold_keys(&b.infixes))
     }
 
     fn scan_word(&self, w: &str, mut set: impl FnMut(u32)) {

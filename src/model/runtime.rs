@@ -206,12 +206,7 @@ impl ModelRuntime {
         let emb = self.embed(texts)?;
         let statements = statement_embeddings(&self.encoder, &mut self.cache, texts)?;
         // Theme statements: every statement of a comment of several, embedded on its own.
-        let parts: Vec<&str> = texts
-            .iter()
-            .zip(rules)
-            .filter(|(_, r)| r.statements.len() > 1)
-            .flat_map(|(t, r)| r.statements.iter().map(|s| &t[s.start..s.end]))
-            .collect();
+        let parts = theme_statement_texts(texts, rules.iter().copied());
         let mut part_emb = embed_cached(&self.encoder, &mut self.cache, &parts)?.into_iter();
         self.cache.save()?;
         Ok(emb
@@ -251,6 +246,20 @@ fn rule_hit(c: &Classification, id: &str) -> bool {
         Some(class) => c.triage_reasons.iter().any(|r| r.class.code() == class),
         None => c.has_theme(id),
     }
+}
+
+/// The statements of every comment of several, in order: what the theme heads score one
+/// by one (a comment of one statement is scored whole).
+fn theme_statement_texts<'a>(
+    texts: &[&'a str],
+    rules: impl Iterator<Item = &'a Classification>,
+) -> Vec<&'a str> {
+    texts
+        .iter()
+        .zip(rules)
+        .filter(|(_, r)| r.statements.len() > 1)
+        .flat_map(|(t, r)| r.statements.iter().map(|s| &t[s.start..s.end]))
+        .collect()
 }
 
 /// Statements longer texts are cut into for the urgent head: about two sentences each.
@@ -368,12 +377,7 @@ fn train_heads(
         urgent_kind: gold.iter().map(|g| g.urgent_kind.clone()).collect(),
         statements: statement_embeddings(encoder, cache, &texts)?,
         theme_statements: {
-            let parts: Vec<&str> = texts
-                .iter()
-                .zip(&rules)
-                .filter(|(_, r)| r.statements.len() > 1)
-                .flat_map(|(t, r)| r.statements.iter().map(|s| &t[s.start..s.end]))
-                .collect();
+            let parts = theme_statement_texts(&texts, rules.iter());
             let mut emb = embed_cached(encoder, cache, &parts)?.into_iter();
             rules
                 .iter()
