@@ -108,8 +108,9 @@ fn main() -> anyhow::Result<()> {
     let opts = ModelOptions {
         model_dir: dir.to_path_buf(),
         cache_dir: cache.path().to_path_buf(),
-        heads_path: heads.path().join("heads.json"),
+        heads_path: Some(heads.path().join("heads.json")),
         train_path: PathBuf::from("data/labeled/train.csv"),
+        tuned_dir: Some(PathBuf::from(palaute::model::DEFAULT_TUNED_DIR)),
     };
     let mut rt = ModelRuntime::prepare(&opts, &taxonomy, &classifier, false)?;
     let mut records = Vec::new();

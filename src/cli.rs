@@ -40,12 +40,18 @@ struct ModelOpts {
     /// A Hugging Face BERT-family encoder directory (config.json, model.safetensors, tokenizer.json)
     #[arg(long, global = true, default_value = palaute::model::DEFAULT_MODEL_DIR)]
     model_dir: PathBuf,
-    /// Trained classifier heads; retrained automatically when stale
-    #[arg(long, global = true, default_value = "models/heads/heads.json")]
-    heads: PathBuf,
+    /// Trained classifier heads; retrained automatically when stale [default: models/heads/heads-<model fingerprint>.json]
+    #[arg(long, global = true)]
+    heads: Option<PathBuf>,
     /// Labeled data the heads are trained on
     #[arg(long, global = true, default_value = "data/labeled/train.csv")]
     train: PathBuf,
+    /// Use the base encoder as it is, without fine-tuning its top layers on the labeled data
+    #[arg(long, global = true)]
+    no_finetune: bool,
+    /// Where the fine-tuned layers are kept
+    #[arg(long, global = true, default_value = palaute::model::DEFAULT_TUNED_DIR)]
+    tuned_dir: PathBuf,
 }
 
 impl ModelOpts {
@@ -63,6 +69,7 @@ impl ModelOpts {
             cache_dir: PathBuf::from(palaute::model::DEFAULT_CACHE_DIR),
             heads_path: self.heads.clone(),
             train_path: self.train.clone(),
+            tuned_dir: (!self.no_finetune).then(|| self.tuned_dir.clone()),
         };
         Ok(Some(ModelRuntime::prepare(
             &opts, taxonomy, classifier, retrain,
@@ -425,7 +432,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 .count();
             eprintln!(
                 "wrote {}: {} themes with trained heads, {} with prototypes, from {} examples",
-                model.heads.display(),
+                rt.heads_path.display(),
                 trained,
                 rt.heads.themes.len() - trained,
                 rt.heads.examples

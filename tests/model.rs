@@ -205,8 +205,8 @@ fn eval_with_the_model_measures_every_policy() {
     );
     // Rules + model must beat rules alone clearly, and on every length of text: a model
     // that makes long letters worse than its own rules is a defect. Measured on the dev set
-    // with the registry batches of issue 9 and batch 6 of issue 10: 0.754 against 0.652;
-    // by length 0.762/0.740/0.732 against 0.672/0.589/0.620.
+    // with the registry batches of issue 9 and batch 6 of issue 10, fine-tuned encoder:
+    // 0.761 against 0.652; by length 0.764/0.735/0.774 against 0.672/0.589/0.620.
     let rules = r["modes"]["rules"]["macro_f1"].as_f64().unwrap();
     let combined = r["modes"]["combined"]["macro_f1"].as_f64().unwrap();
     assert!(combined >= 0.74, "{}", r["modes"]);
@@ -223,7 +223,8 @@ fn eval_with_the_model_measures_every_policy() {
             r["modes"]
         );
     }
-    // Comments of two topics or more keep them (statements): 0.466 before, 0.525 measured.
+    // Comments of two topics or more keep them (statements): 0.466 before statements,
+    // 0.536 measured now.
     assert!(
         r["themes"]["multi_theme_all_found"]["accuracy"]
             .as_f64()
@@ -232,15 +233,22 @@ fn eval_with_the_model_measures_every_policy() {
         "{}",
         r["themes"]
     );
-    // Triage on dev with rules + model (measured urgent recall 0.807, precision 0.568 since
-    // batch 6 joined dev; rules alone 0.533), and personal-data recall.
+    // Sentiment with the fine-tuned encoder: 0.841 measured (frozen encoder 0.793, rules
+    // alone 0.718); the floor is above what the frozen encoder reaches.
     assert!(
-        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.77,
+        r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.81,
+        "{}",
+        r["sentiment"]
+    );
+    // Triage on dev with rules + model, fine-tuned encoder: urgent recall 0.847, precision
+    // 0.510 measured (frozen 0.807 / 0.568; rules alone recall 0.533).
+    assert!(
+        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.80,
         "{}",
         r["triage"]
     );
     assert!(
-        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.53,
+        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.48,
         "{}",
         r["triage"]
     );
@@ -312,6 +320,8 @@ fn stale_heads_are_retrained() {
             tax.to_str().unwrap(),
             "--train",
             train.to_str().unwrap(),
+            // Fine-tuning has its own test; this one is about the heads.
+            "--no-finetune",
         ])
     };
     let h = heads.to_str().unwrap();
@@ -337,11 +347,87 @@ fn stale_heads_are_retrained() {
         "changed taxonomy retrains"
     );
     let mut labels = std::fs::read_to_string(&train).unwrap();
-    labels.push_str("Jono oli pitkä.,access,fi,negative,normal\n");
+    labels.push_str("Jono oli pitkä.,access,fi,negative,normal,,,,\n");
     std::fs::write(&train, labels).unwrap();
     let fourth = args(h);
     assert!(
         String::from_utf8_lossy(&fourth.stderr).contains("training classifier heads"),
         "changed training data retrains"
     );
+    assert!(
+        fourth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fourth.stderr)
+    );
+}
+
+/// Fine-tuned layers are built on first use, kept, reused, and rebuilt when the training
+/// data changes; the heads trained on them are kept apart from the frozen model's.
+#[test]
+fn tuned_layers_are_built_once_and_rebuilt_when_stale() {
+    ensure_model();
+    let dir = tempfile::tempdir().unwrap();
+    let tuned = dir.path().join("tuned");
+    let train = dir.path().join("train.csv");
+    let full = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/labeled/train.csv"),
+    )
+    .unwrap();
+    let slice: Vec<&str> = full.lines().take(160).collect();
+    std::fs::write(&train, slice.join("\n") + "\n").unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(
+        &input,
+        "text\nJono oli pitkä mutta hoitaja oli ystävällinen.\nPersonalen var otrevlig.\n",
+    )
+    .unwrap();
+    let run = || {
+        palaute(&[
+            "classify",
+            input.to_str().unwrap(),
+            "--text-col",
+            "text",
+            "-o",
+            dir.path().join("out.csv").to_str().unwrap(),
+            "--tuned-dir",
+            tuned.to_str().unwrap(),
+            "--heads",
+            dir.path().join("heads.json").to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
+        ])
+    };
+    let tuned_files = || {
+        std::fs::read_dir(&tuned)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".safetensors"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let first = run();
+    let err = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{err}");
+    assert!(err.contains("fine-tuning the top"), "{err}");
+    assert!(err.contains("parity with the base model"), "{err}");
+    assert_eq!(tuned_files(), 1);
+    let second = run();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{err}");
+    assert!(
+        !err.contains("fine-tuning"),
+        "tuned layers are reused: {err}"
+    );
+    let mut labels = std::fs::read_to_string(&train).unwrap();
+    labels.push_str("Jono oli pitkä.,access,fi,negative,normal,,,,\n");
+    std::fs::write(&train, labels).unwrap();
+    let third = run();
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert!(
+        err.contains("fine-tuning the top"),
+        "changed data rebuilds: {err}"
+    );
+    assert_eq!(tuned_files(), 2);
 }

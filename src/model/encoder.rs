@@ -26,15 +26,17 @@ pub struct Encoder {
     model: BertModel,
     tokenizer: Tokenizer,
     device: Device,
-    bos: u32,
-    eos: u32,
-    pad: u32,
+    pub(crate) bos: u32,
+    pub(crate) eos: u32,
+    pub(crate) pad: u32,
     /// Content tokens per window: max positions minus the two specials.
     window: usize,
     pub dim: usize,
     /// Identifies the weights, for caches and trained heads.
     pub fingerprint: String,
     pub dir: PathBuf,
+    /// The fine-tuned layers loaded over the base weights, if any.
+    pub tuned: Option<PathBuf>,
 }
 
 fn load_err(dir: &Path, message: impl Into<String>) -> ModelError {
@@ -48,6 +50,13 @@ impl Encoder {
     /// Loads a Hugging Face BERT-family encoder directory (config.json, model.safetensors,
     /// tokenizer.json).
     pub fn load(dir: &Path) -> Result<Encoder, ModelError> {
+        Self::load_tuned(dir, None)
+    }
+
+    /// Loads the encoder with some of its tensors replaced by those in `tuned` (a
+    /// safetensors file of fine-tuned layers under the same names); its fingerprint then
+    /// covers both files.
+    pub fn load_tuned(dir: &Path, tuned: Option<&Path>) -> Result<Encoder, ModelError> {
         let need = |f: &str| {
             let p = dir.join(f);
             if p.is_file() {
@@ -88,16 +97,27 @@ impl Encoder {
         let pad = id(&["<pad>", "[PAD]"]).unwrap_or(config.pad_token_id as u32);
         let device = Device::Cpu;
         // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+        let mut files = vec![weights.clone()];
+        files.extend(tuned.map(Path::to_path_buf));
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&files, DType::F32, &device) }
             .map_err(|e| {
-            load_err(
-                dir,
-                format!("model.safetensors: {e} (truncated? run `palaute model fetch --force`)"),
-            )
-        })?;
+                load_err(
+                    dir,
+                    format!(
+                        "model.safetensors: {e} (truncated? run `palaute model fetch --force`)"
+                    ),
+                )
+            })?;
         let model = BertModel::load(vb, &config)
             .map_err(|e| load_err(dir, format!("weights do not fit config.json: {e}")))?;
-        let fingerprint = fingerprint(dir, &weights)?;
+        let mut fingerprint = fingerprint(dir, &weights)?;
+        if let Some(t) = tuned {
+            let bytes = std::fs::read(t).map_err(|e| ModelError::io(t, e))?;
+            let mut h = Sha256::new();
+            h.update(fingerprint.as_bytes());
+            h.update(&bytes);
+            fingerprint = format!("{:x}", h.finalize())[..16].to_string();
+        }
         Ok(Encoder {
             model,
             tokenizer,
@@ -109,6 +129,7 @@ impl Encoder {
             dim: config.hidden_size,
             fingerprint,
             dir: dir.to_path_buf(),
+            tuned: tuned.map(Path::to_path_buf),
         })
     }
 
@@ -197,12 +218,19 @@ impl Encoder {
 
     /// Mean-pooled (not normalised) hidden states of a batch of token sequences.
     fn forward(&self, seqs: Vec<&[u32]>) -> Result<Vec<Vec<f32>>, ModelError> {
+        self.pooled(&seqs)?
+            .to_vec2::<f32>()
+            .map_err(|e| load_err(&self.dir, format!("inference: {e}")))
+    }
+
+    /// Mean-pooled hidden states (batch × hidden) of token sequences with their specials.
+    pub(crate) fn pooled(&self, seqs: &[&[u32]]) -> Result<Tensor, ModelError> {
         let err = |e: candle_core::Error| load_err(&self.dir, format!("inference: {e}"));
         let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
         let b = seqs.len();
         let mut ids = Vec::with_capacity(b * len);
         let mut mask = Vec::with_capacity(b * len);
-        for s in &seqs {
+        for s in seqs {
             ids.extend_from_slice(s);
             ids.extend(std::iter::repeat_n(self.pad, len - s.len()));
             mask.extend(std::iter::repeat_n(1u32, s.len()));
@@ -219,8 +247,7 @@ impl Encoder {
             .map_err(err)?;
         let summed = hidden.broadcast_mul(&m).map_err(err)?.sum(1).map_err(err)?;
         let counts = m.sum(1).map_err(err)?;
-        let mean = summed.broadcast_div(&counts).map_err(err)?;
-        mean.to_vec2::<f32>().map_err(err)
+        summed.broadcast_div(&counts).map_err(err)
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod convert;
 pub mod encoder;
 pub mod fetch;
+pub mod finetune;
 pub mod heads;
 pub mod runtime;
 
@@ -11,6 +12,8 @@ use thiserror::Error;
 
 pub const DEFAULT_MODEL_DIR: &str = "models/multilingual-e5-small";
 pub const DEFAULT_CACHE_DIR: &str = "models/cache";
+pub const DEFAULT_TUNED_DIR: &str = "models/tuned";
+pub const DEFAULT_HEADS_DIR: &str = "models/heads";
 
 #[derive(Debug, Error)]
 pub enum ModelError {

@@ -4,7 +4,7 @@
 
 use super::encoder::Encoder;
 use super::heads::{self, Heads, ModelScores, ThemeData, ThemeScore, TrainInput};
-use super::{fetch, ModelError};
+use super::{fetch, finetune, ModelError};
 use crate::classify::{Classification, Classifier, Evidence, ThemeTag, TriageReason};
 use crate::sentiment::Sentiment;
 use crate::statements;
@@ -27,8 +27,12 @@ pub enum Mode {
 pub struct ModelOptions {
     pub model_dir: PathBuf,
     pub cache_dir: PathBuf,
-    pub heads_path: PathBuf,
+    /// The heads file; `None` keeps one per encoder in [`super::DEFAULT_HEADS_DIR`]
+    /// (`heads-<fingerprint>.json`), so the tuned and the frozen model each keep theirs.
+    pub heads_path: Option<PathBuf>,
     pub train_path: PathBuf,
+    /// Where fine-tuned layers are kept; `None` runs the frozen base model (`--no-finetune`).
+    pub tuned_dir: Option<PathBuf>,
 }
 
 /// Embeddings already computed, keyed by text, for one model fingerprint.
@@ -103,6 +107,7 @@ pub struct ModelRuntime {
     pub encoder: Encoder,
     pub heads: Heads,
     pub cache: EmbeddingCache,
+    pub heads_path: PathBuf,
 }
 
 impl ModelRuntime {
@@ -123,11 +128,18 @@ impl ModelRuntime {
             );
             fetch::fetch(&opts.model_dir, &opts.cache_dir, false)?;
         }
-        let encoder = Encoder::load(&opts.model_dir)?;
-        let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
         let training = training_fingerprint(&opts.train_path);
+        let base = Encoder::load(&opts.model_dir)?;
+        let encoder = match &opts.tuned_dir {
+            Some(dir) => tuned_encoder(base, dir, opts, taxonomy, training.as_deref(), retrain)?,
+            None => base,
+        };
+        let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
+        let heads_path = opts.heads_path.clone().unwrap_or_else(|| {
+            Path::new(super::DEFAULT_HEADS_DIR).join(format!("heads-{}.json", encoder.fingerprint))
+        });
         let load_fresh = || {
-            std::fs::read_to_string(&opts.heads_path)
+            std::fs::read_to_string(&heads_path)
                 .ok()
                 .and_then(|t| serde_json::from_str::<Heads>(&t).ok())
                 .filter(|h| {
@@ -142,21 +154,17 @@ impl ModelRuntime {
             _ => {
                 // Two runs at once (tests, a cron job and a person) take turns: the second
                 // finds the heads the first trained.
-                if let Some(dir) = opts
-                    .heads_path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                {
+                if let Some(dir) = heads_path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
                 }
-                let lock_path = opts.heads_path.with_extension("lock");
+                let lock_path = heads_path.with_extension("lock");
                 let _lock = super::lock_file(&lock_path)?;
                 match load_fresh() {
                     Some(h) if !retrain => h,
                     _ => {
                         if !opts.train_path.is_file() {
                             return Err(ModelError::Load {
-                                dir: opts.heads_path.clone(),
+                                dir: heads_path.clone(),
                                 message: format!(
                                     "no heads for this model and taxonomy, and no training data at {} to train them; give --train FILE or use --no-model",
                                     opts.train_path.display()
@@ -177,7 +185,7 @@ impl ModelRuntime {
                         )?;
                         let text = serde_json::to_string(&h)
                             .map_err(|e| ModelError::Fetch(e.to_string()))?;
-                        crate::output::write_atomic(&opts.heads_path, text.as_bytes())
+                        crate::output::write_atomic(&heads_path, text.as_bytes())
                             .map_err(|e| ModelError::Fetch(e.to_string()))?;
                         h
                     }
@@ -189,6 +197,7 @@ impl ModelRuntime {
             encoder,
             heads,
             cache,
+            heads_path,
         })
     }
 
@@ -232,8 +241,12 @@ impl ModelRuntime {
     }
 
     pub fn describe(&self) -> String {
+        let tuning = match &self.encoder.tuned {
+            Some(_) => format!("top {} layers fine-tuned", finetune::TUNED_LAYERS),
+            None => "not fine-tuned".to_string(),
+        };
         format!(
-            "{} ({})",
+            "{} ({tuning}; {})",
             self.encoder.dir.display(),
             self.encoder.fingerprint
         )
@@ -288,6 +301,102 @@ fn statement_embeddings(
         .iter()
         .map(|v| emb.by_ref().take(v.len()).collect())
         .collect())
+}
+
+/// Bumped when the fine-tuning changes (layers, epochs, rates, inputs).
+const FINETUNE_RECIPE: &str = "ft-2026.12-2";
+
+/// The encoder with its fine-tuned top layers: loaded when they were built for this base
+/// model, taxonomy and training data, else built now (under a lock, so two runs at once
+/// take turns) and kept in `dir`.
+fn tuned_encoder(
+    base: Encoder,
+    dir: &Path,
+    opts: &ModelOptions,
+    taxonomy: &Taxonomy,
+    training: Option<&str>,
+    retrain: bool,
+) -> Result<Encoder, ModelError> {
+    use sha2::{Digest, Sha256};
+    let Some(training) = training else {
+        return Err(ModelError::Load {
+            dir: dir.to_path_buf(),
+            message: format!(
+                "no training data at {} to fine-tune the model on; give --train FILE, or use --no-finetune for the base model",
+                opts.train_path.display()
+            ),
+        });
+    };
+    let mut h = Sha256::new();
+    for part in [
+        FINETUNE_RECIPE,
+        &base.fingerprint,
+        &taxonomy.fingerprint(),
+        training,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let key = format!("{:x}", h.finalize());
+    let path = dir.join(format!("tuned-{}.safetensors", &key[..16]));
+    if path.is_file() && !retrain {
+        return Encoder::load_tuned(&opts.model_dir, Some(&path));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    let _lock = super::lock_file(&dir.join("tuned.lock"))?;
+    if retrain || !path.is_file() {
+        let gold = crate::eval::read_gold(&opts.train_path, taxonomy)
+            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+        let examples = tuning_examples(&gold, taxonomy);
+        eprintln!(
+            "fine-tuning the top {} encoder layers on {} labeled comments from {} (first use, or the model, taxonomy or training data changed; --no-finetune skips this)…",
+            finetune::TUNED_LAYERS,
+            examples.len(),
+            opts.train_path.display()
+        );
+        let started = std::time::Instant::now();
+        let tuned = finetune::finetune(&base, &examples, Sentiment::ALL.len())?;
+        finetune::save(&tuned.tensors, &path)?;
+        eprintln!(
+            "fine-tuned in {:.0} s (loss per epoch {}; parity with the base model {:.1e}): {}",
+            started.elapsed().as_secs_f32(),
+            tuned
+                .losses
+                .iter()
+                .map(|l| format!("{l:.3}"))
+                .collect::<Vec<_>>()
+                .join(" → "),
+            tuned.parity,
+            path.display()
+        );
+    }
+    Encoder::load_tuned(&opts.model_dir, Some(&path))
+}
+
+/// What the fine-tuning learns from each labeled comment: its themes, sentiment and
+/// whether it is urgent.
+pub fn tuning_examples(
+    gold: &[crate::eval::GoldItem],
+    taxonomy: &Taxonomy,
+) -> Vec<finetune::Example> {
+    gold.iter()
+        .map(|g| finetune::Example {
+            text: g.text.clone(),
+            themes: taxonomy
+                .themes
+                .iter()
+                .map(|t| f32::from(u8::from(g.themes.contains(&t.id))))
+                .collect(),
+            sentiment: g
+                .sentiment
+                .and_then(|s| Sentiment::ALL.iter().position(|x| *x == s))
+                .map(|i| i as u32),
+            urgent: g
+                .triage_all
+                .as_ref()
+                .map(|v| v.contains(&TriageClass::Urgent)),
+        })
+        .collect()
 }
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text

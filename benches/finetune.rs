@@ -1,0 +1,47 @@
+//! Time and peak memory of fine-tuning the encoder's top layers on the default training
+//! set (what the first run with the model does once), on the machine's cores.
+//!
+//! cargo bench --bench finetune
+
+use palaute::model::encoder::Encoder;
+use palaute::model::runtime::tuning_examples;
+use palaute::model::{fetch, finetune, DEFAULT_CACHE_DIR, DEFAULT_MODEL_DIR};
+use palaute::sentiment::Sentiment;
+use palaute::taxonomy::Taxonomy;
+use std::path::Path;
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |k| k / 1024.0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let dir = Path::new(DEFAULT_MODEL_DIR);
+    fetch::fetch(dir, Path::new(DEFAULT_CACHE_DIR), false)?;
+    let taxonomy = Taxonomy::load(Some(Path::new("models/taxonomy.toml")))?;
+    let gold = palaute::eval::read_gold(Path::new("data/labeled/train.csv"), &taxonomy)?;
+    let examples = tuning_examples(&gold, &taxonomy);
+    let encoder = Encoder::load(dir)?;
+    let before = peak_rss_mib();
+    let started = Instant::now();
+    let tuned = finetune::finetune(&encoder, &examples, Sentiment::ALL.len())?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "fine-tune: {} examples, top {} layers, {:.0} s on {} threads, loss per epoch {:?}, peak RSS {:.0} MiB (model loaded: {:.0} MiB)",
+        examples.len(),
+        finetune::TUNED_LAYERS,
+        secs,
+        rayon::current_num_threads(),
+        tuned.losses,
+        peak_rss_mib(),
+        before
+    );
+    Ok(())
+}

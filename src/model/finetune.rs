@@ -1,0 +1,535 @@
+//! Fine-tuning the top of the encoder on the labeled comments, on the CPU with candle's
+//! autograd. The embeddings and the lower layers stay frozen: their output for every
+//! training text is computed once and kept, so an epoch only runs the top layers forward
+//! and backward. The loss trains all tasks at once on the mean-pooled vector: one
+//! binary output per theme, the sentiment class and urgent-or-not.
+//!
+//! candle's own BERT layers cannot be differentiated (their layer norm is a fused op with
+//! no backward pass, and the layer type keeps its forward private), so the tuned layers are
+//! written out here from plain tensor operations, in the order of Hugging Face's
+//! `modeling_bert.py`. Before training, their output on the base weights is checked against
+//! candle's `BertModel`, so a mistake here stops the run instead of training a wrong model.
+//!
+//! The result is the tuned layers' weights under their original names: loaded over the base
+//! model's file, they give the tuned encoder (see [`super::encoder::Encoder::load_tuned`]).
+
+use super::encoder::Encoder;
+use super::ModelError;
+use candle_core::{DType, Device, Module, Tensor, Var, D};
+use candle_nn::{AdamW, Linear, Optimizer, ParamsAdamW, VarBuilder};
+use candle_transformers::models::bert::{BertEncoder, Config};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Top layers that are trained; the rest of the 12 stay as they are.
+pub const TUNED_LAYERS: usize = 2;
+const EPOCHS: usize = 4;
+const BATCH: usize = 16;
+/// Content tokens a training text is cut to (the first window of a long letter).
+const MAX_TOKENS: usize = 128;
+const LR_LAYERS: f64 = 1e-4;
+const LR_HEADS: f64 = 2e-3;
+/// Masked attention logits: far below any real score, finite so gradients stay finite.
+const MASKED: f64 = -1e4;
+
+/// What the tuning learns from one labeled comment.
+pub struct Example {
+    pub text: String,
+    /// One entry per theme: 1.0 when the comment has it.
+    pub themes: Vec<f32>,
+    /// Index into the sentiment classes, when labeled.
+    pub sentiment: Option<u32>,
+    /// Urgent or not, when the triage is labeled.
+    pub urgent: Option<bool>,
+}
+
+/// Training summary, for the command line and the README.
+pub struct Tuned {
+    pub tensors: HashMap<String, Tensor>,
+    pub losses: Vec<f32>,
+    pub parity: f32,
+}
+
+fn err(e: candle_core::Error) -> ModelError {
+    ModelError::Fetch(format!("fine-tuning: {e}"))
+}
+
+struct LayerNorm {
+    w: Tensor,
+    b: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let centred = x.broadcast_sub(&mean)?;
+        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+        centred
+            .broadcast_div(&(var + self.eps)?.sqrt()?)?
+            .broadcast_mul(&self.w)?
+            .broadcast_add(&self.b)
+    }
+}
+
+/// One post-norm transformer layer whose weights are trainable variables.
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attn_out: Linear,
+    attn_norm: LayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    out_norm: LayerNorm,
+    heads: usize,
+}
+
+impl Layer {
+    fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, n, h) = x.dims3()?;
+        let hd = h / self.heads;
+        let split = |t: Tensor| -> candle_core::Result<Tensor> {
+            t.reshape((b, n, self.heads, hd))?
+                .transpose(1, 2)?
+                .contiguous()
+        };
+        let q = split(self.query.forward(x)?)?;
+        let k = split(self.key.forward(x)?)?;
+        let v = split(self.value.forward(x)?)?;
+        let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(mask)?;
+        // Softmax from differentiable parts; the max is only for range.
+        let max = scores.max_keepdim(D::Minus1)?.detach();
+        let e = scores.broadcast_sub(&max)?.exp()?;
+        let probs = e.broadcast_div(&e.sum_keepdim(D::Minus1)?)?;
+        let ctx = probs
+            .matmul(&v)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((b, n, h))?;
+        let a = self
+            .attn_norm
+            .forward(&(self.attn_out.forward(&ctx)? + x)?)?;
+        let i = self.intermediate.forward(&a)?.gelu_erf()?;
+        self.out_norm.forward(&(self.output.forward(&i)? + a)?)
+    }
+}
+
+/// Names of one layer's tensors, as in the model file.
+const LAYER_TENSORS: [&str; 16] = [
+    "attention.self.query.weight",
+    "attention.self.query.bias",
+    "attention.self.key.weight",
+    "attention.self.key.bias",
+    "attention.self.value.weight",
+    "attention.self.value.bias",
+    "attention.output.dense.weight",
+    "attention.output.dense.bias",
+    "attention.output.LayerNorm.weight",
+    "attention.output.LayerNorm.bias",
+    "intermediate.dense.weight",
+    "intermediate.dense.bias",
+    "output.dense.weight",
+    "output.dense.bias",
+    "output.LayerNorm.weight",
+    "output.LayerNorm.bias",
+];
+
+struct Frozen {
+    word: Tensor,
+    position: Tensor,
+    token_type: Tensor,
+    norm: LayerNorm,
+    lower: BertEncoder,
+}
+
+impl Frozen {
+    /// Hidden states after the frozen layers, for a padded batch.
+    fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        let (_, n) = ids.dims2()?;
+        let flat = ids.flatten_all()?;
+        let words = self
+            .word
+            .index_select(&flat, 0)?
+            .reshape((ids.dims2()?.0, n, ()))?;
+        let x = words
+            .broadcast_add(&self.position.narrow(0, 0, n)?)?
+            .broadcast_add(&self.token_type.narrow(0, 0, 1)?)?;
+        let x = self.norm.forward(&x)?;
+        self.lower.forward(&x, mask)
+    }
+}
+
+/// Additive attention mask (b, 1, 1, n) from a 0/1 mask (b, n).
+fn attention_mask(mask: &Tensor) -> candle_core::Result<Tensor> {
+    ((mask.ones_like()? - mask)? * MASKED)?
+        .unsqueeze(1)?
+        .unsqueeze(1)
+}
+
+fn mean_pool(h: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    let m = mask.unsqueeze(2)?;
+    h.broadcast_mul(&m)?.sum(1)?.broadcast_div(&m.sum(1)?)
+}
+
+/// Binary cross-entropy on logits, averaged.
+fn bce(z: &Tensor, y: &Tensor) -> candle_core::Result<Tensor> {
+    // softplus(z) - y z, written to stay finite for large |z|.
+    let softplus = (z.relu()? + (z.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
+    (softplus - (y * z)?)?.mean_all()
+}
+
+/// A padded batch: token ids and 0/1 mask (as f32).
+fn pad(seqs: &[&[u32]], pad_id: u32, device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
+    let n = seqs.iter().map(|s| s.len()).max().unwrap_or(1);
+    let mut ids = Vec::with_capacity(seqs.len() * n);
+    let mut mask = Vec::with_capacity(seqs.len() * n);
+    for s in seqs {
+        ids.extend_from_slice(s);
+        ids.extend(std::iter::repeat_n(pad_id, n - s.len()));
+        mask.extend(std::iter::repeat_n(1f32, s.len()));
+        mask.extend(std::iter::repeat_n(0f32, n - s.len()));
+    }
+    Ok((
+        Tensor::from_vec(ids, (seqs.len(), n), device)?,
+        Tensor::from_vec(mask, (seqs.len(), n), device)?,
+    ))
+}
+
+/// A small deterministic generator for shuffling (the same data gives the same weights).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+/// Fine-tunes the top [`TUNED_LAYERS`] layers of `encoder` on `examples`.
+pub fn finetune(
+    encoder: &Encoder,
+    examples: &[Example],
+    sentiment_classes: usize,
+) -> Result<Tuned, ModelError> {
+    let device = Device::Cpu;
+    let dir = &encoder.dir;
+    let config_text = std::fs::read_to_string(dir.join("config.json"))
+        .map_err(|e| ModelError::io(&dir.join("config.json"), e))?;
+    let mut config: Config = serde_json::from_str(&config_text)
+        .map_err(|e| ModelError::Fetch(format!("config.json: {e}")))?;
+    let layers_total = config.num_hidden_layers;
+    let first_tuned = layers_total.saturating_sub(TUNED_LAYERS);
+    let weights = dir.join("model.safetensors");
+    // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
+        .map_err(err)?;
+    // Our converted weights sit at the root; Hugging Face checkpoints may prefix them, and
+    // the tuned tensors must keep the names the encoder loads.
+    let prefix = ["", "bert.", "roberta."]
+        .into_iter()
+        .find(|p| vb.contains_tensor(&format!("{p}embeddings.word_embeddings.weight")))
+        .ok_or_else(|| {
+            ModelError::Fetch(
+                "fine-tuning: no embeddings.word_embeddings.weight in the model file".into(),
+            )
+        })?;
+    let get = |name: &str| vb.get_unchecked(&format!("{prefix}{name}")).map_err(err);
+    let norm = |at: &str| -> Result<LayerNorm, ModelError> {
+        Ok(LayerNorm {
+            w: get(&format!("{at}.weight"))?,
+            b: get(&format!("{at}.bias"))?,
+            eps: config.layer_norm_eps,
+        })
+    };
+    config.num_hidden_layers = first_tuned;
+    let frozen = Frozen {
+        word: get("embeddings.word_embeddings.weight")?,
+        position: get("embeddings.position_embeddings.weight")?,
+        token_type: get("embeddings.token_type_embeddings.weight")?,
+        norm: norm("embeddings.LayerNorm")?,
+        lower: BertEncoder::load(vb.pp(format!("{prefix}encoder")), &config).map_err(err)?,
+    };
+
+    // Trainable copies of the top layers.
+    let mut vars: Vec<(String, Var)> = Vec::new();
+    let mut layers = Vec::new();
+    for l in first_tuned..layers_total {
+        let mut t = HashMap::new();
+        for name in LAYER_TENSORS {
+            let full = format!("encoder.layer.{l}.{name}");
+            let var = Var::from_tensor(&get(&full)?).map_err(err)?;
+            let full = format!("{prefix}{full}");
+            t.insert(name, var.as_tensor().clone());
+            vars.push((full, var));
+        }
+        let lin = |w: &str, b: &str| Linear::new(t[w].clone(), Some(t[b].clone()));
+        let ln = |w: &str, b: &str| LayerNorm {
+            w: t[w].clone(),
+            b: t[b].clone(),
+            eps: config.layer_norm_eps,
+        };
+        layers.push(Layer {
+            query: lin(LAYER_TENSORS[0], LAYER_TENSORS[1]),
+            key: lin(LAYER_TENSORS[2], LAYER_TENSORS[3]),
+            value: lin(LAYER_TENSORS[4], LAYER_TENSORS[5]),
+            attn_out: lin(LAYER_TENSORS[6], LAYER_TENSORS[7]),
+            attn_norm: ln(LAYER_TENSORS[8], LAYER_TENSORS[9]),
+            intermediate: lin(LAYER_TENSORS[10], LAYER_TENSORS[11]),
+            output: lin(LAYER_TENSORS[12], LAYER_TENSORS[13]),
+            out_norm: ln(LAYER_TENSORS[14], LAYER_TENSORS[15]),
+            heads: config.num_attention_heads,
+        });
+    }
+    let upper = |x: &Tensor, mask: &Tensor| -> candle_core::Result<Tensor> {
+        let m = attention_mask(mask)?;
+        let mut h = x.clone();
+        for layer in &layers {
+            h = layer.forward(&h, &m)?;
+        }
+        mean_pool(&h, mask)
+    };
+
+    // Token ids as the encoder sees them: normalised text, "query: " prefix, first window.
+    let mut seqs: Vec<Vec<u32>> = Vec::with_capacity(examples.len());
+    for ex in examples {
+        let ids = encoder.content_ids(&crate::text::for_model(&ex.text))?;
+        let mut s = Vec::with_capacity(ids.len().min(MAX_TOKENS) + 2);
+        s.push(encoder.bos);
+        s.extend_from_slice(&ids[..ids.len().min(MAX_TOKENS)]);
+        s.push(encoder.eos);
+        seqs.push(s);
+    }
+
+    // Frozen part once per text, batched by length.
+    let mut order: Vec<usize> = (0..seqs.len()).collect();
+    order.sort_by_key(|&i| seqs[i].len());
+    let mut lower: Vec<Option<Tensor>> = vec![None; seqs.len()];
+    let bar = progress(seqs.len() as u64, "fine-tuning: frozen layers");
+    let mut parity = 0f32;
+    for chunk in order.chunks(32) {
+        let batch: Vec<&[u32]> = chunk.iter().map(|&i| seqs[i].as_slice()).collect();
+        let (ids, mask) = pad(&batch, encoder.pad, &device).map_err(err)?;
+        let ext = {
+            // candle's encoder takes the additive mask it builds itself.
+            attention_mask(&mask).map_err(err)?
+        };
+        let h = frozen.forward(&ids, &ext).map_err(err)?;
+        if parity == 0.0 {
+            // The hand-written top layers on the base weights must give what candle gives.
+            let ours = upper(&h, &mask).map_err(err)?;
+            let theirs = encoder.pooled(&batch)?;
+            parity = (ours - theirs)
+                .map_err(err)?
+                .abs()
+                .map_err(err)?
+                .max_all()
+                .map_err(err)?
+                .to_scalar::<f32>()
+                .map_err(err)?
+                .max(f32::MIN_POSITIVE);
+            if parity > 1e-3 {
+                return Err(ModelError::Fetch(format!(
+                    "fine-tuning: the trainable layers differ from the encoder by {parity} on the base weights; not training"
+                )));
+            }
+        }
+        for (row, &i) in chunk.iter().enumerate() {
+            let len = seqs[i].len();
+            lower[i] = Some(h.get(row).and_then(|t| t.narrow(0, 0, len)).map_err(err)?);
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let lower: Vec<Tensor> = lower.into_iter().flatten().collect();
+
+    // Task heads, trained with the layers and then dropped: the shipped heads are
+    // retrained on the tuned embeddings.
+    let dim = config.hidden_size;
+    let themes = examples.first().map_or(0, |e| e.themes.len());
+    let head = |out: usize| -> Result<(Var, Var), ModelError> {
+        let w = Var::randn(0f32, 0.02, (out, dim), &device).map_err(err)?;
+        let b = Var::zeros(out, DType::F32, &device).map_err(err)?;
+        Ok((w, b))
+    };
+    let theme_head = head(themes.max(1))?;
+    let sentiment_head = head(sentiment_classes.max(1))?;
+    let urgent_head = head(1)?;
+    let apply = |(w, b): &(Var, Var), x: &Tensor| {
+        Linear::new(w.as_tensor().clone(), Some(b.as_tensor().clone())).forward(x)
+    };
+    let mut opt_layers = AdamW::new(
+        vars.iter().map(|(_, v)| v.clone()).collect(),
+        ParamsAdamW {
+            lr: LR_LAYERS,
+            weight_decay: 0.01,
+            ..Default::default()
+        },
+    )
+    .map_err(err)?;
+    let head_vars = [&theme_head, &sentiment_head, &urgent_head]
+        .iter()
+        .flat_map(|(w, b)| [w.clone(), b.clone()])
+        .collect();
+    let mut opt_heads = AdamW::new(
+        head_vars,
+        ParamsAdamW {
+            lr: LR_HEADS,
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )
+    .map_err(err)?;
+
+    // Batches of similar length (little padding), in shuffled order each epoch.
+    let mut rng = Lcg(0x5eed);
+    let steps_per_epoch = order.len().div_ceil(BATCH);
+    let total_steps = EPOCHS * steps_per_epoch;
+    let bar = progress(total_steps as u64, "fine-tuning: top layers");
+    let mut losses = Vec::new();
+    let mut step = 0usize;
+    for _ in 0..EPOCHS {
+        // Shuffle, then sort within windows of 8 batches so batches keep similar lengths.
+        let mut ep: Vec<usize> = (0..lower.len()).collect();
+        rng.shuffle(&mut ep);
+        for w in ep.chunks_mut(BATCH * 8) {
+            w.sort_by_key(|&i| seqs[i].len());
+        }
+        let mut batches: Vec<&[usize]> = ep.chunks(BATCH).collect();
+        rng.shuffle(&mut batches);
+        let mut epoch_loss = 0f32;
+        for batch in batches {
+            let n = batch.iter().map(|&i| seqs[i].len()).max().unwrap_or(1);
+            let mut xs = Vec::with_capacity(batch.len());
+            let mut mask = Vec::with_capacity(batch.len() * n);
+            for &i in batch {
+                let len = seqs[i].len();
+                xs.push(lower[i].pad_with_zeros(0, 0, n - len).map_err(err)?);
+                mask.extend(std::iter::repeat_n(1f32, len));
+                mask.extend(std::iter::repeat_n(0f32, n - len));
+            }
+            let x = Tensor::stack(&xs, 0).map_err(err)?;
+            let mask = Tensor::from_vec(mask, (batch.len(), n), &device).map_err(err)?;
+            let loss = batch_loss(
+                &x,
+                &mask,
+                batch,
+                examples,
+                &upper,
+                &|x| apply(&theme_head, x),
+                &|x| apply(&sentiment_head, x),
+                &|x| apply(&urgent_head, x),
+            )
+            .map_err(err)?;
+            // Linear warm-up over the first tenth, then linear decay.
+            let warm = (total_steps / 10).max(1);
+            let scale = if step < warm {
+                (step + 1) as f64 / warm as f64
+            } else {
+                (total_steps - step) as f64 / (total_steps - warm).max(1) as f64
+            };
+            opt_layers.set_learning_rate(LR_LAYERS * scale);
+            opt_heads.set_learning_rate(LR_HEADS * scale);
+            let grads = loss.backward().map_err(err)?;
+            opt_layers.step(&grads).map_err(err)?;
+            opt_heads.step(&grads).map_err(err)?;
+            epoch_loss += loss.to_scalar::<f32>().map_err(err)?;
+            step += 1;
+            bar.inc(1);
+        }
+        losses.push(epoch_loss / steps_per_epoch as f32);
+    }
+    bar.finish_and_clear();
+    let tensors = vars
+        .into_iter()
+        .map(|(name, v)| (name, v.as_tensor().detach()))
+        .collect();
+    Ok(Tuned {
+        tensors,
+        losses,
+        parity,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn batch_loss(
+    x: &Tensor,
+    mask: &Tensor,
+    batch: &[usize],
+    examples: &[Example],
+    upper: &dyn Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>,
+    themes: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>,
+    sentiment: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>,
+    urgent: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>,
+) -> candle_core::Result<Tensor> {
+    let device = x.device();
+    let pooled = upper(x, mask)?;
+    let y: Vec<f32> = batch
+        .iter()
+        .flat_map(|&i| examples[i].themes.iter().copied())
+        .collect();
+    let k = y.len() / batch.len();
+    let y = Tensor::from_vec(y, (batch.len(), k), device)?;
+    let mut loss = bce(&themes(&pooled)?, &y)?;
+    let rows = |f: &dyn Fn(&Example) -> bool| -> Vec<u32> {
+        batch
+            .iter()
+            .enumerate()
+            .filter(|(_, &i)| f(&examples[i]))
+            .map(|(r, _)| r as u32)
+            .collect()
+    };
+    let with_sentiment = rows(&|e| e.sentiment.is_some());
+    if !with_sentiment.is_empty() {
+        let idx = Tensor::new(with_sentiment.as_slice(), device)?;
+        let targets: Vec<u32> = with_sentiment
+            .iter()
+            .filter_map(|&r| examples[batch[r as usize]].sentiment)
+            .collect();
+        let targets = Tensor::new(targets.as_slice(), device)?;
+        let logits = sentiment(&pooled.index_select(&idx, 0)?)?;
+        loss = (loss + (candle_nn::loss::cross_entropy(&logits, &targets)? * 0.5)?)?;
+    }
+    let with_triage = rows(&|e| e.urgent.is_some());
+    if !with_triage.is_empty() {
+        let idx = Tensor::new(with_triage.as_slice(), device)?;
+        let targets: Vec<f32> = with_triage
+            .iter()
+            .map(|&r| f32::from(u8::from(examples[batch[r as usize]].urgent == Some(true))))
+            .collect();
+        let targets = Tensor::from_vec(targets, (with_triage.len(), 1), device)?;
+        let logits = urgent(&pooled.index_select(&idx, 0)?)?;
+        loss = (loss + (bce(&logits, &targets)? * 0.5)?)?;
+    }
+    Ok(loss)
+}
+
+fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{pos}}/{{len}}, {{eta}} left"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Writes the tuned tensors (safetensors, f32), atomically.
+pub fn save(tensors: &HashMap<String, Tensor>, path: &Path) -> Result<(), ModelError> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| ModelError::io(d, e))?;
+    }
+    let tmp = path.with_extension("tmp");
+    candle_core::safetensors::save(tensors, &tmp).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
+}
