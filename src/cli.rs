@@ -211,7 +211,7 @@ enum Command {
         #[command(flatten)]
         model: ModelOpts,
     },
-    /// Train the classifier heads on labeled data (done automatically when missing or stale)
+    /// Fine-tune the encoder and train the classifier heads on labeled data (done automatically when missing or stale)
     Train {
         #[command(flatten)]
         model: ModelOpts,

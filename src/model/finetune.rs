@@ -196,7 +196,8 @@ fn pad(seqs: &[&[u32]], pad_id: u32, device: &Device) -> candle_core::Result<(Te
     ))
 }
 
-/// A small deterministic generator for shuffling (the same data gives the same weights).
+/// A small seeded generator, so batches come in the same order on every run (the task
+/// outputs start from random weights, so runs still differ slightly).
 struct Lcg(u64);
 
 impl Lcg {
