@@ -11,16 +11,8 @@ use palaute::taxonomy::Taxonomy;
 use std::path::Path;
 use std::time::Instant;
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |k| k / 1024.0)
-}
+mod common;
+use common::peak_rss_mib;
 
 fn main() -> anyhow::Result<()> {
     let dir = Path::new(DEFAULT_MODEL_DIR);

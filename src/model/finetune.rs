@@ -216,102 +216,129 @@ impl Lcg {
     }
 }
 
-/// Fine-tunes the top [`TUNED_LAYERS`] layers of `encoder` on `examples`.
-pub fn finetune(
-    encoder: &Encoder,
-    examples: &[Example],
-    sentiment_classes: usize,
-) -> Result<Tuned, ModelError> {
-    let device = Device::Cpu;
-    let dir = &encoder.dir;
-    let config_text = std::fs::read_to_string(dir.join("config.json"))
-        .map_err(|e| ModelError::io(&dir.join("config.json"), e))?;
-    let mut config: Config = serde_json::from_str(&config_text)
-        .map_err(|e| ModelError::Fetch(format!("config.json: {e}")))?;
-    let layers_total = config.num_hidden_layers;
-    let first_tuned = layers_total.saturating_sub(TUNED_LAYERS);
-    let weights = dir.join("model.safetensors");
-    // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
-        .map_err(err)?;
-    // Our converted weights sit at the root; Hugging Face checkpoints may prefix them, and
-    // the tuned tensors must keep the names the encoder loads.
-    let prefix = ["", "bert.", "roberta."]
-        .into_iter()
-        .find(|p| vb.contains_tensor(&format!("{p}embeddings.word_embeddings.weight")))
-        .ok_or_else(|| {
-            ModelError::Fetch(
-                "fine-tuning: no embeddings.word_embeddings.weight in the model file".into(),
-            )
-        })?;
-    let get = |name: &str| vb.get_unchecked(&format!("{prefix}{name}")).map_err(err);
-    let norm = |at: &str| -> Result<LayerNorm, ModelError> {
-        Ok(LayerNorm {
-            w: get(&format!("{at}.weight"))?,
-            b: get(&format!("{at}.bias"))?,
-            eps: config.layer_norm_eps,
-        })
-    };
-    config.num_hidden_layers = first_tuned;
-    let frozen = Frozen {
-        word: get("embeddings.word_embeddings.weight")?,
-        position: get("embeddings.position_embeddings.weight")?,
-        token_type: get("embeddings.token_type_embeddings.weight")?,
-        norm: norm("embeddings.LayerNorm")?,
-        lower: BertEncoder::load(vb.pp(format!("{prefix}encoder")), &config).map_err(err)?,
-    };
+/// The frozen bottom and the trainable top of the encoder.
+struct Model {
+    frozen: Frozen,
+    layers: Vec<Layer>,
+    /// The trainable tensors under the names the encoder loads them by.
+    vars: Vec<(String, Var)>,
+    dim: usize,
+}
 
-    // Trainable copies of the top layers.
-    let mut vars: Vec<(String, Var)> = Vec::new();
-    let mut layers = Vec::new();
-    for l in first_tuned..layers_total {
-        let mut t = HashMap::new();
-        for name in LAYER_TENSORS {
-            let full = format!("encoder.layer.{l}.{name}");
-            let var = Var::from_tensor(&get(&full)?).map_err(err)?;
-            let full = format!("{prefix}{full}");
-            t.insert(name, var.as_tensor().clone());
-            vars.push((full, var));
-        }
-        let lin = |w: &str, b: &str| Linear::new(t[w].clone(), Some(t[b].clone()));
-        let ln = |w: &str, b: &str| LayerNorm {
-            w: t[w].clone(),
-            b: t[b].clone(),
-            eps: config.layer_norm_eps,
+impl Model {
+    fn load(encoder: &Encoder, device: &Device) -> Result<Model, ModelError> {
+        let dir = &encoder.dir;
+        let config_path = dir.join("config.json");
+        let config_text =
+            std::fs::read_to_string(&config_path).map_err(|e| ModelError::io(&config_path, e))?;
+        let mut config: Config = serde_json::from_str(&config_text)
+            .map_err(|e| ModelError::Fetch(format!("config.json: {e}")))?;
+        let layers_total = config.num_hidden_layers;
+        let first_tuned = layers_total.saturating_sub(TUNED_LAYERS);
+        let weights = dir.join("model.safetensors");
+        // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
+            .map_err(err)?;
+        // Our converted weights sit at the root; Hugging Face checkpoints may prefix them,
+        // and the tuned tensors must keep the names the encoder loads.
+        let prefix = ["", "bert.", "roberta."]
+            .into_iter()
+            .find(|p| vb.contains_tensor(&format!("{p}embeddings.word_embeddings.weight")))
+            .ok_or_else(|| {
+                ModelError::Fetch(
+                    "fine-tuning: no embeddings.word_embeddings.weight in the model file".into(),
+                )
+            })?;
+        let get = |name: &str| vb.get_unchecked(&format!("{prefix}{name}")).map_err(err);
+        let eps = config.layer_norm_eps;
+        config.num_hidden_layers = first_tuned;
+        let frozen = Frozen {
+            word: get("embeddings.word_embeddings.weight")?,
+            position: get("embeddings.position_embeddings.weight")?,
+            token_type: get("embeddings.token_type_embeddings.weight")?,
+            norm: LayerNorm {
+                w: get("embeddings.LayerNorm.weight")?,
+                b: get("embeddings.LayerNorm.bias")?,
+                eps,
+            },
+            lower: BertEncoder::load(vb.pp(format!("{prefix}encoder")), &config).map_err(err)?,
         };
-        layers.push(Layer {
-            query: lin(LAYER_TENSORS[0], LAYER_TENSORS[1]),
-            key: lin(LAYER_TENSORS[2], LAYER_TENSORS[3]),
-            value: lin(LAYER_TENSORS[4], LAYER_TENSORS[5]),
-            attn_out: lin(LAYER_TENSORS[6], LAYER_TENSORS[7]),
-            attn_norm: ln(LAYER_TENSORS[8], LAYER_TENSORS[9]),
-            intermediate: lin(LAYER_TENSORS[10], LAYER_TENSORS[11]),
-            output: lin(LAYER_TENSORS[12], LAYER_TENSORS[13]),
-            out_norm: ln(LAYER_TENSORS[14], LAYER_TENSORS[15]),
-            heads: config.num_attention_heads,
-        });
+        let mut vars: Vec<(String, Var)> = Vec::new();
+        let mut layers = Vec::new();
+        for l in first_tuned..layers_total {
+            let mut t = HashMap::new();
+            for name in LAYER_TENSORS {
+                let full = format!("encoder.layer.{l}.{name}");
+                let var = Var::from_tensor(&get(&full)?).map_err(err)?;
+                t.insert(name, var.as_tensor().clone());
+                vars.push((format!("{prefix}{full}"), var));
+            }
+            let lin = |i: usize| {
+                Linear::new(
+                    t[LAYER_TENSORS[i]].clone(),
+                    Some(t[LAYER_TENSORS[i + 1]].clone()),
+                )
+            };
+            let ln = |i: usize| LayerNorm {
+                w: t[LAYER_TENSORS[i]].clone(),
+                b: t[LAYER_TENSORS[i + 1]].clone(),
+                eps,
+            };
+            layers.push(Layer {
+                query: lin(0),
+                key: lin(2),
+                value: lin(4),
+                attn_out: lin(6),
+                attn_norm: ln(8),
+                intermediate: lin(10),
+                output: lin(12),
+                out_norm: ln(14),
+                heads: config.num_attention_heads,
+            });
+        }
+        Ok(Model {
+            frozen,
+            layers,
+            vars,
+            dim: config.hidden_size,
+        })
     }
-    let upper = |x: &Tensor, mask: &Tensor| -> candle_core::Result<Tensor> {
+
+    /// Mean-pooled output of the trainable layers on the frozen layers' output.
+    fn upper(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
         let m = attention_mask(mask)?;
         let mut h = x.clone();
-        for layer in &layers {
+        for layer in &self.layers {
             h = layer.forward(&h, &m)?;
         }
         mean_pool(&h, mask)
-    };
-
-    // Token ids as the encoder sees them: normalised text, "query: " prefix, first window.
-    let mut seqs: Vec<Vec<u32>> = Vec::with_capacity(examples.len());
-    for ex in examples {
-        let ids = encoder.content_ids(&crate::text::for_model(&ex.text))?;
-        let mut s = Vec::with_capacity(ids.len().min(MAX_TOKENS) + 2);
-        s.push(encoder.bos);
-        s.extend_from_slice(&ids[..ids.len().min(MAX_TOKENS)]);
-        s.push(encoder.eos);
-        seqs.push(s);
     }
+}
 
-    // Frozen part once per text, batched by length.
+/// Token ids as the encoder sees them: normalised text, "query: " prefix, first window.
+fn token_ids(encoder: &Encoder, examples: &[Example]) -> Result<Vec<Vec<u32>>, ModelError> {
+    examples
+        .iter()
+        .map(|ex| {
+            let ids = encoder.content_ids(&crate::text::for_model(&ex.text))?;
+            let mut s = Vec::with_capacity(ids.len().min(MAX_TOKENS) + 2);
+            s.push(encoder.bos);
+            s.extend_from_slice(&ids[..ids.len().min(MAX_TOKENS)]);
+            s.push(encoder.eos);
+            Ok(s)
+        })
+        .collect()
+}
+
+/// The frozen layers' output for every text (unpadded), computed once in batches sorted
+/// by length; and how far the trainable layers on the base weights are from candle's
+/// encoder on the first batch (an error when they disagree).
+fn frozen_states(
+    encoder: &Encoder,
+    model: &Model,
+    seqs: &[Vec<u32>],
+    device: &Device,
+) -> Result<(Vec<Tensor>, f32), ModelError> {
     let mut order: Vec<usize> = (0..seqs.len()).collect();
     order.sort_by_key(|&i| seqs[i].len());
     let mut lower: Vec<Option<Tensor>> = vec![None; seqs.len()];
@@ -319,23 +346,15 @@ pub fn finetune(
     let mut parity = 0f32;
     for chunk in order.chunks(32) {
         let batch: Vec<&[u32]> = chunk.iter().map(|&i| seqs[i].as_slice()).collect();
-        let (ids, mask) = pad(&batch, encoder.pad, &device).map_err(err)?;
-        let ext = {
-            // candle's encoder takes the additive mask it builds itself.
-            attention_mask(&mask).map_err(err)?
-        };
-        let h = frozen.forward(&ids, &ext).map_err(err)?;
+        let (ids, mask) = pad(&batch, encoder.pad, device).map_err(err)?;
+        // candle's encoder takes an additive mask, as it builds itself.
+        let ext = attention_mask(&mask).map_err(err)?;
+        let h = model.frozen.forward(&ids, &ext).map_err(err)?;
         if parity == 0.0 {
-            // The hand-written top layers on the base weights must give what candle gives.
-            let ours = upper(&h, &mask).map_err(err)?;
+            let ours = model.upper(&h, &mask).map_err(err)?;
             let theirs = encoder.pooled(&batch)?;
             parity = (ours - theirs)
-                .map_err(err)?
-                .abs()
-                .map_err(err)?
-                .max_all()
-                .map_err(err)?
-                .to_scalar::<f32>()
+                .and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>())
                 .map_err(err)?
                 .max(f32::MIN_POSITIVE);
             if parity > 1e-3 {
@@ -351,49 +370,156 @@ pub fn finetune(
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    let lower: Vec<Tensor> = lower.into_iter().flatten().collect();
+    Ok((lower.into_iter().flatten().collect(), parity))
+}
 
-    // Task heads, trained with the layers and then dropped: the shipped heads are
-    // retrained on the tuned embeddings.
-    let dim = config.hidden_size;
-    let themes = examples.first().map_or(0, |e| e.themes.len());
-    let head = |out: usize| -> Result<(Var, Var), ModelError> {
-        let w = Var::randn(0f32, 0.02, (out, dim), &device).map_err(err)?;
-        let b = Var::zeros(out, DType::F32, &device).map_err(err)?;
-        Ok((w, b))
-    };
-    let theme_head = head(themes.max(1))?;
-    let sentiment_head = head(sentiment_classes.max(1))?;
-    let urgent_head = head(1)?;
-    let apply = |(w, b): &(Var, Var), x: &Tensor| {
+/// Task outputs trained with the layers and then dropped: the shipped heads are retrained
+/// on the tuned embeddings.
+struct TaskHeads {
+    themes: (Var, Var),
+    sentiment: (Var, Var),
+    urgent: (Var, Var),
+}
+
+impl TaskHeads {
+    fn new(dim: usize, themes: usize, classes: usize, device: &Device) -> Result<Self, ModelError> {
+        let head = |out: usize| -> Result<(Var, Var), ModelError> {
+            let w = Var::randn(0f32, 0.02, (out.max(1), dim), device).map_err(err)?;
+            let b = Var::zeros(out.max(1), DType::F32, device).map_err(err)?;
+            Ok((w, b))
+        };
+        Ok(TaskHeads {
+            themes: head(themes)?,
+            sentiment: head(classes)?,
+            urgent: head(1)?,
+        })
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        [&self.themes, &self.sentiment, &self.urgent]
+            .iter()
+            .flat_map(|(w, b)| [w.clone(), b.clone()])
+            .collect()
+    }
+
+    fn apply((w, b): &(Var, Var), x: &Tensor) -> candle_core::Result<Tensor> {
         Linear::new(w.as_tensor().clone(), Some(b.as_tensor().clone())).forward(x)
-    };
-    let mut opt_layers = AdamW::new(
-        vars.iter().map(|(_, v)| v.clone()).collect(),
+    }
+
+    /// Themes BCE, plus half the sentiment cross-entropy and half the urgent BCE over the
+    /// rows that carry those labels.
+    fn loss(
+        &self,
+        pooled: &Tensor,
+        batch: &[usize],
+        examples: &[Example],
+    ) -> candle_core::Result<Tensor> {
+        let device = pooled.device();
+        let y: Vec<f32> = batch
+            .iter()
+            .flat_map(|&i| examples[i].themes.iter().copied())
+            .collect();
+        let k = y.len() / batch.len();
+        let y = Tensor::from_vec(y, (batch.len(), k), device)?;
+        let mut loss = bce(&Self::apply(&self.themes, pooled)?, &y)?;
+        let labeled = |f: &dyn Fn(&Example) -> bool| -> Vec<u32> {
+            (0..batch.len() as u32)
+                .filter(|&r| f(&examples[batch[r as usize]]))
+                .collect()
+        };
+        let rows = labeled(&|e| e.sentiment.is_some());
+        if !rows.is_empty() {
+            let targets: Vec<u32> = rows
+                .iter()
+                .filter_map(|&r| examples[batch[r as usize]].sentiment)
+                .collect();
+            let x = pooled.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
+            let ce = candle_nn::loss::cross_entropy(
+                &Self::apply(&self.sentiment, &x)?,
+                &Tensor::new(targets.as_slice(), device)?,
+            )?;
+            loss = (loss + (ce * 0.5)?)?;
+        }
+        let rows = labeled(&|e| e.urgent.is_some());
+        if !rows.is_empty() {
+            let targets: Vec<f32> = rows
+                .iter()
+                .map(|&r| f32::from(u8::from(examples[batch[r as usize]].urgent == Some(true))))
+                .collect();
+            let targets = Tensor::from_vec(targets, (rows.len(), 1), device)?;
+            let x = pooled.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
+            loss = (loss + (bce(&Self::apply(&self.urgent, &x)?, &targets)? * 0.5)?)?;
+        }
+        Ok(loss)
+    }
+}
+
+/// A training batch from the kept frozen states, padded to its longest text.
+fn batch_input(
+    lower: &[Tensor],
+    seqs: &[Vec<u32>],
+    batch: &[usize],
+    device: &Device,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let n = batch.iter().map(|&i| seqs[i].len()).max().unwrap_or(1);
+    let mut xs = Vec::with_capacity(batch.len());
+    let mut mask = Vec::with_capacity(batch.len() * n);
+    for &i in batch {
+        let len = seqs[i].len();
+        xs.push(lower[i].pad_with_zeros(0, 0, n - len)?);
+        mask.extend(std::iter::repeat_n(1f32, len));
+        mask.extend(std::iter::repeat_n(0f32, n - len));
+    }
+    Ok((
+        Tensor::stack(&xs, 0)?,
+        Tensor::from_vec(mask, (batch.len(), n), device)?,
+    ))
+}
+
+/// Learning-rate factor: linear warm-up over the first tenth of the steps, then linear decay.
+fn lr_scale(step: usize, total: usize) -> f64 {
+    let warm = (total / 10).max(1);
+    if step < warm {
+        (step + 1) as f64 / warm as f64
+    } else {
+        (total - step) as f64 / (total - warm).max(1) as f64
+    }
+}
+
+fn adamw(vars: Vec<Var>, lr: f64, weight_decay: f64) -> Result<AdamW, ModelError> {
+    AdamW::new(
+        vars,
         ParamsAdamW {
-            lr: LR_LAYERS,
-            weight_decay: 0.01,
+            lr,
+            weight_decay,
             ..Default::default()
         },
     )
-    .map_err(err)?;
-    let head_vars = [&theme_head, &sentiment_head, &urgent_head]
-        .iter()
-        .flat_map(|(w, b)| [w.clone(), b.clone()])
-        .collect();
-    let mut opt_heads = AdamW::new(
-        head_vars,
-        ParamsAdamW {
-            lr: LR_HEADS,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    )
-    .map_err(err)?;
+    .map_err(err)
+}
+
+/// Fine-tunes the top [`TUNED_LAYERS`] layers of `encoder` on `examples`.
+pub fn finetune(
+    encoder: &Encoder,
+    examples: &[Example],
+    sentiment_classes: usize,
+) -> Result<Tuned, ModelError> {
+    let device = Device::Cpu;
+    let model = Model::load(encoder, &device)?;
+    let seqs = token_ids(encoder, examples)?;
+    let (lower, parity) = frozen_states(encoder, &model, &seqs, &device)?;
+    let themes = examples.first().map_or(0, |e| e.themes.len());
+    let heads = TaskHeads::new(model.dim, themes, sentiment_classes, &device)?;
+    let mut opt_layers = adamw(
+        model.vars.iter().map(|(_, v)| v.clone()).collect(),
+        LR_LAYERS,
+        0.01,
+    )?;
+    let mut opt_heads = adamw(heads.vars(), LR_HEADS, 0.0)?;
 
     // Batches of similar length (little padding), in shuffled order each epoch.
     let mut rng = Lcg(0x5eed);
-    let steps_per_epoch = order.len().div_ceil(BATCH);
+    let steps_per_epoch = lower.len().div_ceil(BATCH);
     let total_steps = EPOCHS * steps_per_epoch;
     let bar = progress(total_steps as u64, "fine-tuning: top layers");
     let mut losses = Vec::new();
@@ -409,35 +535,11 @@ pub fn finetune(
         rng.shuffle(&mut batches);
         let mut epoch_loss = 0f32;
         for batch in batches {
-            let n = batch.iter().map(|&i| seqs[i].len()).max().unwrap_or(1);
-            let mut xs = Vec::with_capacity(batch.len());
-            let mut mask = Vec::with_capacity(batch.len() * n);
-            for &i in batch {
-                let len = seqs[i].len();
-                xs.push(lower[i].pad_with_zeros(0, 0, n - len).map_err(err)?);
-                mask.extend(std::iter::repeat_n(1f32, len));
-                mask.extend(std::iter::repeat_n(0f32, n - len));
-            }
-            let x = Tensor::stack(&xs, 0).map_err(err)?;
-            let mask = Tensor::from_vec(mask, (batch.len(), n), &device).map_err(err)?;
-            let loss = batch_loss(
-                &x,
-                &mask,
-                batch,
-                examples,
-                &upper,
-                &|x| apply(&theme_head, x),
-                &|x| apply(&sentiment_head, x),
-                &|x| apply(&urgent_head, x),
-            )
-            .map_err(err)?;
-            // Linear warm-up over the first tenth, then linear decay.
-            let warm = (total_steps / 10).max(1);
-            let scale = if step < warm {
-                (step + 1) as f64 / warm as f64
-            } else {
-                (total_steps - step) as f64 / (total_steps - warm).max(1) as f64
-            };
+            let loss = batch_input(&lower, &seqs, batch, &device)
+                .and_then(|(x, mask)| model.upper(&x, &mask))
+                .and_then(|pooled| heads.loss(&pooled, batch, examples))
+                .map_err(err)?;
+            let scale = lr_scale(step, total_steps);
             opt_layers.set_learning_rate(LR_LAYERS * scale);
             opt_heads.set_learning_rate(LR_HEADS * scale);
             let grads = loss.backward().map_err(err)?;
@@ -450,7 +552,8 @@ pub fn finetune(
         losses.push(epoch_loss / steps_per_epoch as f32);
     }
     bar.finish_and_clear();
-    let tensors = vars
+    let tensors = model
+        .vars
         .into_iter()
         .map(|(name, v)| (name, v.as_tensor().detach()))
         .collect();
@@ -459,59 +562,6 @@ pub fn finetune(
         losses,
         parity,
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn batch_loss(
-    x: &Tensor,
-    mask: &Tensor,
-    batch: &[usize],
-    examples: &[Example],
-    upper: &dyn Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>,
-    themes: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>,
-    sentiment: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>,
-    urgent: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>,
-) -> candle_core::Result<Tensor> {
-    let device = x.device();
-    let pooled = upper(x, mask)?;
-    let y: Vec<f32> = batch
-        .iter()
-        .flat_map(|&i| examples[i].themes.iter().copied())
-        .collect();
-    let k = y.len() / batch.len();
-    let y = Tensor::from_vec(y, (batch.len(), k), device)?;
-    let mut loss = bce(&themes(&pooled)?, &y)?;
-    let rows = |f: &dyn Fn(&Example) -> bool| -> Vec<u32> {
-        batch
-            .iter()
-            .enumerate()
-            .filter(|(_, &i)| f(&examples[i]))
-            .map(|(r, _)| r as u32)
-            .collect()
-    };
-    let with_sentiment = rows(&|e| e.sentiment.is_some());
-    if !with_sentiment.is_empty() {
-        let idx = Tensor::new(with_sentiment.as_slice(), device)?;
-        let targets: Vec<u32> = with_sentiment
-            .iter()
-            .filter_map(|&r| examples[batch[r as usize]].sentiment)
-            .collect();
-        let targets = Tensor::new(targets.as_slice(), device)?;
-        let logits = sentiment(&pooled.index_select(&idx, 0)?)?;
-        loss = (loss + (candle_nn::loss::cross_entropy(&logits, &targets)? * 0.5)?)?;
-    }
-    let with_triage = rows(&|e| e.urgent.is_some());
-    if !with_triage.is_empty() {
-        let idx = Tensor::new(with_triage.as_slice(), device)?;
-        let targets: Vec<f32> = with_triage
-            .iter()
-            .map(|&r| f32::from(u8::from(examples[batch[r as usize]].urgent == Some(true))))
-            .collect();
-        let targets = Tensor::from_vec(targets, (with_triage.len(), 1), device)?;
-        let logits = urgent(&pooled.index_select(&idx, 0)?)?;
-        loss = (loss + (bce(&logits, &targets)? * 0.5)?)?;
-    }
-    Ok(loss)
 }
 
 fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
