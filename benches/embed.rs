@@ -5,10 +5,11 @@
 //! cargo bench --bench embed
 
 use palaute::classify::Classifier;
+use palaute::home::Home;
 use palaute::input::{columns::ColumnOverrides, read_dataset};
 use palaute::model::encoder::Encoder;
+use palaute::model::fetch;
 use palaute::model::runtime::{ModelOptions, ModelRuntime};
-use palaute::model::{fetch, DEFAULT_CACHE_DIR, DEFAULT_MODEL_DIR};
 use palaute::pipeline::{apply_model, classify_all};
 use palaute::taxonomy::Taxonomy;
 use std::io::Write;
@@ -20,13 +21,14 @@ mod common;
 use common::peak_rss_mib;
 
 fn main() -> anyhow::Result<()> {
-    let dir = Path::new(DEFAULT_MODEL_DIR);
-    fetch::fetch(dir, Path::new(DEFAULT_CACHE_DIR), false)?;
+    let home = Home::locate()?;
+    let dir = &home.model_dir();
+    fetch::fetch(dir, &home.cache_dir(), false)?;
     let files: Vec<PathBuf> = ["2026-08", "2026-09", "2026-10"]
         .iter()
         .map(|m| PathBuf::from(format!("data/sample/palaute_{m}.csv")))
         .collect();
-    let ds = read_dataset(&files, &ColumnOverrides::default(), None)?;
+    let ds = read_dataset(&files, &ColumnOverrides::default(), None, None)?;
     let sample: Vec<String> = ds
         .records
         .iter()
@@ -97,13 +99,9 @@ fn main() -> anyhow::Result<()> {
     let heads = tempfile::tempdir()?;
     let taxonomy = Taxonomy::load(Some(Path::new("models/taxonomy.toml")))?;
     let classifier = Classifier::new(&taxonomy);
-    let opts = ModelOptions {
-        model_dir: dir.to_path_buf(),
-        cache_dir: cache.path().to_path_buf(),
-        heads_path: Some(heads.path().join("heads.json")),
-        train_path: PathBuf::from("data/labeled/train.csv"),
-        tuned_dir: Some(PathBuf::from(palaute::model::DEFAULT_TUNED_DIR)),
-    };
+    let mut opts = ModelOptions::in_home(&home, palaute::datafile::TRAIN.builtin());
+    opts.cache_dir = cache.path().to_path_buf();
+    opts.heads_path = Some(heads.path().join("heads.json"));
     let mut rt = ModelRuntime::prepare(&opts, &taxonomy, &classifier, false)?;
     let mut records = Vec::new();
     for i in 0..10_000 {

@@ -3,9 +3,10 @@
 //!
 //! cargo bench --bench finetune
 
+use palaute::home::Home;
 use palaute::model::encoder::Encoder;
 use palaute::model::runtime::tuning_examples;
-use palaute::model::{fetch, finetune, DEFAULT_CACHE_DIR, DEFAULT_MODEL_DIR};
+use palaute::model::{fetch, finetune};
 use palaute::sentiment::Sentiment;
 use palaute::taxonomy::Taxonomy;
 use std::path::Path;
@@ -15,8 +16,9 @@ mod common;
 use common::peak_rss_mib;
 
 fn main() -> anyhow::Result<()> {
-    let dir = Path::new(DEFAULT_MODEL_DIR);
-    fetch::fetch(dir, Path::new(DEFAULT_CACHE_DIR), false)?;
+    let home = Home::locate()?;
+    let dir = &home.model_dir();
+    fetch::fetch(dir, &home.cache_dir(), false)?;
     let taxonomy = Taxonomy::load(Some(Path::new("models/taxonomy.toml")))?;
     let gold = palaute::eval::read_gold(Path::new("data/labeled/train.csv"), &taxonomy)?;
     let examples = tuning_examples(&gold, &taxonomy);

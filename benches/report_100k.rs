@@ -51,7 +51,12 @@ fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let taxonomy = Taxonomy::load(Some("models/taxonomy.toml".as_ref()))?;
     let classifier = Classifier::new(&taxonomy);
-    let mut dataset = read_dataset(&[PathBuf::from(&big)], &ColumnOverrides::default(), None)?;
+    let mut dataset = read_dataset(
+        &[PathBuf::from(&big)],
+        &ColumnOverrides::default(),
+        None,
+        None,
+    )?;
     let read_s = start.elapsed().as_secs_f64();
     let records = std::mem::take(&mut dataset.records);
     let tagged = classify_all(records, &classifier);

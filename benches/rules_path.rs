@@ -23,7 +23,8 @@ fn sample_paths() -> Vec<PathBuf> {
 fn bench(c: &mut Criterion) {
     let taxonomy = Taxonomy::load(Some("models/taxonomy.toml".as_ref())).expect("taxonomy");
     let classifier = Classifier::new(&taxonomy);
-    let dataset = read_dataset(&sample_paths(), &ColumnOverrides::default(), None).expect("sample");
+    let dataset =
+        read_dataset(&sample_paths(), &ColumnOverrides::default(), None, None).expect("sample");
     let texts: Vec<&str> = dataset
         .records
         .iter()

@@ -40,7 +40,29 @@ pub struct GoldItem {
 /// `sentiment`, `triage` and `pii` (`KIND:span` items separated by `;`, kinds HETU, PUHELIN,
 /// EMAIL, OSOITE, NIMI; each span must occur in the text). Unknown theme ids or labels are errors naming the row.
 pub fn read_gold(path: &Path, taxonomy: &Taxonomy) -> Result<Vec<GoldItem>> {
-    let table = read_table(path, None)?;
+    gold_from_table(path, &read_table(path, None)?, taxonomy)
+}
+
+/// [`read_gold`] on a data file that may be the built-in copy.
+pub fn read_gold_file(
+    file: &crate::datafile::DataFile,
+    taxonomy: &Taxonomy,
+) -> Result<Vec<GoldItem>> {
+    let name = std::path::PathBuf::from(file.origin.describe());
+    let table = crate::input::table::read_table_from(
+        &name,
+        file.bytes.clone(),
+        Some(crate::input::table::InputFormat::Csv),
+        None,
+    )?;
+    gold_from_table(&name, &table, taxonomy)
+}
+
+fn gold_from_table(
+    path: &Path,
+    table: &crate::input::table::RawTable,
+    taxonomy: &Taxonomy,
+) -> Result<Vec<GoldItem>> {
     let col = |name: &str| table.headers.iter().position(|h| fold(h) == name);
     let missing = |what: &str| {
         Error::input(

@@ -1,12 +1,15 @@
 //! palaute: themes, numbers and decisions from health and social services feedback.
 pub mod aggregate;
 pub mod classify;
+pub mod datafile;
 pub mod error;
 pub mod eval;
+pub mod home;
 pub mod input;
 pub mod lang;
 pub mod model;
 pub mod morph;
+pub mod notice;
 pub mod output;
 pub mod pattern;
 pub mod pii;

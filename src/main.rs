@@ -1,5 +1,5 @@
-mod cli;
+mod cmd;
 
 fn main() -> std::process::ExitCode {
-    cli::run()
+    cmd::run()
 }

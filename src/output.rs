@@ -49,23 +49,76 @@ pub fn csv_bytes(path: &Path, delimiter: u8, rows: &[Vec<String>]) -> Result<Vec
     Ok(out)
 }
 
-/// The rejects file: every input row that could not be used, with its reason.
-pub fn write_rejects(path: &Path, rejects: &[crate::input::Reject]) -> Result<()> {
-    let mut rows = vec![vec![
-        "file".to_string(),
-        "row".into(),
-        "column".into(),
-        "reason".into(),
-    ]];
+/// The longest excerpt of a rejected row's text in the rejects file, in characters.
+pub const EXCERPT_CHARS: usize = 120;
+
+/// A rejected row's text as the rejects file shows it: personal data masked (in the
+/// text's own language, Finnish when unsure), whitespace runs made single spaces, and cut
+/// to [`EXCERPT_CHARS`] characters ending in "…" when longer. Masking comes before the
+/// cut, so a cut can never leave part of an e-mail or identity code unmasked.
+pub fn reject_excerpt(
+    text: &str,
+    pii: &crate::pii::PiiDetector,
+    detector: &crate::lang::LanguageDetector,
+) -> String {
+    if text.trim().is_empty() {
+        return String::new();
+    }
+    let lang = match detector.detect(text).lang {
+        crate::lang::Lang::Other => crate::lang::Lang::Fi,
+        l => l,
+    };
+    cut_excerpt(&pii.redact(text, lang))
+}
+
+/// Whitespace runs to single spaces, then at most [`EXCERPT_CHARS`] characters.
+fn cut_excerpt(text: &str) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= EXCERPT_CHARS {
+        return collapsed;
+    }
+    let mut cut: String = collapsed.chars().take(EXCERPT_CHARS - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// The rejects file as CSV bytes: every input row that could not be used, with its reason,
+/// the row's id, date and unit, and a masked excerpt of its text. `path_for_errors` names
+/// the output in errors.
+pub fn rejects_csv_bytes(
+    path_for_errors: &Path,
+    rejects: &[crate::input::Reject],
+    pii: &crate::pii::PiiDetector,
+) -> Result<Vec<u8>> {
+    let detector = crate::lang::LanguageDetector::new();
+    let mut rows = vec![[
+        "file", "row", "column", "reason", "id", "date", "unit", "excerpt",
+    ]
+    .map(String::from)
+    .to_vec()];
     rows.extend(rejects.iter().map(|r| {
         vec![
             r.file.clone(),
             r.row.to_string(),
             r.column.clone(),
             r.reason.clone(),
+            r.id.clone(),
+            r.date.clone(),
+            r.unit.clone(),
+            reject_excerpt(&r.text, pii, &detector),
         ]
     }));
-    write_atomic(path, &csv_bytes(path, b',', &rows)?)
+    csv_bytes(path_for_errors, b',', &rows)
+}
+
+/// Writes the rejects file (see [`rejects_csv_bytes`]).
+pub fn write_rejects(
+    path: &Path,
+    rejects: &[crate::input::Reject],
+    pii: &crate::pii::PiiDetector,
+) -> Result<()> {
+    write_atomic(path, &rejects_csv_bytes(path, rejects, pii)?)
 }
 
 #[cfg(test)]
@@ -78,6 +131,70 @@ mod tests {
         assert_eq!(formula_safe("-5 päivää"), "'-5 päivää");
         assert_eq!(formula_safe("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(formula_safe("Hyvä"), "Hyvä");
+    }
+
+    fn reject(text: &str) -> crate::input::Reject {
+        crate::input::Reject {
+            file: "<stdin>".into(),
+            row: 4,
+            column: "nps".into(),
+            reason: "recommendation score \"11\" is outside 0–10".into(),
+            id: "A-17".into(),
+            date: "1.10.2026".into(),
+            unit: "Terveysasema A".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn excerpts_are_masked_collapsed_and_cut() {
+        let pii = crate::pii::PiiDetector::builtin().unwrap();
+        let det = crate::lang::LanguageDetector::new();
+        let text = "Soittakaa   minulle,\n\tsähköposti matti.meikalainen@example.fi, hetu 131052-308T. Jonot olivat liian pitkät.";
+        let e = reject_excerpt(text, &pii, &det);
+        assert!(
+            !e.contains("matti.meikalainen") && !e.contains("131052-308T"),
+            "{e}"
+        );
+        assert!(e.starts_with("Soittakaa minulle, sähköposti "), "{e}");
+        assert!(
+            !e.contains("  ") && !e.contains('\n') && !e.contains('\t'),
+            "{e}"
+        );
+        assert_eq!(reject_excerpt(" \n ", &pii, &det), "");
+
+        let long = format!("{} loppu", "pitkä jono ".repeat(30));
+        let e = reject_excerpt(&long, &pii, &det);
+        assert_eq!(e.chars().count(), EXCERPT_CHARS, "{e}");
+        assert!(e.ends_with("pitkä jon…"), "{e}");
+        // Exactly the limit is kept whole; one over is cut on a character boundary.
+        let exact = "ä".repeat(EXCERPT_CHARS);
+        assert_eq!(cut_excerpt(&exact), exact);
+        let cut = cut_excerpt(&"ä".repeat(EXCERPT_CHARS + 1));
+        assert_eq!(cut, format!("{}…", "ä".repeat(EXCERPT_CHARS - 1)));
+    }
+
+    #[test]
+    fn rejects_csv_has_the_row_details_and_no_personal_data() {
+        let pii = crate::pii::PiiDetector::builtin().unwrap();
+        let rejects = [
+            reject("=Kirjoittakaa osoitteeseen matti.meikalainen@example.fi"),
+            reject(""),
+        ];
+        let bytes = rejects_csv_bytes(Path::new("r.csv"), &rejects, &pii).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let mut lines = text.trim_start_matches('\u{feff}').lines();
+        assert_eq!(
+            lines.next(),
+            Some("file,row,column,reason,id,date,unit,excerpt")
+        );
+        let first = lines.next().unwrap();
+        assert!(
+            first.starts_with("<stdin>,4,nps,\"recommendation score \"\"11\"\" is outside 0–10\",A-17,1.10.2026,Terveysasema A,'=Kirjoittakaa"),
+            "{first}"
+        );
+        assert!(!text.contains("meikalainen"), "{text}");
+        assert!(lines.next().unwrap().ends_with("Terveysasema A,"));
     }
 
     #[test]

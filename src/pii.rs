@@ -9,11 +9,6 @@ use crate::lang::Lang;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
-
-const BUILTIN: &str = include_str!("../models/pii.toml");
-/// The file used when it exists in the working directory; otherwise the built-in copy.
-pub const DEFAULT_PATH: &str = "models/pii.toml";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -163,16 +158,28 @@ fn capitalised(word: &str) -> bool {
 
 impl PiiDetector {
     /// `models/pii.toml` when it exists, else the built-in lists.
+    /// `models/pii.toml` in the working directory when it exists, else the built-in copy.
     pub fn load_default() -> Result<Self, PiiConfigError> {
-        let p = Path::new(DEFAULT_PATH);
-        match std::fs::read_to_string(p) {
-            Ok(text) => Self::from_toml(&text, DEFAULT_PATH),
-            Err(_) => Self::builtin(),
-        }
+        let spec = &crate::datafile::PII;
+        let file = spec.load(None).map_err(|e| PiiConfigError::Invalid {
+            path: spec.path.to_string(),
+            message: e.to_string(),
+        })?;
+        let source = file.origin.describe();
+        let text = file.text().map_err(|message| PiiConfigError::Invalid {
+            path: source.clone(),
+            message,
+        })?;
+        Self::from_toml(text, &source)
     }
 
     pub fn builtin() -> Result<Self, PiiConfigError> {
-        Self::from_toml(BUILTIN, "built-in pii.toml")
+        let file = crate::datafile::PII.builtin();
+        let text = file.text().map_err(|message| PiiConfigError::Invalid {
+            path: file.origin.describe(),
+            message,
+        })?;
+        Self::from_toml(text, &file.origin.describe())
     }
 
     pub fn from_toml(text: &str, source: &str) -> Result<Self, PiiConfigError> {

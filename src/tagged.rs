@@ -43,6 +43,15 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 pub fn write_csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<()> {
+    write_atomic(path, &csv(path, tagged, score_names)?)
+}
+
+pub fn write_jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<()> {
+    write_atomic(path, &jsonl(path, tagged, score_names)?)
+}
+
+/// The CSV as bytes (UTF-8 with BOM for Excel); `path` names the output in errors.
+pub fn csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<Vec<u8>> {
     let mut header: Vec<String> = [
         "id",
         "file",
@@ -114,10 +123,11 @@ pub fn write_csv(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Resu
         row.push(f.text.clone());
         rows.push(row);
     }
-    write_atomic(path, &csv_bytes(path, b',', &rows)?)
+    csv_bytes(path, b',', &rows)
 }
 
-pub fn write_jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<()> {
+/// One JSON object per line; `path` names the output in errors.
+pub fn jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<Vec<u8>> {
     let mut out = String::new();
     for t in tagged {
         let f = &t.feedback;
@@ -148,5 +158,5 @@ pub fn write_jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Re
         })?);
         out.push('\n');
     }
-    write_atomic(path, out.as_bytes())
+    Ok(out.into_bytes())
 }

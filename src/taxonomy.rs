@@ -12,8 +12,10 @@ use std::path::Path;
 
 /// The taxonomy that ships with palaute, used when no file is given and none is found in
 /// `models/` under the working directory.
-pub const DEFAULT_TAXONOMY: &str = include_str!("../models/taxonomy.toml");
-pub const DEFAULT_TAXONOMY_PATH: &str = "models/taxonomy.toml";
+pub const DEFAULT_TAXONOMY: &str = match std::str::from_utf8(crate::datafile::TAXONOMY.bytes) {
+    Ok(s) => s,
+    Err(_) => panic!("models/taxonomy.toml is not UTF-8"),
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,22 +155,15 @@ impl Taxonomy {
     /// Loads a taxonomy file, or the default one (`models/taxonomy.toml` in the working
     /// directory if present, else the copy built into the binary).
     pub fn load(path: Option<&Path>) -> Result<Taxonomy> {
-        let (text, source) = match path {
-            Some(p) => (
-                std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?,
-                p.display().to_string(),
-            ),
-            None if Path::new(DEFAULT_TAXONOMY_PATH).is_file() => (
-                std::fs::read_to_string(DEFAULT_TAXONOMY_PATH)
-                    .map_err(|e| Error::io(DEFAULT_TAXONOMY_PATH, e))?,
-                DEFAULT_TAXONOMY_PATH.to_string(),
-            ),
-            None => (
-                DEFAULT_TAXONOMY.to_string(),
-                "(built-in default)".to_string(),
-            ),
-        };
-        Taxonomy::parse(&text, &source)
+        let file = crate::datafile::TAXONOMY
+            .load(path)
+            .map_err(|e| Error::io(crate::datafile::TAXONOMY.path_for_errors(path), e))?;
+        let source = file.origin.describe();
+        let text = file.text().map_err(|message| Error::Taxonomy {
+            path: source.clone(),
+            message,
+        })?;
+        Taxonomy::parse(text, &source)
     }
 
     pub fn parse(text: &str, source: &str) -> Result<Taxonomy> {

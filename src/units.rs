@@ -8,9 +8,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const BUILTIN: &str = include_str!("../models/units.toml");
-pub const DEFAULT_PATH: &str = "models/units.toml";
-
 #[derive(Debug, thiserror::Error)]
 pub enum UnitsError {
     #[error("{path}: {message}")]
@@ -56,20 +53,17 @@ pub struct Units {
 impl Units {
     /// `path`, else `models/units.toml` when it exists, else the built-in list.
     pub fn load(path: Option<&Path>) -> Result<Self, UnitsError> {
-        let path = path.map(Path::to_path_buf).or_else(|| {
-            let p = Path::new(DEFAULT_PATH);
-            p.is_file().then(|| p.to_path_buf())
-        });
-        match path {
-            Some(p) => {
-                let text = std::fs::read_to_string(&p).map_err(|source| UnitsError::Read {
-                    path: p.display().to_string(),
-                    source,
-                })?;
-                Self::parse(&text, &p.display().to_string())
-            }
-            None => Self::parse(BUILTIN, "built-in units.toml"),
-        }
+        let spec = &crate::datafile::UNITS;
+        let file = spec.load(path).map_err(|source| UnitsError::Read {
+            path: spec.path_for_errors(path).display().to_string(),
+            source,
+        })?;
+        let source = file.origin.describe();
+        let text = file.text().map_err(|message| UnitsError::Invalid {
+            path: source.clone(),
+            message,
+        })?;
+        Self::parse(text, &source)
     }
 
     pub fn parse(text: &str, source: &str) -> Result<Self, UnitsError> {
@@ -132,7 +126,11 @@ mod tests {
 
     #[test]
     fn column_wins_then_text_names_the_unit() {
-        let u = Units::parse(BUILTIN, "built-in").expect("built-in units");
+        let u = Units::parse(
+            std::str::from_utf8(crate::datafile::UNITS.bytes).unwrap(),
+            "built-in",
+        )
+        .expect("built-in units");
         assert_eq!(
             u.route(Some("Suun terveydenhuolto"), "päivystyksessä")
                 .map(|r| r.unit),

@@ -417,6 +417,196 @@ fn bad_rows_are_rejected_with_file_row_column_and_reason() {
         rejects.contains("messy.csv,3,nps,"),
         "column named: {rejects}"
     );
+    // Each reject carries the row's id and raw date (no unit column here) after the reason.
+    let table = csv_rows(&dir.path().join("t.rejects.csv"));
+    assert_eq!(
+        table[0],
+        ["file", "row", "column", "reason", "id", "date", "unit", "excerpt"]
+    );
+    let by_row = |row: &str| {
+        table
+            .iter()
+            .find(|r| r[1] == row)
+            .unwrap_or_else(|| panic!("row {row}: {table:?}"))
+    };
+    assert_eq!(by_row("3")[4..7], ["2", "1.10.2026", ""]);
+    assert_eq!(by_row("3")[7], "Liian iso");
+    assert_eq!(by_row("5")[4..7], ["4", "eilen", ""]);
+    assert_eq!(by_row("6")[7], "");
+    // The over-long text is cut to an excerpt.
+    let long_excerpt = &by_row("7")[7];
+    assert!(
+        long_excerpt.chars().count() <= 120 && long_excerpt.ends_with('…'),
+        "{long_excerpt}"
+    );
+}
+
+/// A CSV file as rows of cells (BOM dropped), header included.
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).expect("file exists");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| r.expect("valid CSV").iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn rejects_name_the_row_and_mask_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "units.csv",
+        "id;pvm;yksikkö;nps;palaute\n\
+         R1;1.10.2026;Terveysasema A;9;Hyvä palvelu\n\
+         R2;2.10.2026;Hammashoitola;11;Vastatkaa osoitteeseen matti.meikalainen@example.fi,   hetu 131052-308T\n"
+            .as_bytes(),
+    );
+    for redact in [false, true] {
+        let out = dir.path().join("t.csv");
+        let mut args = vec!["classify", "--no-model", s(&input), "-o", s(&out)];
+        if redact {
+            args.push("--redact");
+        }
+        ok(&palaute(&args));
+        let path = dir.path().join("t.rejects.csv");
+        let raw = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !raw.contains("meikalainen") && !raw.contains("example.fi") && !raw.contains("131052"),
+            "personal data in rejects: {raw}"
+        );
+        let table = csv_rows(&path);
+        assert_eq!(table.len(), 2, "{table:?}");
+        let r = &table[1];
+        assert!(r[0].ends_with("units.csv"), "{r:?}");
+        assert_eq!(
+            r[1..7],
+            [
+                "3",
+                "nps",
+                r[3].as_str(),
+                "R2",
+                "2.10.2026",
+                "Hammashoitola"
+            ]
+        );
+        assert!(r[3].contains("outside 0–10"), "{r:?}");
+        assert!(
+            r[7].starts_with("Vastatkaa osoitteeseen ") && !r[7].contains("  "),
+            "{r:?}"
+        );
+    }
+}
+
+fn palaute_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palaute"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let bytes = input.to_vec();
+    // Written from another thread so that a child that writes a lot cannot deadlock us.
+    let writer = std::thread::spawn(move || {
+        // The child may exit without reading everything (an error): that is not ours to fail.
+        let _ = stdin.write_all(&bytes);
+    });
+    let out = child.wait_with_output().expect("binary finishes");
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn classify_reads_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.csv");
+    let csv =
+        "id;palaute;nps\n1;Hoitaja oli ystävällinen;10\n2;Jonot liian pitkät;3\n3;Liian iso;11\n";
+    let err = ok(&palaute_stdin(
+        &["classify", "-", "--no-model", "-o", s(&out)],
+        csv.as_bytes(),
+    ));
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("3 rows") && err.contains("2 used") && err.contains("1 rejected"),
+        "{err}"
+    );
+    assert_eq!(data_lines(&out), 2);
+    let tagged = std::fs::read_to_string(&out).unwrap();
+    assert!(tagged.contains("Jonot liian pitkät"), "{tagged}");
+    let rejects = csv_rows(&dir.path().join("t.rejects.csv"));
+    assert_eq!(
+        rejects[1][..5],
+        ["<stdin>", "4", "nps", rejects[1][3].as_str(), "3"]
+    );
+
+    // Empty standard input is a clean error naming it; so is "-" twice.
+    let err = failed(&palaute_stdin(
+        &["classify", "-", "--no-model", "-o", s(&out)],
+        b"",
+    ));
+    assert!(err.contains("<stdin>") && err.contains("empty"), "{err}");
+    let err = failed(&palaute_stdin(
+        &["classify", "-", "-", "--no-model", "-o", s(&out)],
+        csv.as_bytes(),
+    ));
+    assert!(
+        err.contains("<stdin>") && err.contains("more than once"),
+        "{err}"
+    );
+}
+
+#[test]
+fn standard_input_with_input_format_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.jsonl");
+    let jsonl = "{\"feedback\": \"Bra bemötande\", \"nps\": 10}\n{oops\n{\"feedback\": \"Lång kö\", \"nps\": 4}\n";
+    ok(&palaute_stdin(
+        &[
+            "classify",
+            "--no-model",
+            "--input-format",
+            "jsonl",
+            "-",
+            "-o",
+            s(&out),
+            "--format",
+            "jsonl",
+        ],
+        jsonl.as_bytes(),
+    ));
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["themes"][0]["theme"], "staff_conduct");
+    let rejects = std::fs::read_to_string(dir.path().join("t.rejects.csv")).unwrap();
+    assert!(
+        rejects.contains("<stdin>,2,") && rejects.contains("invalid JSON"),
+        "{rejects}"
+    );
+    // Told it is JSONL, a CSV on standard input is not guessed at.
+    let err = failed(&palaute_stdin(
+        &[
+            "classify",
+            "--no-model",
+            "--input-format",
+            "jsonl",
+            "-",
+            "-o",
+            s(&out),
+        ],
+        b"palaute;nps\nHyv\xc3\xa4;9\n",
+    ));
+    assert!(err.contains("<stdin>") && err.contains("JSON"), "{err}");
 }
 
 #[test]

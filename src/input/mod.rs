@@ -6,10 +6,13 @@ pub mod decode;
 pub mod records;
 pub mod table;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use columns::{resolve, ColumnOverrides};
 pub use records::{Feedback, Reject};
+use std::io::Read;
 use std::path::{Path, PathBuf};
+pub use table::InputFormat;
+use table::RawTable;
 
 /// How one file was read; also part of report.json.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,28 +40,51 @@ impl Dataset {
     }
 }
 
+/// The path that stands for standard input on the command line.
+pub const STDIN_ARG: &str = "-";
+/// What standard input is called in messages, rejects and [`FileSummary::path`].
+pub const STDIN_NAME: &str = "<stdin>";
+
 /// Reads every file; a file that cannot be read at all (missing column, broken XLSX) is an
-/// error, a row that cannot be used is a reject.
+/// error, a row that cannot be used is a reject. A path of `-` reads all of standard input
+/// (at most once), called `<stdin>` from then on. `format` overrides the extension and
+/// content sniffing for every file.
 pub fn read_dataset(
     paths: &[PathBuf],
     overrides: &ColumnOverrides,
     sheet: Option<&str>,
+    format: Option<InputFormat>,
 ) -> Result<Dataset> {
+    if paths.iter().filter(|p| is_stdin(p)).count() > 1 {
+        return Err(Error::input(
+            STDIN_NAME,
+            "standard input (\"-\") is given more than once; it can be read only once",
+        ));
+    }
     let mut ds = Dataset::default();
     for path in paths {
-        read_one(&mut ds, path, overrides, sheet)?;
+        let table = if is_stdin(path) {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io(STDIN_NAME, e))?;
+            table::read_table_from(Path::new(STDIN_NAME), bytes, format, sheet)?
+        } else {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            table::read_table_from(path, bytes, format, sheet)?
+        };
+        add_table(&mut ds, &table, overrides)?;
     }
     Ok(ds)
 }
 
-fn read_one(
-    ds: &mut Dataset,
-    path: &Path,
-    overrides: &ColumnOverrides,
-    sheet: Option<&str>,
-) -> Result<()> {
-    let table = table::read_table(path, sheet)?;
-    let map = resolve(&table, overrides)?;
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN_ARG
+}
+
+fn add_table(ds: &mut Dataset, table: &RawTable, overrides: &ColumnOverrides) -> Result<()> {
+    let map = resolve(table, overrides)?;
     let slots: Vec<usize> = map
         .scores
         .iter()
@@ -82,9 +108,9 @@ fn read_one(
     for r in &mut ds.records {
         r.scores.resize(n, None);
     }
-    let (records, rejects) = records::to_records(&table, &map, &slots, n);
+    let (records, rejects) = records::to_records(table, &map, &slots, n);
     ds.files.push(FileSummary {
-        path: path.to_path_buf(),
+        path: table.path.clone(),
         format: table.format.clone(),
         rows: table.rows.len(),
         used: records.len(),
@@ -94,4 +120,20 @@ fn read_one(
     ds.records.extend(records);
     ds.rejects.extend(rejects);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_input_twice_is_an_error_before_reading() {
+        let paths = [PathBuf::from("-"), PathBuf::from("-")];
+        let e = read_dataset(&paths, &ColumnOverrides::default(), None, None).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("<stdin>: standard input (\"-\") is given more than once"),
+            "{e}"
+        );
+    }
 }

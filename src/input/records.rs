@@ -34,12 +34,24 @@ impl Feedback {
     }
 }
 
+/// A row that could not be used, with what a person needs to find and fix it. The cells
+/// are as read (trimmed), empty when the row could not be split into cells.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reject {
     pub file: String,
     pub row: usize,
     pub column: String,
     pub reason: String,
+    /// The export's id cell; empty when the export has no id column.
+    pub id: String,
+    /// The raw date cell.
+    pub date: String,
+    /// The raw unit cell.
+    pub unit: String,
+    /// The raw text cell: may hold personal data, so it is never written out as it is
+    /// (rejects.csv shows a masked excerpt) and never serialized.
+    #[serde(skip)]
+    pub text: String,
 }
 
 fn cell(row: &RawRow, col: Option<usize>) -> &str {
@@ -126,6 +138,10 @@ pub fn to_records(
             row: row.row,
             column,
             reason,
+            id: cell(row, map.id).to_string(),
+            date: cell(row, map.date).to_string(),
+            unit: cell(row, map.unit).to_string(),
+            text: cell(row, Some(map.text)).to_string(),
         };
         if let Some(e) = &row.error {
             rejects.push(reject(String::new(), e.clone()));
@@ -214,6 +230,78 @@ mod tests {
             .unwrap_err()
             .contains("not a number"));
         assert!(parse_answer("3.5", 1, 5).is_err());
+    }
+
+    #[test]
+    fn rejects_carry_the_rows_cells() {
+        let row = |n: usize, f: &[&str], error: Option<&str>| RawRow {
+            row: n,
+            fields: f.iter().map(|s| s.to_string()).collect(),
+            error: error.map(str::to_string),
+        };
+        let table = RawTable {
+            path: "<stdin>".into(),
+            headers: ["id", "pvm", "yksikkö", "palaute", "nps"]
+                .map(String::from)
+                .to_vec(),
+            rows: vec![
+                row(2, &["a1", " 1.10.2026 ", "A", " Liian iso ", "11"], None),
+                row(3, &["a2", "eilen", "B", "", "5"], None),
+                row(4, &[], Some("unreadable CSV row")),
+            ],
+            format: "CSV".into(),
+            warnings: Vec::new(),
+        };
+        let map = ColumnMap {
+            text: 3,
+            nps: Some(4),
+            scores: Vec::new(),
+            date: Some(1),
+            unit: Some(2),
+            channel: None,
+            id: Some(0),
+        };
+        let (records, rejects) = to_records(&table, &map, &[], 0);
+        assert!(records.is_empty());
+        let cells = |r: &Reject| {
+            (
+                r.file.clone(),
+                r.row,
+                r.column.clone(),
+                r.id.clone(),
+                r.date.clone(),
+                r.unit.clone(),
+                r.text.clone(),
+            )
+        };
+        let s = String::from;
+        assert_eq!(
+            rejects.iter().map(cells).collect::<Vec<_>>(),
+            [
+                (
+                    s("<stdin>"),
+                    2,
+                    s("nps"),
+                    s("a1"),
+                    s("1.10.2026"),
+                    s("A"),
+                    s("Liian iso")
+                ),
+                (
+                    s("<stdin>"),
+                    3,
+                    s("pvm"),
+                    s("a2"),
+                    s("eilen"),
+                    s("B"),
+                    s("")
+                ),
+                (s("<stdin>"), 4, s(""), s(""), s(""), s(""), s("")),
+            ]
+        );
+        // The text is not part of what is serialized.
+        let json = serde_json::to_value(&rejects[0]).unwrap();
+        assert!(json.get("text").is_none() && json["id"] == "a1", "{json}");
     }
 
     #[test]

@@ -27,24 +27,65 @@ pub struct RawTable {
     pub warnings: Vec<String>,
 }
 
+/// The kind of export, when it should not be guessed (`--input-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    Csv,
+    Xlsx,
+    Jsonl,
+}
+
+impl InputFormat {
+    /// The format an extension names, if it names one.
+    pub fn from_extension(name: &Path) -> Option<InputFormat> {
+        let ext = name.extension()?.to_str()?.to_lowercase();
+        match ext.as_str() {
+            "xlsx" | "xlsm" | "xls" | "ods" => Some(InputFormat::Xlsx),
+            "jsonl" | "ndjson" | "json" => Some(InputFormat::Jsonl),
+            "csv" | "tsv" | "txt" => Some(InputFormat::Csv),
+            _ => None,
+        }
+    }
+
+    /// The format the content looks like: a zip (XLSX) starts with "PK", JSONL with `{`,
+    /// anything else is read as CSV.
+    pub fn sniff(bytes: &[u8]) -> InputFormat {
+        let text = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+        if bytes.starts_with(b"PK") {
+            InputFormat::Xlsx
+        } else if text.trim_ascii_start().starts_with(b"{") {
+            InputFormat::Jsonl
+        } else {
+            InputFormat::Csv
+        }
+    }
+}
+
 /// Reads a CSV, XLSX or JSONL file, chosen by extension (or by content when unknown).
 pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<RawTable> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_table_from(path, bytes, None, sheet)
+}
+
+/// Reads an export already in memory (a file's bytes, or standard input). `name` is what
+/// messages and rejects call it; the format is `format` when given, else the one `name`'s
+/// extension names, else the one the content looks like.
+pub fn read_table_from(
+    name: &Path,
+    bytes: Vec<u8>,
+    format: Option<InputFormat>,
+    sheet: Option<&str>,
+) -> Result<RawTable> {
     if bytes.is_empty() {
-        return Err(Error::input(path, "the file is empty"));
+        return Err(Error::input(name, "the file is empty"));
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_lowercase();
-    match ext.as_str() {
-        "xlsx" | "xlsm" | "xls" | "ods" => read_xlsx(path, sheet),
-        "jsonl" | "ndjson" | "json" => read_jsonl(path, &bytes),
-        "csv" | "tsv" | "txt" => read_csv(path, &bytes),
-        _ if bytes.starts_with(b"PK") => read_xlsx(path, sheet),
-        _ if bytes.trim_ascii_start().starts_with(b"{") => read_jsonl(path, &bytes),
-        _ => read_csv(path, &bytes),
+    let format = format
+        .or_else(|| InputFormat::from_extension(name))
+        .unwrap_or_else(|| InputFormat::sniff(&bytes));
+    match format {
+        InputFormat::Xlsx => read_xlsx(name, &bytes, sheet),
+        InputFormat::Jsonl => read_jsonl(name, &bytes),
+        InputFormat::Csv => read_csv(name, &bytes),
     }
 }
 
@@ -150,13 +191,16 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
     })
 }
 
-fn read_xlsx(path: &Path, sheet: Option<&str>) -> Result<RawTable> {
-    let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
-        Error::input(
-            path,
-            format!("cannot open as a spreadsheet ({e}); is the file complete and really .xlsx?"),
-        )
-    })?;
+fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable> {
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
+            Error::input(
+                path,
+                format!(
+                    "cannot open as a spreadsheet ({e}); is the file complete and really .xlsx?"
+                ),
+            )
+        })?;
     let names = wb.sheet_names();
     let name = match sheet {
         Some(s) => names
@@ -305,6 +349,58 @@ mod tests {
         assert_eq!(detect_delimiter("a;b;c\n1;\"x, y, z\";3\n"), b';');
         assert_eq!(detect_delimiter("a,b\n\"x; y\",2\n"), b',');
         assert_eq!(detect_delimiter("a\tb\n1\t2\n"), b'\t');
+    }
+
+    fn stdin() -> &'static Path {
+        Path::new("<stdin>")
+    }
+
+    #[test]
+    fn csv_without_an_extension_is_sniffed() {
+        let t = read_table_from(stdin(), "palaute;nps\nHyvä;9\n".into(), None, None).unwrap();
+        assert!(t.format.starts_with("CSV ';'"), "{}", t.format);
+        assert_eq!(t.headers, ["palaute", "nps"]);
+        assert_eq!(t.rows[0].fields, ["Hyvä", "9"]);
+        assert_eq!(t.path, stdin());
+    }
+
+    #[test]
+    fn jsonl_without_an_extension_is_sniffed() {
+        let text = "\u{feff}  {\"palaute\": \"Bra\", \"nps\": 10}\n{\"palaute\": \"Kö\"}\n";
+        let t = read_table_from(stdin(), text.into(), None, None).unwrap();
+        assert!(t.format.starts_with("JSONL"), "{}", t.format);
+        // serde_json keeps keys sorted.
+        assert_eq!(t.headers, ["nps", "palaute"]);
+        assert_eq!(t.rows[1].fields, ["", "Kö"]);
+    }
+
+    #[test]
+    fn the_given_format_wins_over_extension_and_content() {
+        let bytes = b"{\"a\": 1}\n".to_vec();
+        let t = read_table_from(Path::new("x.csv"), bytes.clone(), None, None).unwrap();
+        assert!(t.format.starts_with("CSV"), "{}", t.format);
+        let t = read_table_from(Path::new("x.csv"), bytes, Some(InputFormat::Jsonl), None).unwrap();
+        assert!(t.format.starts_with("JSONL"), "{}", t.format);
+    }
+
+    #[test]
+    fn xlsx_bytes_are_sniffed_and_read() {
+        let bytes = std::fs::read("data/sample/palaute_2026-08_10.xlsx").unwrap();
+        let t = read_table_from(stdin(), bytes, None, None).unwrap();
+        assert!(t.format.starts_with("XLSX"), "{}", t.format);
+        assert!(!t.rows.is_empty());
+    }
+
+    #[test]
+    fn empty_and_broken_input_name_the_source() {
+        let e = read_table_from(stdin(), Vec::new(), None, None).unwrap_err();
+        assert_eq!(e.to_string(), "<stdin>: the file is empty");
+        let e = read_table_from(stdin(), b"PK\x03\x04broken".to_vec(), None, None).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("<stdin>: cannot open as a spreadsheet"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -180,14 +180,10 @@ impl Encoder {
         }
         // Long runs show a progress bar on stderr; it hides itself when stderr is not a terminal.
         let progress = (windows.len() >= PROGRESS_MIN).then(|| {
-            let bar = indicatif::ProgressBar::new(windows.len() as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "embedding {bar:30} {pos}/{len} texts, {per_sec}, {eta} left",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
+            crate::notice::progress(
+                windows.len() as u64,
+                "embedding {bar:30} {pos}/{len} texts, {per_sec}, {eta} left",
+            )
         });
         for batch in batches {
             let pooled = self.forward(batch.iter().map(|&w| windows[w].1.as_slice()).collect())?;

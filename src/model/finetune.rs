@@ -565,14 +565,10 @@ pub fn finetune(
 }
 
 fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{what} {{bar:30}} {{pos}}/{{len}}, {{eta}} left"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar
+    crate::notice::progress(
+        len,
+        &format!("{what} {{bar:30}} {{pos}}/{{len}}, {{eta}} left"),
+    )
 }
 
 /// Writes the tuned tensors (safetensors, f32), atomically.

@@ -10,11 +10,6 @@ pub mod runtime;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-pub const DEFAULT_MODEL_DIR: &str = "models/multilingual-e5-small";
-pub const DEFAULT_CACHE_DIR: &str = "models/cache";
-pub const DEFAULT_TUNED_DIR: &str = "models/tuned";
-pub const DEFAULT_HEADS_DIR: &str = "models/heads";
-
 #[derive(Debug, Error)]
 pub enum ModelError {
     #[error("{path}: {source}")]

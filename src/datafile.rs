@@ -1,0 +1,134 @@
+//! The editable data files (taxonomy, units, personal-data lists, labeled comments): a file
+//! named by a flag, else the same file in the working directory, else the copy built into
+//! the binary — so an installed binary works from any folder and a county can still
+//! override each file. Every loader says which one it used.
+
+use std::path::{Path, PathBuf};
+
+/// One data file's contents and where they came from.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    pub bytes: Vec<u8>,
+    pub origin: FileOrigin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOrigin {
+    /// Given with a flag.
+    Flag(PathBuf),
+    /// Found at the usual path under the working directory.
+    WorkingDir(PathBuf),
+    /// The copy inside the binary; the name of the file it was built from.
+    Builtin(&'static str),
+}
+
+impl FileOrigin {
+    /// How messages and reports name it: the path, or "built-in <name>".
+    pub fn describe(&self) -> String {
+        match self {
+            FileOrigin::Flag(p) | FileOrigin::WorkingDir(p) => p.display().to_string(),
+            FileOrigin::Builtin(name) => format!("built-in {name}"),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            FileOrigin::Flag(p) | FileOrigin::WorkingDir(p) => Some(p),
+            FileOrigin::Builtin(_) => None,
+        }
+    }
+}
+
+/// A data file the binary carries a default copy of.
+pub struct Builtin {
+    /// Where it lives in a clone, and where a working-directory override is looked for.
+    pub path: &'static str,
+    pub bytes: &'static [u8],
+}
+
+pub const TAXONOMY: Builtin = Builtin {
+    path: "models/taxonomy.toml",
+    bytes: include_bytes!("../models/taxonomy.toml"),
+};
+pub const UNITS: Builtin = Builtin {
+    path: "models/units.toml",
+    bytes: include_bytes!("../models/units.toml"),
+};
+pub const PII: Builtin = Builtin {
+    path: "models/pii.toml",
+    bytes: include_bytes!("../models/pii.toml"),
+};
+/// The labeled comments the model is fine-tuned and its heads trained on.
+pub const TRAIN: Builtin = Builtin {
+    path: "data/labeled/train.csv",
+    bytes: include_bytes!("../data/labeled/train.csv"),
+};
+/// The labeled comments the report's methods note measures itself on.
+pub const DEV: Builtin = Builtin {
+    path: "data/labeled/dev.csv",
+    bytes: include_bytes!("../data/labeled/dev.csv"),
+};
+
+impl Builtin {
+    /// The flag's file, else the working directory's, else the built-in copy.
+    pub fn load(&self, flag: Option<&Path>) -> std::io::Result<DataFile> {
+        if let Some(p) = flag {
+            return Ok(DataFile {
+                bytes: std::fs::read(p)?,
+                origin: FileOrigin::Flag(p.to_path_buf()),
+            });
+        }
+        let local = Path::new(self.path);
+        if local.is_file() {
+            return Ok(DataFile {
+                bytes: std::fs::read(local)?,
+                origin: FileOrigin::WorkingDir(local.to_path_buf()),
+            });
+        }
+        Ok(self.builtin())
+    }
+
+    pub fn builtin(&self) -> DataFile {
+        DataFile {
+            bytes: self.bytes.to_vec(),
+            origin: FileOrigin::Builtin(
+                Path::new(self.path)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(self.path),
+            ),
+        }
+    }
+
+    /// The path that failed, for an error message: the flag's, else the usual one.
+    pub fn path_for_errors(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map_or_else(|| PathBuf::from(self.path), Path::to_path_buf)
+    }
+}
+
+impl DataFile {
+    /// The contents as text; a file that is not UTF-8 is an error naming it.
+    pub fn text(&self) -> Result<&str, String> {
+        std::str::from_utf8(&self.bytes)
+            .map_err(|e| format!("{}: not UTF-8 text ({e})", self.origin.describe()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_wins_then_builtin() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.toml");
+        std::fs::write(&p, "x").unwrap();
+        let f = TAXONOMY.load(Some(&p)).unwrap();
+        assert_eq!(f.bytes, b"x");
+        assert_eq!(f.origin, FileOrigin::Flag(p.clone()));
+        assert!(TAXONOMY.load(Some(&dir.path().join("missing"))).is_err());
+        let b = TRAIN.builtin();
+        assert_eq!(b.origin.describe(), "built-in train.csv");
+        assert!(b.text().unwrap().starts_with("text"));
+    }
+}
