@@ -12,7 +12,7 @@ use std::path::Path;
 pub enum UnitsError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         path: String,
         source: std::io::Error,

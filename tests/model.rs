@@ -539,7 +539,16 @@ fn installed_binary_runs_from_any_folder_offline_and_in_pipes() {
 
     let bytes = std::fs::read(&export).unwrap();
     let piped = run(
-        &["classify", "-", "-o", "-", "--no-finetune", "-q"],
+        &[
+            "classify",
+            "-",
+            "-o",
+            "-",
+            "--rejects",
+            "rep3/rejects.csv",
+            "--no-finetune",
+            "-q",
+        ],
         &offline,
         Some(&bytes),
     );
@@ -556,17 +565,25 @@ fn installed_binary_runs_from_any_folder_offline_and_in_pipes() {
     let mut rdr = csv::Reader::from_reader(piped.stdout.as_slice());
     assert_eq!(rdr.headers().unwrap().get(0), Some("id"));
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    let mut inp = csv::ReaderBuilder::new().delimiter(b';').from_reader(
-        bytes
-            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-            .unwrap_or(&bytes),
-    );
-    assert_eq!(
-        rows.len(),
-        inp.records().count(),
-        "every row out (the sample has no rejects)"
-    );
     assert!(rows.iter().all(|r| r.get(1) == Some("<stdin>")));
+    let rejected = csv::Reader::from_path(work.join("rep3/rejects.csv"))
+        .unwrap()
+        .records()
+        .count();
+    let mut inp = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_reader(
+            bytes
+                .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+                .unwrap_or(&bytes),
+        );
+    assert!(rejected > 0, "the sample has a broken row");
+    assert_eq!(
+        rows.len() + rejected,
+        inp.records().count(),
+        "every row out, on standard output or in the rejects file"
+    );
 
     // An older clone's ./models is still used, with a notice.
     let legacy = work.join("models");
@@ -587,6 +604,7 @@ fn installed_binary_runs_from_any_folder_offline_and_in_pipes() {
         export.clone(),
         work.join("rep"),
         work.join("rep2"),
+        work.join("rep3"),
         data.clone(),
         home.join(".cache/palaute"),
     ];

@@ -1,6 +1,7 @@
 //! `palaute classify`: every comment tagged, one row each, to a file or standard output.
 
-use super::args::{InputOpts, ModelOpts};
+use super::args::ModelOpts;
+use super::input::InputOpts;
 use super::session::{finish, read_and_classify, sibling, with_model};
 use anyhow::{Context, Result};
 use clap::ValueEnum;

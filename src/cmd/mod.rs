@@ -1,12 +1,13 @@
 //! The `palaute` command line: one module per subcommand, each reading its flags, running
 //! the library's stages (read → tag → redact → aggregate → write) and printing. Option
-//! groups shared by several subcommands live in [`args`], the steps they share in
-//! [`session`].
+//! groups shared by several subcommands live in [`args`] (model) and [`input`], the
+//! steps they share in [`session`].
 
 mod args;
 mod classify;
 mod doctor;
 mod eval;
+mod input;
 mod model;
 mod report;
 mod session;

@@ -1,6 +1,7 @@
 //! `palaute report`: the themed report for quality staff and managers.
 
-use super::args::{InputOpts, ModelOpts, ReportLang};
+use super::args::ModelOpts;
+use super::input::{InputOpts, ReportLang};
 use super::session::{finish, read_and_classify, with_model};
 use anyhow::Result;
 use palaute::aggregate::summarize;

@@ -1,7 +1,8 @@
 //! Steps the subcommands share: read and tag the inputs, run the model over them, and
 //! account for every row at the end.
 
-use super::args::{InputOpts, ModelOpts};
+use super::args::ModelOpts;
+use super::input::InputOpts;
 use anyhow::{bail, Result};
 use palaute::classify::Classifier;
 use palaute::input::{read_dataset, Dataset};

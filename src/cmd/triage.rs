@@ -1,6 +1,7 @@
 //! `palaute triage`: the registry office's queue.
 
-use super::args::{InputOpts, ModelOpts};
+use super::args::ModelOpts;
+use super::input::InputOpts;
 use super::session::{finish, read_and_classify, with_model};
 use anyhow::Result;
 use palaute::output::write_rejects;

@@ -51,7 +51,7 @@ pub struct Tuned {
 }
 
 fn err(e: candle_core::Error) -> ModelError {
-    ModelError::Fetch(format!("fine-tuning: {e}"))
+    ModelError::Train(format!("fine-tuning: {e}"))
 }
 
 struct LayerNorm {
@@ -232,7 +232,7 @@ impl Model {
         let config_text =
             std::fs::read_to_string(&config_path).map_err(|e| ModelError::io(&config_path, e))?;
         let mut config: Config = serde_json::from_str(&config_text)
-            .map_err(|e| ModelError::Fetch(format!("config.json: {e}")))?;
+            .map_err(|e| ModelError::Train(format!("config.json: {e}")))?;
         let layers_total = config.num_hidden_layers;
         let first_tuned = layers_total.saturating_sub(TUNED_LAYERS);
         let weights = dir.join("model.safetensors");
@@ -245,7 +245,7 @@ impl Model {
             .into_iter()
             .find(|p| vb.contains_tensor(&format!("{p}embeddings.word_embeddings.weight")))
             .ok_or_else(|| {
-                ModelError::Fetch(
+                ModelError::Train(
                     "fine-tuning: no embeddings.word_embeddings.weight in the model file".into(),
                 )
             })?;
@@ -358,7 +358,7 @@ fn frozen_states(
                 .map_err(err)?
                 .max(f32::MIN_POSITIVE);
             if parity > 1e-3 {
-                return Err(ModelError::Fetch(format!(
+                return Err(ModelError::Train(format!(
                     "fine-tuning: the trainable layers differ from the encoder by {parity} on the base weights; not training"
                 )));
             }

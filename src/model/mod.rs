@@ -12,7 +12,7 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum ModelError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -20,6 +20,15 @@ pub enum ModelError {
     },
     #[error("model fetch: {0}")]
     Fetch(String),
+    /// Fine-tuning or training failed.
+    #[error("{0}")]
+    Train(String),
+    /// Reading the labeled data or writing a built file.
+    #[error(transparent)]
+    Data(#[from] crate::error::Error),
+    /// Writing heads (JSON).
+    #[error("writing the heads: {0}")]
+    Json(#[from] serde_json::Error),
     #[error("model in {dir}: {message}")]
     Load { dir: PathBuf, message: String },
 }

@@ -125,8 +125,7 @@ impl EmbeddingCache {
             v.iter()
                 .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
         }
-        crate::output::write_atomic(&self.path, &out)
-            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+        crate::output::write_atomic(&self.path, &out)?;
         self.dirty = false;
         Ok(())
     }
@@ -210,10 +209,8 @@ impl ModelRuntime {
                             &opts.training,
                             training.clone(),
                         )?;
-                        let text = serde_json::to_string(&h)
-                            .map_err(|e| ModelError::Fetch(e.to_string()))?;
-                        crate::output::write_atomic(&heads_path, text.as_bytes())
-                            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+                        let text = serde_json::to_string(&h)?;
+                        crate::output::write_atomic(&heads_path, text.as_bytes())?;
                         h
                     }
                 }
@@ -363,8 +360,7 @@ fn tuned_encoder(
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     let _lock = super::lock_file(&dir.join("tuned.lock"))?;
     if retrain || !path.is_file() {
-        let gold = crate::eval::read_gold_file(&opts.training, taxonomy)
-            .map_err(|e| ModelError::Fetch(e.to_string()))?;
+        let gold = crate::eval::read_gold_file(&opts.training, taxonomy)?;
         let examples = tuning_examples(&gold, taxonomy);
         crate::notice!(
             "fine-tuning the top {} encoder layers on {} labeled comments from {} (first use, or the model, taxonomy or training data changed; --no-finetune skips this)…",
@@ -465,8 +461,7 @@ fn train_heads(
     train: &DataFile,
     training_fingerprint: String,
 ) -> Result<Heads, ModelError> {
-    let gold = crate::eval::read_gold_file(train, taxonomy)
-        .map_err(|e| ModelError::Fetch(e.to_string()))?;
+    let gold = crate::eval::read_gold_file(train, taxonomy)?;
     let texts: Vec<&str> = gold.iter().map(|g| g.text.as_str()).collect();
     let embeddings = embed_cached(encoder, cache, &texts)?;
     let rules: Vec<Classification> = texts.iter().map(|t| classifier.classify(t)).collect();
