@@ -102,9 +102,11 @@ pub fn rejects_csv_bytes(
             r.file.clone(),
             r.row.to_string(),
             r.column.clone(),
-            r.reason.clone(),
+            // Reasons quote the cell at fault, and an identity code typed into a date cell
+            // is still personal data.
+            pii.redact(&r.reason, crate::lang::Lang::Fi),
             r.id.clone(),
-            r.date.clone(),
+            pii.redact(&r.date, crate::lang::Lang::Fi),
             r.unit.clone(),
             reject_excerpt(&r.text, pii, &detector),
         ]

@@ -460,7 +460,8 @@ fn rejects_name_the_row_and_mask_personal_data() {
         "units.csv",
         "id;pvm;yksikkö;nps;palaute\n\
          R1;1.10.2026;Terveysasema A;9;Hyvä palvelu\n\
-         R2;2.10.2026;Hammashoitola;11;Vastatkaa osoitteeseen matti.meikalainen@example.fi,   hetu 131052-308T\n"
+         R2;2.10.2026;Hammashoitola;11;Vastatkaa osoitteeseen matti.meikalainen@example.fi,   hetu 131052-308T\n\
+         R3;131052-308T;Hammashoitola;8;Päivämäärän paikalla on henkilötunnus\n"
             .as_bytes(),
     );
     for redact in [false, true] {
@@ -477,7 +478,11 @@ fn rejects_name_the_row_and_mask_personal_data() {
             "personal data in rejects: {raw}"
         );
         let table = csv_rows(&path);
-        assert_eq!(table.len(), 2, "{table:?}");
+        assert_eq!(table.len(), 3, "{table:?}");
+        assert!(
+            table[2][3].contains("[HETU]"),
+            "the echoed date cell is masked: {table:?}"
+        );
         let r = &table[1];
         assert!(r[0].ends_with("units.csv"), "{r:?}");
         assert_eq!(
@@ -1134,4 +1139,76 @@ fn report_html_and_xlsx_match_the_json() {
         formulas.cells().all(|(_, _, f)| f.is_empty()),
         "no formula cells"
     );
+}
+
+/// A quote left open must not swallow rows silently: to the end of the file it is an error,
+/// closed much later it is a reject naming the lines it took. A stray 7 in a "(1-5)"
+/// column rejects that row and keeps the statement; a column that only looks like 1–5
+/// answers is named in a warning.
+#[test]
+fn open_quotes_and_stray_scores_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = vec!["id;palaute;nps".to_string()];
+    for i in 1..=50 {
+        let t = match i {
+            3 => "\"alkaa lainaus".to_string(),
+            _ => format!("kommentti {i}"),
+        };
+        rows.push(format!("{i};{t};{}", i % 11));
+    }
+    let open = write(dir.path(), "open.csv", (rows.join("\n") + "\n").as_bytes());
+    let out = dir.path().join("t.csv");
+    let err = failed(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&open),
+        "-o",
+        s(&out),
+    ]));
+    assert!(
+        err.contains("open.csv") && err.contains("line 4") && err.contains("never closed"),
+        "{err}"
+    );
+
+    rows[40] = "40;loppuu\" tähän;7".to_string();
+    let mid = write(dir.path(), "mid.csv", (rows.join("\n") + "\n").as_bytes());
+    let msg = ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&mid),
+        "-o",
+        s(&out),
+    ]));
+    assert!(msg.contains("1 rejected"), "{msg}");
+    let rejects = csv_rows(&dir.path().join("t.rejects.csv"));
+    assert!(rejects[1][3].contains("took lines 4–41"), "{rejects:?}");
+
+    let mut rows = vec!["id;palaute;Sain apua (1-5);Käyntejä".to_string()];
+    for i in 1..=20 {
+        let score = if i == 5 { 7 } else { i % 5 + 1 };
+        let visits = if i == 9 { 12 } else { i % 3 + 1 };
+        rows.push(format!("{i};teksti {i};{score};{visits}"));
+    }
+    let scores = write(
+        dir.path(),
+        "scores.csv",
+        (rows.join("\n") + "\n").as_bytes(),
+    );
+    let msg = ok(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&scores),
+        "-o",
+        s(&out),
+    ]));
+    assert!(msg.contains("19 used, 1 rejected"), "{msg}");
+    assert!(msg.contains("\"Käyntejä\" looks like 1–5 answers"), "{msg}");
+    let tagged = csv_rows(&out);
+    assert!(
+        tagged[0].iter().any(|h| h == "Sain apua (1-5)"),
+        "{:?}",
+        tagged[0]
+    );
+    let rejects = csv_rows(&dir.path().join("t.rejects.csv"));
+    assert!(rejects[1][3].contains("outside 1–5"), "{rejects:?}");
 }

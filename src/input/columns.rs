@@ -56,6 +56,17 @@ pub struct ColumnMap {
     pub id: Option<usize>,
 }
 
+impl ColumnMap {
+    /// The columns given a role other than a 1–5 statement.
+    pub fn roles(&self) -> Vec<usize> {
+        [self.nps, self.date, self.unit, self.channel, self.id]
+            .into_iter()
+            .flatten()
+            .chain([self.text])
+            .collect()
+    }
+}
+
 const TEXT: &[&str] = &[
     "avoin palaute",
     "vapaa sana",
@@ -218,19 +229,53 @@ pub fn is_missing_marker(v: &str) -> bool {
     ) || v.trim() == "-"
 }
 
-fn all_one_to_five(table: &RawTable, col: usize) -> bool {
-    let mut any = false;
+/// Whether a column holds 1–5 statement answers: every answer is 1–5, or the header says
+/// "1–5" and nearly all are (a stray 7 or 0 is then that row's reject, not a reason to drop
+/// the whole statement from the report).
+fn is_score_column(table: &RawTable, col: usize) -> bool {
+    let (in_range, out) = answer_counts(table, col);
+    in_range > 0
+        && (out == 0 || (header_says_one_to_five(&table.headers[col]) && out * 10 <= in_range))
+}
+
+/// Answers in 1–5 and answers outside it (other numbers, words) in one column.
+fn answer_counts(table: &RawTable, col: usize) -> (usize, usize) {
+    let mut counts = (0, 0);
     for r in table.rows.iter().filter(|r| r.error.is_none()) {
         let v = r.fields.get(col).map_or("", |s| s.trim());
         if is_missing_marker(v) {
             continue;
         }
         match v.parse::<u8>() {
-            Ok(1..=5) => any = true,
-            _ => return false,
+            Ok(1..=5) => counts.0 += 1,
+            _ => counts.1 += 1,
         }
     }
-    any
+    counts
+}
+
+fn header_says_one_to_five(header: &str) -> bool {
+    let compact: String = header.chars().filter(|c| !c.is_whitespace()).collect();
+    ["1-5", "1–5", "1—5", "1..5", "1/5"]
+        .iter()
+        .any(|p| compact.contains(p))
+}
+
+/// A column that looks like a 1–5 statement but was not taken as one, said once, so that a
+/// statement never disappears from the report without a word.
+pub fn near_score_warnings(table: &RawTable, map: &ColumnMap) -> Vec<String> {
+    (0..table.headers.len())
+        .filter(|c| !map.scores.contains(c) && !map.roles().contains(c))
+        .filter_map(|c| {
+            let (in_range, out) = answer_counts(table, c);
+            (in_range >= 3 && out > 0 && out * 10 <= in_range).then(|| {
+                format!(
+                    "column {:?} looks like 1–5 answers but has {out} value(s) outside 1–5, so it is not read as a statement; name it with --score-col (the rows with other values are then rejected)",
+                    table.headers[c]
+                )
+            })
+        })
+        .collect()
 }
 
 /// Resolves the column roles of one file.
@@ -266,7 +311,7 @@ pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
         })?;
     let scores = if o.scores.is_empty() {
         (0..table.headers.len())
-            .filter(|i| !taken.contains(i) && all_one_to_five(table, *i))
+            .filter(|i| !taken.contains(i) && is_score_column(table, *i))
             .collect()
     } else {
         o.scores

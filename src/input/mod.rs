@@ -115,7 +115,12 @@ fn add_table(ds: &mut Dataset, table: &RawTable, overrides: &ColumnOverrides) ->
         rows: table.rows.len(),
         used: records.len(),
         rejected: rejects.len(),
-        warnings: table.warnings.clone(),
+        warnings: table
+            .warnings
+            .iter()
+            .cloned()
+            .chain(columns::near_score_warnings(table, &map))
+            .collect(),
     });
     ds.records.extend(records);
     ds.rejects.extend(rejects);

@@ -150,21 +150,25 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
         None => return Err(Error::input(path, "no header row")),
     };
     let mut rows = Vec::new();
+    let mut last_start = 0;
     for rec in records {
         match rec {
             Ok(r) => {
                 let row = r.position().map_or(0, |p| p.line() as usize);
+                last_start = r.position().map_or(0, |p| p.byte() as usize);
                 if r.iter().all(|f| f.trim().is_empty()) {
                     // Trailing blank lines from spreadsheets; they carry nothing.
                     continue;
                 }
-                let error = (r.len() != headers.len()).then(|| {
-                    format!(
-                        "expected {} fields (as in the header) but found {} — a stray {} in the text, or a different delimiter?",
-                        headers.len(),
-                        r.len(),
-                        delimiter_name(delimiter)
-                    )
+                let error = swallowed_rows(&r, row, headers.len(), delimiter).or_else(|| {
+                    (r.len() != headers.len()).then(|| {
+                        format!(
+                            "expected {} fields (as in the header) but found {} — a stray {} in the text, or a different delimiter?",
+                            headers.len(),
+                            r.len(),
+                            delimiter_name(delimiter)
+                        )
+                    })
                 });
                 rows.push(RawRow {
                     row,
@@ -182,6 +186,16 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
             }
         }
     }
+    let tail = decoded.text.get(last_start..).unwrap_or_default();
+    if !rows.is_empty() && ends_inside_quote(tail, delimiter) {
+        let line = rows.last().map_or(0, |r| r.row);
+        return Err(Error::input(
+            path,
+            format!(
+                "line {line} opens a quote (\") that is never closed, so everything after it would be one field; the file may be cut off, or the quote needs closing"
+            ),
+        ));
+    }
     Ok(RawTable {
         path: path.to_path_buf(),
         headers,
@@ -189,6 +203,62 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
         format: format!("CSV {} {}", delimiter_name(delimiter), decoded.encoding),
         warnings: decoded.warning.into_iter().collect(),
     })
+}
+
+/// A quoted field that took in lines which look like whole rows of their own (a quote
+/// opened and closed only much later): the row is rejected with the lines it took, rather
+/// than those rows vanishing into one comment.
+fn swallowed_rows(
+    r: &csv::StringRecord,
+    line: usize,
+    fields: usize,
+    delimiter: u8,
+) -> Option<String> {
+    let need = fields.checked_sub(1).filter(|n| *n > 0)?;
+    let d = char::from(delimiter);
+    let rowlike = r
+        .iter()
+        .flat_map(|f| f.lines().skip(1))
+        .filter(|l| l.matches(d).count() >= need)
+        .count();
+    let spans: usize = r.iter().map(|f| f.matches('\n').count()).sum();
+    (rowlike >= 2).then(|| {
+        format!(
+            "a quote (\") opened in this row closes only on line {}: the row took lines {line}–{}, {rowlike} of which look like rows of their own; fix the quote and read the file again",
+            line + spans,
+            line + spans
+        )
+    })
+}
+
+/// Whether `raw` (one record to the end of the text) ends inside a quoted field.
+fn ends_inside_quote(raw: &str, delimiter: u8) -> bool {
+    let d = char::from(delimiter);
+    let mut in_quote = false;
+    let mut at_field_start = true;
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_quote {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                } else {
+                    in_quote = false;
+                }
+            }
+            continue;
+        }
+        match c {
+            '"' if at_field_start => in_quote = true,
+            c if c == d || c == '\n' || c == '\r' => {
+                at_field_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        at_field_start = false;
+    }
+    in_quote
 }
 
 fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable> {
@@ -343,6 +413,14 @@ fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<RawTable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quote_left_open_is_found_and_doubled_quotes_are_not() {
+        assert!(ends_inside_quote("2;\"kesken\n", b';'));
+        assert!(!ends_inside_quote("1;\"a \"\"b\"\" c\";2\n", b';'));
+        assert!(!ends_inside_quote("1;sanoi \"moi;2\n", b';'), "a quote mid-field is text");
+        assert!(!ends_inside_quote("1;\"rivi\ntoinen\";3", b';'));
+    }
 
     #[test]
     fn detects_delimiters_with_quoted_text() {
