@@ -5,14 +5,42 @@ use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
+/// Writes `bytes` to `path` through a temporary file renamed into place. Only a regular
+/// file or a new path is written: a symlink, FIFO, device or directory at `path` is
+/// refused rather than replaced. A replaced file keeps its permissions; a new one gets
+/// 0644 (the temporary file's 0600 would hide a report from colleagues).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    let old = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => Some(m.permissions()),
+        Ok(m) => {
+            let what = if m.file_type().is_symlink() {
+                "a symbolic link"
+            } else if m.is_dir() {
+                "a directory"
+            } else {
+                "a device, FIFO or socket"
+            };
+            return Err(Error::Output {
+                path: path.to_path_buf(),
+                message: format!("is {what}, not a regular file; give a new file name"),
+            });
+        }
+        Err(_) => None,
+    };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    let perms = old.unwrap_or_else(|| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(0o644)
+    });
+    tmp.as_file()
+        .set_permissions(perms)
+        .map_err(|e| Error::io(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
@@ -197,6 +225,29 @@ mod tests {
         );
         assert!(!text.contains("meikalainen"), "{text}");
         assert!(lines.next().unwrap().ends_with("Terveysasema A,"));
+    }
+
+    #[test]
+    fn only_regular_files_are_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("keep.txt");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write_atomic(&link, b"x").unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert!(write_atomic(dir.path(), b"x").is_err(), "a directory");
+        assert!(write_atomic(Path::new("/dev/null"), b"x").is_err(), "a device");
+        let new = dir.path().join("new.csv");
+        write_atomic(&new, b"x").unwrap();
+        let mode = std::fs::metadata(&new).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&new, b"y").unwrap();
+        let mode = std::fs::metadata(&new).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "a replaced file keeps its mode");
     }
 
     #[test]
