@@ -15,6 +15,8 @@ mod print;
 /// Measure tagging against a labeled file (columns text, themes; optional lang, sentiment, triage)
 #[derive(clap::Args)]
 pub struct Args {
+    /// The labeled file: CSV with `text` and `themes` (ids separated by `;`), optionally
+    /// `lang`, `sentiment`, `triage`, `pii`, `urgent_kind`, `theme_sentiment`, `nps`
     #[arg(long)]
     gold: PathBuf,
     /// Also write the figures as JSON
