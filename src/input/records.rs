@@ -76,6 +76,19 @@ pub fn parse_answer(v: &str, lo: u8, hi: u8) -> Result<Option<u8>, String> {
 /// Dates as exports write them: ISO, Finnish d.m.yyyy, with or without a time, or just a
 /// month ("2026-10", "10/2026").
 pub fn parse_date(v: &str) -> Result<Option<NaiveDate>, String> {
+    match parse_date_any_year(v)? {
+        // "6.10.26": chrono reads the year as 26 AD; a feedback export means 2026.
+        Some(d) if d.year() < 100 => Ok(d.with_year(2000 + d.year())),
+        Some(d) if !(1990..=2100).contains(&d.year()) => Err(format!(
+            "{:?} has the year {}, which cannot be a feedback date",
+            v.trim(),
+            d.year()
+        )),
+        d => Ok(d),
+    }
+}
+
+fn parse_date_any_year(v: &str) -> Result<Option<NaiveDate>, String> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
@@ -302,6 +315,14 @@ mod tests {
         // The text is not part of what is serialized.
         let json = serde_json::to_value(&rejects[0]).unwrap();
         assert!(json.get("text").is_none() && json["id"] == "a1", "{json}");
+    }
+
+    #[test]
+    fn two_digit_years_are_this_century() {
+        let d = |s: &str| parse_date(s).unwrap().unwrap().to_string();
+        assert_eq!(d("6.10.26"), "2026-10-06");
+        assert_eq!(d("06.10.2026"), "2026-10-06");
+        assert!(parse_date("6.10.0926").is_err());
     }
 
     #[test]
