@@ -46,6 +46,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Text as Markdown shows it literally: no links, images, raw HTML, emphasis, headings or
+/// table breaks can come from a comment, and line breaks become spaces (a memo pastes
+/// report.md and queue.md as they are, so a comment must not fetch a remote image or
+/// carry a `javascript:` link into it).
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Spreadsheet programs run a cell that starts with one of these as a formula; such cells
 /// get a leading apostrophe so that a comment like "=HYPERLINK(...)" stays text.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -228,6 +250,18 @@ mod tests {
     }
 
     #[test]
+    fn markdown_from_comments_is_inert() {
+        let m =
+            markdown_text("![x](http://evil/p.png) [a](javascript:alert(1)) <img src=x> a|b\n# h");
+        assert!(
+            m.contains(r"\!\[x\]") && m.contains(r"\[a\]") && !m.contains("<img"),
+            "{m}"
+        );
+        assert_eq!(markdown_text("a|b"), "a\\|b");
+        assert!(!m.contains('\n'));
+    }
+
+    #[test]
     fn only_regular_files_are_replaced() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
@@ -239,7 +273,10 @@ mod tests {
         assert!(e.contains("symbolic link"), "{e}");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
         assert!(write_atomic(dir.path(), b"x").is_err(), "a directory");
-        assert!(write_atomic(Path::new("/dev/null"), b"x").is_err(), "a device");
+        assert!(
+            write_atomic(Path::new("/dev/null"), b"x").is_err(),
+            "a device"
+        );
         let new = dir.path().join("new.csv");
         write_atomic(&new, b"x").unwrap();
         let mode = std::fs::metadata(&new).unwrap().permissions().mode() & 0o777;

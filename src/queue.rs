@@ -274,7 +274,7 @@ pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::output::markdown_text(s)
 }
 
 pub fn render_md(items: &[QueueItem], source: &str) -> String {
@@ -283,8 +283,9 @@ pub fn render_md(items: &[QueueItem], source: &str) -> String {
     let _ = writeln!(o, "# Triage queue\n");
     let _ = writeln!(
         o,
-        "{} items from {source}: **{} urgent**, **{} possibly urgent (read today)**, {} formal, {} asking for contact, {} normal. Each item sorts by its most serious class; `classes` lists every class that applies. Personal data in excerpts is masked.\n",
+        "{} items from {}: **{} urgent**, **{} possibly urgent (read today)**, {} formal, {} asking for contact, {} normal. Each item sorts by its most serious class; `classes` lists every class that applies. Personal data in excerpts is masked.\n",
         items.len(),
+        md_cell(source),
         count(TriageClass::Urgent),
         count(TriageClass::PossibleUrgent),
         count(TriageClass::Formal),

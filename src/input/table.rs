@@ -418,7 +418,10 @@ mod tests {
     fn a_quote_left_open_is_found_and_doubled_quotes_are_not() {
         assert!(ends_inside_quote("2;\"kesken\n", b';'));
         assert!(!ends_inside_quote("1;\"a \"\"b\"\" c\";2\n", b';'));
-        assert!(!ends_inside_quote("1;sanoi \"moi;2\n", b';'), "a quote mid-field is text");
+        assert!(
+            !ends_inside_quote("1;sanoi \"moi;2\n", b';'),
+            "a quote mid-field is text"
+        );
         assert!(!ends_inside_quote("1;\"rivi\ntoinen\";3", b';'));
     }
 

@@ -44,7 +44,7 @@ impl Ctx {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::output::markdown_text(s)
 }
 
 fn group_row(out: &mut String, c: &Ctx, name: &str, g: &GroupStats) {
@@ -315,12 +315,7 @@ pub fn render(s: &Summary) -> String {
             }
             let _ = writeln!(o, "**{}**\n", esc(&t.label));
             for q in &t.quotes {
-                let _ = writeln!(
-                    o,
-                    "> {} ({})\n",
-                    q.text.replace('\n', " "),
-                    w.sentiment(&q.sentiment)
-                );
+                let _ = writeln!(o, "> {} ({})\n", esc(&q.text), w.sentiment(&q.sentiment));
             }
         }
     }
