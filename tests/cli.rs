@@ -1212,3 +1212,47 @@ fn open_quotes_and_stray_scores_are_named() {
     let rejects = csv_rows(&dir.path().join("t.rejects.csv"));
     assert!(rejects[1][3].contains("outside 1–5"), "{rejects:?}");
 }
+
+/// One stray cell at XFD1048576 in a 50 KB workbook is a clear error, not a 512 GB
+/// allocation and a crash.
+#[test]
+fn a_far_stray_cell_in_xlsx_is_a_clear_error() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::File::open(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/palaute_2026-08_10.xlsx"),
+    )
+    .unwrap();
+    let mut zin = zip::ZipArchive::new(src).unwrap();
+    let bomb = dir.path().join("bomb.xlsx");
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
+    for i in 0..zin.len() {
+        let mut part = zin.by_index(i).unwrap();
+        let name = part.name().to_string();
+        let mut data = Vec::new();
+        part.read_to_end(&mut data).unwrap();
+        if name.starts_with("xl/worksheets/sheet1") {
+            let far = r#"<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>"#;
+            data = String::from_utf8(data)
+                .unwrap()
+                .replace("</sheetData>", far)
+                .into_bytes();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(&data).unwrap();
+    }
+    zout.finish().unwrap();
+    let out = dir.path().join("t.csv");
+    let err = failed(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&bomb),
+        "-o",
+        s(&out),
+    ]));
+    assert!(
+        err.contains("bomb.xlsx") && err.contains("stray cell"),
+        "{err}"
+    );
+}

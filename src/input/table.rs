@@ -261,7 +261,67 @@ fn ends_inside_quote(raw: &str, delimiter: u8) -> bool {
     in_quote
 }
 
+/// Most cells a sheet may span: the spreadsheet reader allocates the whole rectangle from A1
+/// to its farthest cell (32 bytes a cell), so one stray cell at XFD1048576 in a 50 KB file
+/// would ask for 512 GB. 10 million cells is 320 MB, ten times a large monthly export.
+const MAX_SHEET_CELLS: u64 = 10_000_000;
+/// Largest unpacked part of a workbook (a shared-strings "bomb" packs gigabytes small).
+const MAX_PART_BYTES: u64 = 512 << 20;
+
+/// Refuses a workbook whose sheets span more cells than can be held, or whose parts unpack
+/// to more than can be read, before the spreadsheet reader allocates for them.
+fn check_xlsx_size(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Ok(()); // not a zip: the reader's own error says so
+    };
+    let cell_ref = regex::Regex::new(r#"<(?:\w+:)?c [^>]*?r="([A-Z]{1,3})([0-9]{1,7})""#)
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    for i in 0..zip.len() {
+        let Ok(mut part) = zip.by_index(i) else {
+            continue;
+        };
+        let name = part.name().to_string();
+        if part.size() > MAX_PART_BYTES {
+            return Err(Error::input(
+                path,
+                format!(
+                    "{name} unpacks to {} MB, more than the {} MB palaute reads; save the workbook again or export as CSV",
+                    part.size() >> 20,
+                    MAX_PART_BYTES >> 20
+                ),
+            ));
+        }
+        if !name.starts_with("xl/worksheets/") || !name.ends_with(".xml") {
+            continue;
+        }
+        let mut xml = String::new();
+        if part.read_to_string(&mut xml).is_err() {
+            continue; // the reader reports a broken part
+        }
+        let (mut rows, mut cols) = (0u64, 0u64);
+        for c in cell_ref.captures_iter(&xml) {
+            let col = c[1]
+                .bytes()
+                .fold(0u64, |n, b| n * 26 + u64::from(b - b'A' + 1));
+            cols = cols.max(col);
+            rows = rows.max(c[2].parse().unwrap_or(0));
+        }
+        if rows * cols > MAX_SHEET_CELLS {
+            return Err(Error::input(
+                path,
+                format!(
+                    "{name} spans {rows} rows × {cols} columns ({} cells), more than the {MAX_SHEET_CELLS} palaute reads — usually one stray cell far from the data; delete it, or export as CSV",
+                    rows * cols
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable> {
+    check_xlsx_size(path, bytes)?;
     let mut wb =
         calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
             Error::input(
