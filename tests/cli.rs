@@ -1256,3 +1256,27 @@ fn a_far_stray_cell_in_xlsx_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// The error for a file whose every row is rejected quotes the first reason, masked.
+#[test]
+fn the_all_rejected_error_masks_the_cell_it_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "x.csv",
+        "palaute;pvm\n;131052-308T\n".as_bytes(),
+    );
+    let out = dir.path().join("t.csv");
+    let err = failed(&palaute(&[
+        "classify",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&out),
+    ]));
+    assert!(
+        err.contains("no usable rows") && err.contains("[HETU]"),
+        "{err}"
+    );
+    assert!(!err.contains("131052"), "{err}");
+}

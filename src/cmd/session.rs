@@ -28,6 +28,8 @@ pub fn read_and_classify(
         }
     }
     if dataset.records.is_empty() {
+        // The reason quotes the cell at fault, which may hold personal data.
+        let pii = palaute::pii::PiiDetector::load_default()?;
         bail!(
             "no usable rows: all {} rows were rejected (first reason: {})",
             dataset.rows_read(),
@@ -36,7 +38,9 @@ pub fn read_and_classify(
                 .first()
                 .map_or("the files have no data rows".to_string(), |r| format!(
                     "{} row {}: {}",
-                    r.file, r.row, r.reason
+                    r.file,
+                    r.row,
+                    pii.redact(&r.reason, palaute::lang::Lang::Fi)
                 ))
         );
     }

@@ -82,11 +82,32 @@ pub fn read_table_from(
     let format = format
         .or_else(|| InputFormat::from_extension(name))
         .unwrap_or_else(|| InputFormat::sniff(&bytes));
-    match format {
-        InputFormat::Xlsx => read_xlsx(name, &bytes, sheet),
-        InputFormat::Jsonl => read_jsonl(name, &bytes),
-        InputFormat::Csv => read_csv(name, &bytes),
+    let mut table = match format {
+        InputFormat::Xlsx => read_xlsx(name, &bytes, sheet)?,
+        InputFormat::Jsonl => read_jsonl(name, &bytes)?,
+        InputFormat::Csv => read_csv(name, &bytes)?,
+    };
+    if sheet.is_some() && format != InputFormat::Xlsx {
+        table
+            .warnings
+            .push("--sheet applies to XLSX workbooks only; ignored for this file".to_string());
     }
+    table.warnings.extend(duplicate_headers(&table.headers));
+    Ok(table)
+}
+
+/// Headers that occur twice: only the first of each can take a role, so the second is named.
+fn duplicate_headers(headers: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    headers
+        .iter()
+        .map(|h| crate::text::fold(h))
+        .zip(headers)
+        .filter(|(folded, _)| !folded.is_empty() && !seen.insert(folded.clone()))
+        .map(|(_, h)| {
+            format!("the header {h:?} occurs more than once; only one of those columns is read")
+        })
+        .collect()
 }
 
 const DELIMITERS: [u8; 3] = [b';', b',', b'\t'];
@@ -473,6 +494,20 @@ fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<RawTable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_headers_and_a_sheet_for_a_csv_are_named() {
+        let t = read_table_from(
+            Path::new("x.csv"),
+            b"palaute;nps;Palaute\nhyv\xc3\xa4;9;x\n".to_vec(),
+            None,
+            Some("Taul1"),
+        )
+        .unwrap();
+        assert_eq!(t.warnings.len(), 2, "{:?}", t.warnings);
+        assert!(t.warnings[0].contains("--sheet"));
+        assert!(t.warnings[1].contains("\"Palaute\" occurs more than once"));
+    }
 
     #[test]
     fn a_quote_left_open_is_found_and_doubled_quotes_are_not() {
