@@ -69,6 +69,10 @@ pub struct Classification {
     /// Why the sentiment is not the text's own reading: the comment's score decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment_note: Option<String>,
+    /// The model's urgent probability (None without the model): the clerk's sort key
+    /// within a class, and what `eval` measures thresholds with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgent_p: Option<f32>,
     /// Rule tags the combined model judged wrong; kept so that a person can see them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overruled: Vec<ThemeTag>,
@@ -484,6 +488,7 @@ impl Classifier {
             sentiment_p: None,
             triage,
             triage_reasons,
+            urgent_p: None,
             overruled: Vec::new(),
         }
     }

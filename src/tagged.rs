@@ -151,6 +151,7 @@ pub fn jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<V
             "triage": t.result.as_ref().map(|r| r.triage),
             "triage_classes": t.result.as_ref().map(|r| r.triage_classes()),
             "triage_reasons": t.result.as_ref().map(|r| &r.triage_reasons),
+            "urgent_p": t.result.as_ref().and_then(|r| r.urgent_p),
         });
         out.push_str(&serde_json::to_string(&v).map_err(|e| Error::Output {
             path: path.to_path_buf(),

@@ -213,7 +213,7 @@ fn eval_with_the_model_measures_every_policy() {
     // Rules + model must beat rules alone clearly, and on every length of text: a model
     // that makes long letters worse than its own rules is a defect. Measured on the dev set
     // with the registry batches of issue 9 and batch 6 of issue 10, fine-tuned encoder:
-    // 0.761 against 0.652; by length 0.764/0.735/0.774 against 0.672/0.589/0.620.
+    // 0.762 against 0.652; by length 0.770/0.730/0.754 against 0.672/0.589/0.620.
     let rules = r["modes"]["rules"]["macro_f1"].as_f64().unwrap();
     let combined = r["modes"]["combined"]["macro_f1"].as_f64().unwrap();
     assert!(combined >= 0.74, "{}", r["modes"]);
@@ -231,7 +231,7 @@ fn eval_with_the_model_measures_every_policy() {
         );
     }
     // Comments of two topics or more keep them (statements): 0.466 before statements,
-    // 0.536 measured now.
+    // 0.510–0.536 measured on three tunings of the encoder.
     assert!(
         r["themes"]["multi_theme_all_found"]["accuracy"]
             .as_f64()
@@ -240,22 +240,23 @@ fn eval_with_the_model_measures_every_policy() {
         "{}",
         r["themes"]
     );
-    // Sentiment with the fine-tuned encoder: 0.841 measured (frozen encoder 0.793, rules
+    // Sentiment with the fine-tuned encoder: 0.842 measured (frozen encoder 0.793, rules
     // alone 0.718); the floor is above what the frozen encoder reaches.
     assert!(
         r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.81,
         "{}",
         r["sentiment"]
     );
-    // Triage on dev with rules + model, fine-tuned encoder: urgent recall 0.847, precision
-    // 0.510 measured (frozen 0.807 / 0.568; rules alone recall 0.533).
+    // Triage on dev with rules + model, fine-tuned encoder: urgent recall 0.840, precision
+    // 0.548 measured (frozen 0.807 / 0.568; rules alone recall 0.533); the model's doubt
+    // moves look-alike rule hits to possible_urgent, so precision has a higher floor.
     assert!(
         r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.80,
         "{}",
         r["triage"]
     );
     assert!(
-        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.48,
+        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.50,
         "{}",
         r["triage"]
     );
@@ -291,6 +292,30 @@ fn triage_with_the_model() {
         .find(|s| s.starts_with("urgent ("))
         .unwrap_or_default();
     assert!(urgent.contains("ettei jaksa enää elää"), "{md}");
+    // Every comment carries the urgent head's probability, whatever its class.
+    let out = palaute(&[
+        "classify",
+        "data/sample/registry_2026-10.csv",
+        "--format",
+        "jsonl",
+        "-o",
+        "-",
+    ]);
+    assert!(out.status.success());
+    let lines = String::from_utf8_lossy(&out.stdout).into_owned();
+    let ps: Vec<f64> = lines
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["urgent_p"].as_f64().unwrap_or(-1.0)
+        })
+        .collect();
+    assert_eq!(ps.len(), 28);
+    assert!(ps.iter().all(|p| (0.0..=1.0).contains(p)), "{ps:?}");
+    assert!(
+        ps.iter().any(|p| *p > 0.5) && ps.iter().any(|p| *p < 0.5),
+        "{ps:?}"
+    );
 }
 
 /// Heads trained for another taxonomy or other labels are retrained, never used silently.

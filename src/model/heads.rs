@@ -32,6 +32,22 @@ const STACKED_L2: f32 = 1e-4;
 const TRIAGE_L2: f32 = 5e-1;
 /// Size of a rule-hit feature next to embedding components (which are about ±0.05).
 pub const RULE_FEATURE: f32 = 0.3;
+/// A text cut into at least this many urgent-head chunks (about 500 characters and up) is
+/// long: there one incidental rule word ("phone", "wait", "euro") in a story about
+/// something else is weaker evidence, and the stacked head gets to learn how much weaker.
+pub const LONG_CHUNKS: usize = 3;
+
+/// The stacked heads' input: the embedding, then per theme (in `rule_features` order)
+/// whether a rule fired, whether it fired in a long text, and whether it fired on two or
+/// more words.
+pub fn stacked_row(embedding: &[f32], matches: &[usize], long: bool) -> Vec<f32> {
+    let f = |on: bool| if on { RULE_FEATURE } else { 0.0 };
+    let mut row = embedding.to_vec();
+    row.extend(matches.iter().map(|&m| f(m > 0)));
+    row.extend(matches.iter().map(|&m| f(m > 0 && long)));
+    row.extend(matches.iter().map(|&m| f(m > 1)));
+    row
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogReg {
@@ -121,7 +137,32 @@ pub struct TriageHead {
     /// get thresholds calibrated on long letters.
     #[serde(default)]
     pub long: Option<(f32, f32)>,
+    /// Urgent only: a rule's urgent flag with the model's probability below this is
+    /// possible_urgent instead (read the same day, not first): chosen out of fold so that
+    /// almost every truly urgent rule hit in training stays urgent ([`DEMOTE_KEEP`]).
+    #[serde(default)]
+    pub demote_below: Option<f32>,
     pub positives: usize,
+}
+
+/// The share of training items that are urgent and flagged by a rule that must keep their
+/// urgent flag (out of fold) when the model's doubt demotes rule flags.
+pub const DEMOTE_KEEP: f64 = 0.98;
+
+/// The highest threshold below which at most `1 - keep` of the urgent rule hits score:
+/// rule hits under it are mostly the look-alikes.
+fn demote_threshold(p: &[f32], gold: &[bool], rule: &[bool], keep: f64) -> Option<f32> {
+    let urgent: Vec<f32> = (0..p.len())
+        .filter(|&i| gold[i] && rule[i])
+        .map(|i| p[i])
+        .collect();
+    if urgent.len() < MIN_POSITIVES {
+        return None;
+    }
+    (1..=99)
+        .rev()
+        .map(|k| k as f32 * 0.01)
+        .find(|&t| urgent.iter().filter(|&&v| v >= t).count() as f64 / urgent.len() as f64 >= keep)
 }
 
 /// The model alone raises an item to urgent at the lowest threshold where at least this
@@ -310,8 +351,8 @@ pub struct ThemeData<'a> {
     pub id: &'a str,
     /// Gold label per training example.
     pub gold: Vec<bool>,
-    /// Whether the theme's rules fire on each training example.
-    pub rule_hits: Vec<bool>,
+    /// How many rule words of the theme fire on each training example (0: none).
+    pub rule_matches: Vec<usize>,
     /// Embeddings of the taxonomy's example phrasings (for the prototype fallback).
     pub example_embeddings: Vec<Vec<f32>>,
 }
@@ -354,16 +395,18 @@ pub fn train(input: TrainInput) -> Heads {
         .collect();
     let x = standardise(&raw, &mean, &std);
     let rule_features: Vec<String> = input.themes.iter().map(|t| t.id.to_string()).collect();
-    let k = rule_features.len();
-    let stacked_x = Array2::from_shape_fn((n, d + k), |(i, j)| {
-        if j < d {
-            raw[[i, j]]
-        } else if input.themes[j - d].rule_hits[i] {
-            RULE_FEATURE
-        } else {
-            0.0
-        }
-    });
+    let stacked_rows: Vec<Vec<f32>> = (0..n)
+        .map(|i| {
+            let matches: Vec<usize> = input.themes.iter().map(|t| t.rule_matches[i]).collect();
+            stacked_row(
+                &input.embeddings[i],
+                &matches,
+                input.statements[i].len() >= LONG_CHUNKS,
+            )
+        })
+        .collect();
+    let width = stacked_rows.first().map_or(d, Vec::len);
+    let stacked_x = Array2::from_shape_fn((n, width), |(i, j)| stacked_rows[i][j]);
     // Themes train independently: one per core.
     let themes: BTreeMap<String, ThemeHead> = input
         .themes
@@ -385,11 +428,9 @@ pub fn train(input: TrainInput) -> Heads {
                         input.theme_statements[i]
                             .iter()
                             .map(|(e, hits)| {
-                                let row: Vec<f32> = e
-                                    .iter()
-                                    .copied()
-                                    .chain(hits.iter().map(|h| if *h { RULE_FEATURE } else { 0.0 }))
-                                    .collect();
+                                let matches: Vec<usize> =
+                                    hits.iter().map(|h| usize::from(*h)).collect();
+                                let row = stacked_row(e, &matches, false);
                                 stacked_folds[folds[i]].prob(ArrayView1::from(&row))
                             })
                             .fold(0.0f32, f32::max)
@@ -524,6 +565,7 @@ fn train_triage(
                     threshold: best_threshold(&oof, &y, &rules),
                     possible_threshold: None,
                     long: None,
+                    demote_below: None,
                     positives,
                 },
             );
@@ -617,6 +659,12 @@ fn train_triage(
         };
         let (threshold, possible) = thresholds(if enough(&short) { &short } else { &labeled });
         let long = enough(&long).then(|| thresholds(&long));
+        let rule_urgent = input
+            .triage_rule_hits
+            .get("urgent")
+            .cloned()
+            .unwrap_or_else(|| vec![false; n]);
+        let demote_below = demote_threshold(&oof, &y, &rule_urgent, DEMOTE_KEEP);
         heads.insert(
             class.to_string(),
             TriageHead {
@@ -624,6 +672,7 @@ fn train_triage(
                 threshold,
                 possible_threshold: Some(possible),
                 long,
+                demote_below,
                 positives,
             },
         );
@@ -701,6 +750,12 @@ pub struct ModelScores {
     /// Triage classes whose head passed its threshold (urgent below its threshold but in
     /// the band: possible_urgent), with the probability and, for urgency, the likely kind.
     pub triage: Vec<TriageScore>,
+    /// The urgent head's probability (the most urgent-looking of the text and its parts),
+    /// whether or not it passed a threshold.
+    pub urgent_p: Option<f32>,
+    /// The urgent head doubts a rule's urgent flag: its probability is below the
+    /// head's demotion threshold.
+    pub urgent_doubt: bool,
     /// The same for each statement of a comment of several (empty for one statement).
     pub statements: Vec<ModelScores>,
 }
@@ -714,19 +769,21 @@ pub struct TriageScore {
 
 impl Heads {
     /// Scores one comment; `statements` are the embeddings of its statements when it has
-    /// more than one; `rule_hit(id)` says whether the rules tagged theme `id`.
+    /// more than one; `rule_matches(id)` says on how many words the rules tagged theme `id`
+    /// (or, for `triage:<class>`, whether they raised that class).
     pub fn score(
         &self,
         embedding: &[f32],
         statements: &[Vec<f32>],
-        rule_hit: impl Fn(&str) -> bool,
+        rule_matches: impl Fn(&str) -> usize,
     ) -> ModelScores {
-        let rules: Vec<f32> = self
+        let rule_hit = |id: &str| rule_matches(id) > 0;
+        let matches: Vec<usize> = self
             .rule_features
             .iter()
-            .map(|id| if rule_hit(id) { RULE_FEATURE } else { 0.0 })
+            .map(|id| rule_matches(id))
             .collect();
-        let stacked_x: Vec<f32> = embedding.iter().chain(&rules).copied().collect();
+        let stacked_x = stacked_row(embedding, &matches, statements.len() >= LONG_CHUNKS);
         let x = standard_row(embedding, &self.mean, &self.std);
         let xv = ArrayView1::from(&x);
         let themes = self
@@ -785,6 +842,7 @@ impl Heads {
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c.clone());
         let mut triage = Vec::new();
+        let (mut urgent_p, mut urgent_doubt) = (None, false);
         let statements: Vec<Vec<f32>> = statements
             .iter()
             .map(|e| standard_row(e, &self.mean, &self.std))
@@ -820,6 +878,10 @@ impl Heads {
                     },
                 );
             let at = &at[..x.len()];
+            if class == "urgent" {
+                urgent_p = Some(p);
+                urgent_doubt = h.demote_below.is_some_and(|t| p < t);
+            }
             let (urgent_t, possible_t) = match h.long {
                 Some(long) if !statements.is_empty() => (long.0, Some(long.1)),
                 _ => (h.threshold, h.possible_threshold),
@@ -848,6 +910,8 @@ impl Heads {
             sentiment_p,
             sentiment_one_sided,
             triage,
+            urgent_p,
+            urgent_doubt,
             statements: Vec::new(),
         }
     }
@@ -897,5 +961,36 @@ mod tests {
         let gold = [true, true, false, false, false];
         let t = best_threshold(&p, &gold, &[false; 5]);
         assert!(t > 0.3 && t <= 0.8, "{t}");
+    }
+
+    #[test]
+    fn demotion_keeps_almost_every_urgent_rule_hit() {
+        // Ten urgent rule hits (one of them scored low) and look-alikes scored near zero.
+        let mut p = vec![0.9, 0.8, 0.85, 0.7, 0.95, 0.6, 0.75, 0.9, 0.88, 0.2];
+        let mut gold = vec![true; 10];
+        p.extend([0.05, 0.1, 0.02, 0.3]);
+        gold.extend([false; 4]);
+        let rule = vec![true; 14];
+        let t = demote_threshold(&p, &gold, &rule, 0.9).expect("enough urgent hits");
+        assert!(t > 0.3 && t <= 0.6, "{t}");
+        let kept = (0..10).filter(|&i| p[i] >= t).count();
+        assert!(kept >= 9, "{kept}");
+        // Demoting at 0.98 would have to keep the 0.2 item too.
+        let strict = demote_threshold(&p, &gold, &rule, 0.98).unwrap();
+        assert!(strict <= 0.2, "{strict}");
+        // Too few urgent rule hits to judge: never demote.
+        assert_eq!(
+            demote_threshold(&p[..5], &gold[..5], &rule[..5], 0.98),
+            None
+        );
+    }
+
+    #[test]
+    fn stacked_row_marks_hits_long_texts_and_several_words() {
+        let row = stacked_row(&[0.1, 0.2], &[0, 1, 2], true);
+        let f = RULE_FEATURE;
+        assert_eq!(row, vec![0.1, 0.2, 0.0, f, f, 0.0, f, f, 0.0, 0.0, f]);
+        let short = stacked_row(&[0.1, 0.2], &[0, 1, 2], false);
+        assert_eq!(&short[5..8], &[0.0, 0.0, 0.0]);
     }
 }

@@ -165,7 +165,7 @@ impl ModelRuntime {
         let training = training_fingerprint(&opts.training.bytes);
         let base = Encoder::load(&opts.model_dir)?;
         let encoder = match &opts.tuned_dir {
-            Some(dir) => tuned_encoder(base, dir, opts, taxonomy, &training, retrain)?,
+            Some(dir) => tuned_encoder(base, dir, opts, taxonomy, retrain)?,
             None => base,
         };
         let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
@@ -247,7 +247,7 @@ impl ModelRuntime {
             .zip(&statements)
             .zip(rules)
             .map(|((e, st), r)| {
-                let mut scores = self.heads.score(e, st, |id| rule_hit(r, id));
+                let mut scores = self.heads.score(e, st, |id| rule_matches(r, id));
                 if r.statements.len() > 1 {
                     scores.statements = r
                         .statements
@@ -255,7 +255,7 @@ impl ModelRuntime {
                         .zip(part_emb.by_ref())
                         .map(|(s, e)| {
                             self.heads
-                                .score(&e, &[], |id| s.themes.iter().any(|t| t == id))
+                                .score(&e, &[], |id| usize::from(s.themes.iter().any(|t| t == id)))
                         })
                         .collect();
                 }
@@ -277,11 +277,16 @@ impl ModelRuntime {
     }
 }
 
-/// Whether the rules found theme `id`, or (`triage:<class>`) raised that triage class.
-fn rule_hit(c: &Classification, id: &str) -> bool {
+/// On how many words the rules found theme `id`, or (`triage:<class>`) whether they raised
+/// that triage class.
+fn rule_matches(c: &Classification, id: &str) -> usize {
     match id.strip_prefix("triage:") {
-        Some(class) => c.triage_reasons.iter().any(|r| r.class.code() == class),
-        None => c.has_theme(id),
+        Some(class) => usize::from(c.triage_reasons.iter().any(|r| r.class.code() == class)),
+        None => c
+            .themes
+            .iter()
+            .find(|t| t.theme == id && t.by_rules)
+            .map_or(0, |t| t.evidence.len()),
     }
 }
 
@@ -338,17 +343,17 @@ fn tuned_encoder(
     dir: &Path,
     opts: &ModelOptions,
     taxonomy: &Taxonomy,
-    training: &str,
     retrain: bool,
 ) -> Result<Encoder, ModelError> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    for part in [
-        FINETUNE_RECIPE,
-        &base.fingerprint,
-        &taxonomy.fingerprint(),
-        training,
-    ] {
+    // The tuning learns the themes, not the rules: editing a rule retrains the heads (they
+    // see rule hits) but not these layers.
+    let themes: Vec<&str> = taxonomy.themes.iter().map(|t| t.id.as_str()).collect();
+    // The labeled data itself, not the heads' recipe: a change to how heads are trained
+    // must not rebuild these layers.
+    let data = format!("{:x}", Sha256::digest(&opts.training.bytes));
+    for part in [FINETUNE_RECIPE, &base.fingerprint, &themes.join(";"), &data] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -415,7 +420,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-4";
+const TRAINING_RECIPE: &str = "2026.12-5";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -476,7 +481,7 @@ fn train_heads(
         themes.push(ThemeData {
             id: &th.id,
             gold: gold.iter().map(|g| g.themes.contains(&th.id)).collect(),
-            rule_hits: rules.iter().map(|r| r.has_theme(&th.id)).collect(),
+            rule_matches: rules.iter().map(|r| rule_matches(r, &th.id)).collect(),
             example_embeddings,
         });
     }
@@ -651,7 +656,23 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
     }
     apply_statements(c, scores, mode);
     if mode == Mode::Combined {
-        // The model can raise a triage class the rules missed, never lower one.
+        c.urgent_p = scores.urgent_p;
+        // The model can raise a triage class the rules missed. It lowers only a rule's
+        // urgent flag it clearly doubts, and only to possible_urgent (read the same day):
+        // an illness word in a story of good care, software that "crashes".
+        let model_urgent = scores.triage.iter().any(|t| t.class == "urgent");
+        if scores.urgent_doubt && !model_urgent {
+            for r in &mut c.triage_reasons {
+                if r.class == TriageClass::Urgent {
+                    r.class = TriageClass::PossibleUrgent;
+                    r.evidence.rule = format!(
+                        "{} (model p={:.2} doubts it)",
+                        r.evidence.rule,
+                        scores.urgent_p.unwrap_or(0.0)
+                    );
+                }
+            }
+        }
         for t in &scores.triage {
             let Some(class) = TriageClass::from_code(&t.class) else {
                 continue;
@@ -686,6 +707,40 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scores(urgent_doubt: bool) -> ModelScores {
+        ModelScores {
+            themes: Default::default(),
+            sentiment: None,
+            sentiment_p: 0.0,
+            sentiment_one_sided: None,
+            triage: Vec::new(),
+            urgent_p: Some(0.03),
+            urgent_doubt,
+            statements: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_doubted_rule_flag_is_read_the_same_day_not_first() {
+        let t = Taxonomy::parse(crate::taxonomy::DEFAULT_TAXONOMY, "built-in").unwrap();
+        let rules = Classifier::new(&t).classify("Äiti on ollut lääkkeittä kaksi päivää.");
+        assert_eq!(rules.triage, TriageClass::Urgent);
+        let mut trusted = rules.clone();
+        apply(&mut trusted, &scores(false), Mode::Combined);
+        assert_eq!(trusted.triage, TriageClass::Urgent);
+        assert_eq!(trusted.urgent_p, Some(0.03));
+        let mut doubted = rules;
+        apply(&mut doubted, &scores(true), Mode::Combined);
+        assert_eq!(doubted.triage, TriageClass::PossibleUrgent);
+        let reason = &doubted.triage_reasons[0];
+        assert_eq!(reason.id, "neglect", "the kind stays named");
+        assert!(
+            reason.evidence.rule.contains("model p=0.03 doubts it"),
+            "{}",
+            reason.evidence.rule
+        );
+    }
 
     #[test]
     fn embedding_cache_survives_a_torn_tail_and_merges_concurrent_saves() {
