@@ -12,6 +12,11 @@ fn palaute(args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
+/// `palaute classify --no-model INPUT -o OUT`, the call most input tests make.
+fn classify_no_model(input: &Path, out: &Path) -> Output {
+    palaute(&["classify", "--no-model", s(input), "-o", s(out)])
+}
+
 fn ok(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "command failed: {err}");
@@ -274,13 +279,7 @@ fn utf16_tab_separated_export_is_read() {
     bytes.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
     let input = write(dir.path(), "unicode.txt", &bytes);
     let out = dir.path().join("t.csv");
-    ok(&palaute(&[
-        "classify",
-        "--no-model",
-        s(&input),
-        "-o",
-        s(&out),
-    ]));
+    ok(&classify_no_model(&input, &out));
     let t = std::fs::read_to_string(&out).unwrap();
     assert!(
         t.contains("Jonot liian pitkät") && t.contains("access"),
@@ -297,13 +296,7 @@ fn windows_1252_is_read_with_a_warning() {
         b"kommentti;nps\nHyv\xE4 palvelu;9\nK\xF6yh\xE4 palvelu;3\n",
     );
     let out = dir.path().join("t.csv");
-    let err = ok(&palaute(&[
-        "classify",
-        "--no-model",
-        s(&input),
-        "-o",
-        s(&out),
-    ]));
+    let err = ok(&classify_no_model(&input, &out));
     assert!(
         err.contains("Windows-1252") && err.contains("ansi.csv"),
         "{err}"
@@ -387,13 +380,7 @@ fn bad_rows_are_rejected_with_file_row_column_and_reason() {
     );
     let input = write(dir.path(), "messy.csv", text.as_bytes());
     let out = dir.path().join("t.csv");
-    let err = ok(&palaute(&[
-        "classify",
-        "--no-model",
-        s(&input),
-        "-o",
-        s(&out),
-    ]));
+    let err = ok(&classify_no_model(&input, &out));
     assert!(
         err.contains("8 rows") && err.contains("2 used") && err.contains("6 rejected"),
         "{err}"
@@ -680,13 +667,7 @@ fn classify_shows_evidence_and_keeps_formulas_inert() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "f.csv", "palaute,nps\n\"=HYPERLINK(\"\"http://x\"\",\"\"jono\"\")\",5\nNettiajanvaraus ei toiminut,3\n".as_bytes());
     let out = dir.path().join("t.csv");
-    ok(&palaute(&[
-        "classify",
-        "--no-model",
-        s(&input),
-        "-o",
-        s(&out),
-    ]));
+    ok(&classify_no_model(&input, &out));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("'=HYPERLINK"), "{text}");
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
@@ -1267,13 +1248,7 @@ fn the_all_rejected_error_masks_the_cell_it_quotes() {
         "palaute;pvm\n;131052-308T\n".as_bytes(),
     );
     let out = dir.path().join("t.csv");
-    let err = failed(&palaute(&[
-        "classify",
-        "--no-model",
-        s(&input),
-        "-o",
-        s(&out),
-    ]));
+    let err = failed(&classify_no_model(&input, &out));
     assert!(
         err.contains("no usable rows") && err.contains("[HETU]"),
         "{err}"
