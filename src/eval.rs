@@ -416,6 +416,23 @@ pub struct ClassScore {
 pub struct PiiMetrics {
     pub n: usize,
     pub per_kind: BTreeMap<String, ClassScore>,
+    /// Gold spans per kind that masking leaves partly readable: no found span of any kind
+    /// covers every character. Recall counts a span as found when a mask touches it.
+    pub not_fully_masked: BTreeMap<String, usize>,
+}
+
+/// Whether the found spans together cover `start..end`.
+fn covered(found: &[crate::pii::PiiSpan], start: usize, end: usize) -> bool {
+    let mut at = start;
+    for f in found {
+        if f.start <= at && f.end > at {
+            at = f.end;
+        }
+        if at >= end {
+            return true;
+        }
+    }
+    at >= end
 }
 
 pub fn score_pii(gold: &[GoldItem], detector: &PiiDetector) -> Option<PiiMetrics> {
@@ -427,6 +444,7 @@ pub fn score_pii(gold: &[GoldItem], detector: &PiiDetector) -> Option<PiiMetrics
         return None;
     }
     let mut counts: BTreeMap<PiiKind, (usize, usize, usize, usize)> = BTreeMap::new();
+    let mut leaky: BTreeMap<String, usize> = BTreeMap::new();
     for (g, spans) in &labeled {
         let found = detector.find(&g.text);
         let gold_ranges: Vec<(PiiKind, usize, usize)> = spans
@@ -435,6 +453,9 @@ pub fn score_pii(gold: &[GoldItem], detector: &PiiDetector) -> Option<PiiMetrics
             .collect();
         let overlaps = |a: (usize, usize), b: (usize, usize)| a.0 < b.1 && b.0 < a.1;
         for &(k, s, e) in &gold_ranges {
+            if !covered(&found, s, e) {
+                *leaky.entry(k.label().to_string()).or_default() += 1;
+            }
             let c = counts.entry(k).or_default();
             c.0 += 1;
             if found
@@ -469,6 +490,15 @@ pub fn score_pii(gold: &[GoldItem], detector: &PiiDetector) -> Option<PiiMetrics
                         recall: ratio(found, support),
                         support,
                     },
+                )
+            })
+            .collect(),
+        not_fully_masked: PiiKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.label().to_string(),
+                    leaky.get(k.label()).copied().unwrap_or(0),
                 )
             })
             .collect(),
@@ -819,9 +849,10 @@ pub fn render(r: &EvalReport) -> String {
     if let Some(p) = &r.pii {
         s.push_str(&format!("personal data, {} labeled comments:\n", p.n));
         for (k, m) in &p.per_kind {
+            let leaked = p.not_fully_masked.get(k).copied().unwrap_or(0);
             s.push_str(&format!(
-                "  {:<18} precision {:.3} recall {:.3} (support {})\n",
-                k, m.precision, m.recall, m.support
+                "  {:<18} precision {:.3} recall {:.3} (support {}, {} not fully masked)\n",
+                k, m.precision, m.recall, m.support, leaked
             ));
         }
     }

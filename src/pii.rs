@@ -81,6 +81,12 @@ struct Config {
 #[derive(Debug, Deserialize)]
 struct AddressConfig {
     street_endings: Vec<String>,
+    #[serde(default)]
+    street_words: Vec<String>,
+    #[serde(default)]
+    street_types: Vec<String>,
+    #[serde(default)]
+    po_boxes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,14 +97,28 @@ struct NamesConfig {
     ambiguous: Vec<String>,
     surname_endings: Vec<String>,
     not_names: Vec<String>,
+    // Older county copies of pii.toml lack these; they still load.
+    #[serde(default)]
+    title_abbreviations: Vec<String>,
+    #[serde(default)]
+    greetings: Vec<String>,
+    #[serde(default)]
+    signoffs: Vec<String>,
 }
 
 pub struct PiiDetector {
     hetu: Regex,
     email: Regex,
+    /// "liisa.m at example.fi": checked by [`plausible_email`]; a separate pattern so that a
+    /// rejected "me at j.smith" does not hide the "j.smith@example.com" after it.
+    email_words: Regex,
     phone: Regex,
-    address: Regex,
+    /// Street name + number, number-first, separate street word, post office box.
+    addresses: Vec<Regex>,
     word: Regex,
+    abbreviations: HashSet<String>,
+    greetings: HashSet<String>,
+    signoffs: HashSet<String>,
     masks: BTreeMap<String, BTreeMap<String, String>>,
     titles: Vec<String>,
     first: HashSet<String>,
@@ -144,6 +164,104 @@ pub fn valid_hetu(code: &str) -> bool {
     }
     let n = (dd * 10000 + mm * 100 + yy) as u64 * 1000 + u64::from(nnn);
     CHECK_CHARS[(n % 31) as usize] == b[10].to_ascii_uppercase()
+}
+
+/// The identity code in a match written with a space or no sign ("131052 308T",
+/// "131052308T"), when some century sign makes it valid.
+fn hetu_in(found: &str) -> bool {
+    let compact: String = found.chars().filter(|c| *c != ' ').collect();
+    match compact.len() {
+        11 => valid_hetu(&compact),
+        10 if compact.is_ascii() => ['-', 'A', '+'].iter().any(|sign| {
+            let code = format!("{}{sign}{}", &compact[..6], &compact[6..]);
+            valid_hetu(&code)
+        }),
+        _ => false,
+    }
+}
+
+const LOWER_CASE_STREETS: &[&str] = &[
+    "katu", "kadu", "kuja", "gatan", "gata", "vägen", "gränd", "straße", "strasse",
+];
+
+/// The address regexes built from `[address]` in pii.toml.
+fn address_patterns(cfg: &AddressConfig) -> Vec<String> {
+    let alt = |words: &[String]| {
+        words
+            .iter()
+            .map(|w| regex::escape(&w.to_lowercase()))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    // Staircase and flat ("5 B 12", "5b", "14 as. 3", "12 lgh 1102", "7-9"), then a postal
+    // code and town ("90100 Oulu", "123 45 Stockholm").
+    let house = r"\d{1,4}(?:\s?[-–]\s?\d{1,4})?(?:\s?[A-Za-z]\b(?:\s?\d{1,3}\b)?)?(?:,?\s*(?i:as|asunto|lgh|bst|flat|apt)\.?\s*\d{1,4})?";
+    let postal = r"(?:,?\s+(?:\d{5}|\d{3}\s\d{2})\s+\p{Lu}\p{Ll}+)?";
+    // Street word in any inflection ("Rantatiellä 14"); a lower-case compound too
+    // ("koulukatu 5") for the unmistakable street words only: "linja", "ranta" or "piha"
+    // in lower case are as often a bus line, a shore or a yard.
+    let lower: Vec<String> = cfg
+        .street_endings
+        .iter()
+        .filter(|e| LOWER_CASE_STREETS.contains(&e.to_lowercase().as_str()))
+        .cloned()
+        .collect();
+    let mut out = vec![format!(
+        r"\b\p{{Lu}}[\p{{Ll}}-]*(?:{})\p{{Ll}}{{0,5}}\s+{house}{postal}",
+        alt(&cfg.street_endings)
+    )];
+    if !lower.is_empty() {
+        out.push(format!(
+            r"\b\p{{Ll}}{{3,}}[\p{{Ll}}-]*(?:{})\p{{Ll}}{{0,5}}\s+{house}{postal}",
+            alt(&lower)
+        ));
+    }
+    if !cfg.street_words.is_empty() {
+        out.push(format!(
+            r"\b\p{{Lu}}\p{{Ll}}+\s+(?i:{})\b\.?\s+{house}{postal}",
+            alt(&cfg.street_words)
+        ));
+    }
+    if !cfg.street_types.is_empty() {
+        let types = cfg
+            .street_types
+            .iter()
+            .map(|w| regex::escape(w))
+            .collect::<Vec<_>>()
+            .join("|");
+        out.push(format!(
+            r"\b\d{{1,4}}[A-Za-z]?,?\s+(?:\p{{Lu}}[\p{{L}}'’-]*\s+){{1,3}}(?:{types})\b\.?(?:,\s+\p{{Lu}}\p{{Ll}}+)?"
+        ));
+    }
+    if !cfg.po_boxes.is_empty() {
+        let boxes = cfg
+            .po_boxes
+            .iter()
+            .map(|w| {
+                let w = regex::escape(w);
+                if w.len() > 3 {
+                    format!("(?i:{w})")
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("|");
+        out.push(format!(r"\b(?:{boxes})\.?\s*\d{{1,6}}\b{postal}"));
+    }
+    out
+}
+
+/// An e-mail written " at " / " dot " in words only counts when it is clearly an address:
+/// a dot, underscore or digit before the "at", or the dots spelled out too.
+fn plausible_email(found: &str) -> bool {
+    let local = found.split(' ').next().unwrap_or("");
+    let lower = found.to_lowercase();
+    local.contains(['.', '_'])
+        || local.chars().any(|c| c.is_ascii_digit())
+        || [" dot ", " piste ", " punkt "]
+            .iter()
+            .any(|w| lower.contains(w))
 }
 
 fn is_sentence_start(text: &str, at: usize) -> bool {
@@ -199,34 +317,46 @@ impl PiiDetector {
                 }
             }
         }
-        let endings: Vec<String> = cfg
-            .address
-            .street_endings
-            .iter()
-            .map(|e| regex::escape(&e.to_lowercase()))
-            .collect();
-        if endings.is_empty() {
+        if cfg.address.street_endings.is_empty() {
             return Err(bad("address.street_endings is empty".into()));
         }
-        // Street word (any inflection: "Rantatiellä"), house number, optional staircase
-        // and flat ("5 B 12", "8 A 4", "14:ssä"), optional postal code and town.
-        let address = format!(
-            r"\b\p{{Lu}}[\p{{Ll}}-]*(?:{})\p{{Ll}}{{0,5}}\s+\d{{1,4}}(?:\s?[A-Za-z]\b(?:\s?\d{{1,3}}\b)?)?(?:,?\s+\d{{5}}\s+\p{{Lu}}\p{{Ll}}+)?",
-            endings.join("|")
-        );
         let re = |s: &str| Regex::new(s).map_err(|e| bad(e.to_string()));
+        let addresses = address_patterns(&cfg.address)
+            .iter()
+            .map(|p| re(p))
+            .collect::<Result<Vec<_>, _>>()?;
         let set = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<HashSet<_>>();
         let mut titles: Vec<String> = cfg.names.titles.iter().map(|t| t.to_lowercase()).collect();
         titles.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        // A separator in a phone number: a space or two, or a hyphen or slash with spaces
+        // around it ("040/123 4567", "040 - 123  45 67").
+        let sep = r"(?:[ ]{0,2}[-/][ ]{0,2}|[ ]{1,2})?";
+        let phone = format!(
+            r"(?:\+|\b00)[1-9]\d{{0,2}}{sep}(?:\(0\){sep})?\d(?:{sep}\d){{5,13}}|\(?\b0[1-9]\d{{0,2}}\)?{sep}\d(?:{sep}\d){{3,10}}"
+        );
+        // "@" with or without spaces, "(at)", "[at]", "ät"; " at " and " dot " only when the
+        // address is clearly one (checked in `find`).
+        let dot = r"(?:\.|[ ]?[(\[](?i:dot|piste|punkt)[)\]][ ]?|[ ](?i:dot|piste|punkt)[ ])";
+        let email = |at: &str| {
+            format!(
+                r"\b[A-Za-z0-9._%+-]+{at}[A-Za-z0-9-]+(?:{dot}[A-Za-z0-9-]+)*{dot}[A-Za-z]{{2,}}\b"
+            )
+        };
         Ok(PiiDetector {
-            hetu: re(r"\b\d{6}[-+A-FYXWVUa-fyxwvu]\d{3}[0-9A-Ya-y]\b")?,
-            email: re(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")?,
-            // Digit groups separated by single spaces or hyphens; the digit count is checked after.
-            phone: re(
-                r"(?:\+|\b00)[1-9]\d{0,2}[ -]?(?:\(0\)[ -]?)?\d(?:[ -]?\d){5,13}|\(?\b0[1-9]\d{0,2}\)?[ -]?\d(?:[ -]?\d){3,10}",
-            )?,
-            address: re(&address)?,
-            word: re(r"\p{L}[\p{L}'’]*")?,
+            // The sign may be missing or written with spaces ("131052 308T", "131052308T");
+            // `find` checks the date and check character of what it matched.
+            hetu: re(r"\b\d{6}(?:[ ]?[-+A-FYXWVUa-fyxwvu][ ]?|[ ])?\d{3}[0-9A-Ya-y]\b")?,
+            email: re(&email(
+                r"(?:[ ]?@[ ]?|[ ]?[(\[{<][ ]?(?i:at|ät|a)[ ]?[)\]}>][ ]?)",
+            ))?,
+            email_words: re(&email(r"[ ](?i:at|ät)[ ]"))?,
+            phone: re(&phone)?,
+            addresses,
+            // Hyphenated names are one word: "Ulla-Maija", "Korhonen-Virtanen".
+            word: re(r"\p{L}[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*")?,
+            abbreviations: set(&cfg.names.title_abbreviations),
+            greetings: set(&cfg.names.greetings),
+            signoffs: set(&cfg.names.signoffs),
             masks: cfg.masks,
             titles,
             first: set(&cfg.names.first_names),
@@ -263,8 +393,13 @@ impl PiiDetector {
         for m in self.email.find_iter(text) {
             push(PiiKind::Email, m.start(), m.end());
         }
+        for m in self.email_words.find_iter(text) {
+            if plausible_email(m.as_str()) {
+                push(PiiKind::Email, m.start(), m.end());
+            }
+        }
         for m in self.hetu.find_iter(text) {
-            if valid_hetu(m.as_str()) {
+            if hetu_in(m.as_str()) {
                 push(PiiKind::Hetu, m.start(), m.end());
             }
         }
@@ -273,8 +408,10 @@ impl PiiDetector {
                 push(PiiKind::Phone, m.start(), m.end());
             }
         }
-        for m in self.address.find_iter(text) {
-            push(PiiKind::Address, m.start(), m.end());
+        for re in &self.addresses {
+            for m in re.find_iter(text) {
+                push(PiiKind::Address, m.start(), m.end());
+            }
         }
         for (s, e) in self.names(text) {
             push(PiiKind::Name, s, e);
@@ -298,9 +435,24 @@ impl PiiDetector {
         let before = text[..start].chars().next_back();
         let after = text[end..].chars().next();
         // Part of a longer token: an order number "2026-10-0042", a code "0x80070005", a
-        // date "01.02.2026" or an amount "1 050,00".
-        if before.is_some_and(|c| c.is_alphanumeric() || "-./,_".contains(c))
+        // date "01.02.2026" or an amount "1 050,00". A dot after a word is an abbreviation
+        // ("puh.040 123 4567").
+        let abbreviation_dot = before == Some('.')
+            && text[..start - 1]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphabetic);
+        if before.is_some_and(|c| c.is_alphanumeric() || "-./,_".contains(c)) && !abbreviation_dot
             || after.is_some_and(|c| c.is_alphanumeric())
+        {
+            return false;
+        }
+        // A date written with slashes or hyphens ("02/03/2026", "05-10-2026").
+        let parts: Vec<&str> = text[start..end].split(['/', '-']).map(str::trim).collect();
+        if parts.len() == 3
+            && parts[0].len() <= 2
+            && parts[1].len() <= 2
+            && matches!(parts[2].len(), 2 | 4)
         {
             return false;
         }
@@ -333,6 +485,10 @@ impl PiiDetector {
     }
 
     fn in_list(&self, word: &str, list: &HashSet<String>) -> bool {
+        // "Anna-Liisa", "Korhonen-Virtanen": any listed part.
+        if word.contains('-') {
+            return word.split('-').any(|part| self.in_list(part, list));
+        }
         let w = word.to_lowercase();
         if list.contains(&w) {
             return true;
@@ -351,53 +507,112 @@ impl PiiDetector {
         })
     }
 
+    fn surname_like(&self, word: &str) -> bool {
+        let lower = word.to_lowercase();
+        self.in_list(word, &self.surnames)
+            || self
+                .surname_endings
+                .iter()
+                .any(|end| lower.ends_with(end.as_str()))
+    }
+
+    fn is_candidate(&self, word: &str) -> bool {
+        capitalised(word) && !self.not_names.contains(&word.to_lowercase())
+    }
+
     fn names(&self, text: &str) -> Vec<(usize, usize)> {
         let words: Vec<(usize, usize, &str)> = self
             .word
             .find_iter(text)
             .map(|m| (m.start(), m.end(), m.as_str()))
             .collect();
+        let gap = |j: usize| &text[words[j - 1].1..words[j].0];
+        // Word j follows word j-1 after spaces only.
+        let adjacent = |j: usize| {
+            j < words.len() && {
+                let g = gap(j);
+                !g.is_empty() && g.chars().all(|c| c == ' ')
+            }
+        };
+        // Word j follows an abbreviation with or without its dot ("Dr. Smith", "tri Aho").
+        let after_abbreviation = |j: usize| {
+            j < words.len() && {
+                let g = gap(j).strip_prefix('.').unwrap_or(gap(j));
+                !g.is_empty() && g.chars().all(|c| c == ' ')
+            }
+        };
+        // Word j follows a greeting or sign-off: spaces, a comma or dot, up to two line ends.
+        let after_salutation = |j: usize| {
+            j < words.len() && {
+                let g = gap(j);
+                !g.is_empty()
+                    && g.chars()
+                        .all(|c| matches!(c, ' ' | ',' | '.' | '\n' | '\r' | '\t'))
+                    && g.matches('\n').count() <= 2
+            }
+        };
+        // The candidate words from j on: one, or two (three after a sign-off) in a row.
+        let run = |j: usize, max: usize| -> Option<(usize, usize)> {
+            if j >= words.len() || !self.is_candidate(words[j].2) {
+                return None;
+            }
+            let mut last = j;
+            while last + 1 < words.len()
+                && last + 1 - j < max
+                && adjacent(last + 1)
+                && self.is_candidate(words[last + 1].2)
+            {
+                last += 1;
+            }
+            Some((j, last))
+        };
         let mut out = Vec::new();
-        let is_candidate = |w: &str| capitalised(w) && !self.not_names.contains(&w.to_lowercase());
         let mut i = 0;
         while i < words.len() {
             let (s, e, w) = words[i];
             let lower = w.to_lowercase();
-            let adjacent = |j: usize| {
-                j < words.len() && {
-                    let gap = &text[words[j - 1].1..words[j].0];
-                    gap.chars().all(|c| c == ' ') && !gap.is_empty()
-                }
-            };
             // After a title: the next one or two capitalised words.
-            if self.is_title(&lower) && adjacent(i + 1) {
-                let (s1, e1, w1) = words[i + 1];
-                if is_candidate(w1) {
-                    let mut end = e1;
-                    let mut next = i + 2;
-                    if adjacent(i + 2) && is_candidate(words[i + 2].2) {
-                        end = words[i + 2].1;
-                        next = i + 3;
-                    }
-                    out.push((s1, end));
-                    i = next;
+            let titled = (self.is_title(&lower) && adjacent(i + 1))
+                || (self.abbreviations.contains(&lower) && after_abbreviation(i + 1));
+            if titled {
+                if let Some((a, z)) = run(i + 1, 2) {
+                    out.push((words[a].0, words[z].1));
+                    i = z + 1;
                     continue;
                 }
             }
-            if is_candidate(w) {
+            // "Hei Raili,", "Hej Stig!", "Dear Aleksandra" — a name only when the
+            // salutation ends there.
+            if self.greetings.contains(&lower) && after_salutation(i + 1) {
+                if let Some((a, z)) = run(i + 1, 2) {
+                    let rest = text[words[z].1..].trim_start_matches([' ', '\t']);
+                    if rest.is_empty() || rest.starts_with([',', '!', '\n', '\r', '.', ':']) {
+                        out.push((words[a].0, words[z].1));
+                        i = z + 1;
+                        continue;
+                    }
+                }
+            }
+            // "Terveisin\nMaikki Heikura", "Med vänlig hälsning, Gun-Britt", "t. Reijo": a
+            // sign-off opens a sentence or follows its adjective ("Ystävällisin terveisin").
+            let opens =
+                is_sentence_start(text, s) || (i > 0 && adjacent(i) && capitalised(words[i - 1].2));
+            if self.signoffs.contains(&lower) && opens && after_salutation(i + 1) {
+                if let Some((a, z)) = run(i + 1, 3) {
+                    out.push((words[a].0, words[z].1));
+                    i = z + 1;
+                    continue;
+                }
+            }
+            if self.is_candidate(w) {
                 let first = self.in_list(w, &self.first);
                 let sur = self.in_list(w, &self.surnames);
                 let starts_sentence = is_sentence_start(text, s);
-                if adjacent(i + 1) && is_candidate(words[i + 1].2) {
+                if adjacent(i + 1) && self.is_candidate(words[i + 1].2) {
                     let w2 = words[i + 1].2;
                     let w2_listed = self.in_list(w2, &self.surnames);
-                    let w2_like = w2_listed
-                        || self
-                            .surname_endings
-                            .iter()
-                            .any(|end| w2.to_lowercase().ends_with(end.as_str()));
                     // "Liisa Mäkinen", "Pekka Laine", "Anna Niemistä".
-                    if first && w2_like {
+                    if first && self.surname_like(w2) {
                         out.push((s, words[i + 1].1));
                         i += 2;
                         continue;
@@ -414,6 +629,20 @@ impl PiiDetector {
                         i += 2;
                         continue;
                     }
+                    // An unlisted first name mid-sentence before a surname-like word
+                    // ("hoiti Maikki Heikura"); a genitive in -n is more often a place
+                    // ("Oulun Yliopistollinen") unless the surname is Swedish-looking.
+                    let swedish = ["sson", "qvist", "kvist", "ström", "berg", "holm", "lund"]
+                        .iter()
+                        .any(|end| w2.to_lowercase().ends_with(end));
+                    if !starts_sentence
+                        && self.surname_like(w2)
+                        && (!lower.ends_with('n') || swedish)
+                    {
+                        out.push((s, words[i + 1].1));
+                        i += 2;
+                        continue;
+                    }
                 }
                 // A lone listed name mid-sentence ("kiitos Annalle"); at a sentence start
                 // it is as often a word ("Anna palautetta").
@@ -423,7 +652,33 @@ impl PiiDetector {
             }
             i += 1;
         }
+        if let Some(span) = self.signature_line(text) {
+            if !out.iter().any(|&(s, e)| s < span.1 && span.0 < e) {
+                out.push(span);
+            }
+        }
         out
+    }
+
+    /// A last line that is only two or three capitalised words ("…\nMaikki Heikura") is a
+    /// signature.
+    fn signature_line(&self, text: &str) -> Option<(usize, usize)> {
+        let body = text.trim_end();
+        let start = body.rfind('\n')? + 1;
+        let line = &body[start..];
+        let lead = line.len() - line.trim_start_matches([' ', '\t', '-', '–']).len();
+        let words: Vec<regex::Match> = self.word.find_iter(&line[lead..]).collect();
+        let only_words = words.len() >= 2
+            && words.len() <= 3
+            && words.iter().all(|m| self.is_candidate(m.as_str()))
+            && self
+                .word
+                .replace_all(&line[lead..], "")
+                .chars()
+                .all(|c| c == ' ' || c == '.');
+        let first = words.first()?;
+        let last = words.last()?;
+        only_words.then_some((start + lead + first.start(), start + lead + last.end()))
     }
 
     /// `text` with every span masked in `lang`.
@@ -630,5 +885,133 @@ mod tests {
         );
         let sv = det().redact("Ring 040 123 4567 eller skriv till a@b.fi", Lang::Sv);
         assert_eq!(sv, "Ring [TELEFON] eller skriv till [E-POST]");
+    }
+
+    /// Forms a hostile-input probe found surviving `--redact` (issue 12), each kind widened.
+    #[test]
+    fn identity_codes_with_a_space_or_no_sign() {
+        for (text, code) in [
+            ("hetu 131052 308T.", "131052 308T"),
+            ("hetu 131052- 308T.", "131052- 308T"),
+            ("hetu 131052308T.", "131052308T"),
+            ("syntynyt 150707A 234N", "150707A 234N"),
+            ("hetu 150707234N", "150707234N"),
+        ] {
+            assert_eq!(kinds(text), [(PiiKind::Hetu, code.to_string())], "{text}");
+        }
+        // Ten characters with no valid reading stay: wrong check character.
+        assert_eq!(kinds("tilaus 131052308X"), []);
+    }
+
+    #[test]
+    fn phones_with_slashes_and_odd_spacing() {
+        for p in [
+            "040/123 4567",
+            "040 / 123 4567",
+            "040  123  4567",
+            "04 01 23 45 67",
+            "040 12 34 567",
+            "(09) 123 4567",
+            "+358 (0)40 123 4567",
+        ] {
+            assert_eq!(
+                kinds(&format!("Soita {p} kiitos")),
+                [(PiiKind::Phone, p.to_string())],
+                "{p}"
+            );
+        }
+        assert_eq!(
+            kinds("puh.040 123 4567"),
+            [(PiiKind::Phone, "040 123 4567".into())]
+        );
+        for t in ["Käynti 02/03/2026 klo 9.", "Besök 05-10-2026."] {
+            assert_eq!(kinds(t), [], "{t}");
+        }
+    }
+
+    #[test]
+    fn emails_written_around_spam_filters() {
+        for e in [
+            "liisa.makinen(at)example.fi",
+            "liisa.makinen (at) example.fi",
+            "liisa.makinen[at]example.fi",
+            "liisa.makinen @ example.fi",
+            "stig_l at example.se",
+            "aino ät posti piste fi",
+        ] {
+            assert_eq!(
+                kinds(&format!("Vastaus: {e} kiitos")),
+                [(PiiKind::Email, e.to_string())],
+                "{e}"
+            );
+        }
+        // " at " in an ordinary sentence is not an address.
+        assert_eq!(kinds("I booked at omaolo.fi yesterday"), []);
+    }
+
+    #[test]
+    fn addresses_number_first_foreign_and_boxes() {
+        for a in [
+            "12 High Street",
+            "5B Mill Rd",
+            "Hauptstraße 5",
+            "Pikk tn 12",
+            "Drottninggatan 5 lgh 1102",
+            "Koulukatu 14 as. 3",
+            "Storgatan 3, 123 45 Stockholm",
+            "PL 123",
+            "koulukatu 5",
+        ] {
+            assert_eq!(
+                kinds(&format!("Osoite on {a} ja")),
+                [(PiiKind::Address, a.to_string())],
+                "{a}"
+            );
+        }
+        assert_eq!(kinds("bussilla 5 minuuttia, 12 potilasta"), []);
+    }
+
+    #[test]
+    fn names_after_abbreviations_greetings_and_in_signatures() {
+        let names = |t: &str| -> Vec<String> {
+            kinds(t)
+                .into_iter()
+                .filter(|(k, _)| *k == PiiKind::Name)
+                .map(|(_, s)| s)
+                .collect()
+        };
+        assert_eq!(names("Kävin Dr. Heikuran vastaanotolla."), ["Heikuran"]);
+        assert_eq!(names("Saw Dr Okonkwo today."), ["Okonkwo"]);
+        assert_eq!(names("Lähete tri Aholta tuli."), ["Aholta"]);
+        assert_eq!(names("Hei Raili, kiitos viestistä."), ["Raili"]);
+        assert_eq!(names("Hej Stig! Tack."), ["Stig"]);
+        assert_eq!(names("Dear Aleksandra,\nthank you."), ["Aleksandra"]);
+        assert_eq!(names("Hei Kaikki, kiitos."), Vec::<String>::new());
+        assert_eq!(
+            names("Huono kokemus.\nTerveisin\nMaikki Heikura"),
+            ["Maikki Heikura"]
+        );
+        assert_eq!(
+            names("Tack.\nMed vänlig hälsning, Gun-Britt Sjöholm"),
+            ["Gun-Britt Sjöholm"]
+        );
+        assert_eq!(names("Kiitos hyvästä hoidosta!\nt. Reijo"), ["Reijo"]);
+        assert_eq!(
+            names("Hoitaja oli hyvä.\nUlla-Maija Kettunen"),
+            ["Ulla-Maija Kettunen"]
+        );
+        assert_eq!(
+            names("Tapasin eilen Korhonen-Virtasen kanssa."),
+            ["Korhonen-Virtasen"]
+        );
+        assert_eq!(
+            names("hoiti minua Maikki Heikkilä hienosti"),
+            ["Maikki Heikkilä"]
+        );
+        // Places and units in the genitive are not names.
+        assert_eq!(
+            names("Hoito Oulun Yliopistollinen sairaala oli hyvä."),
+            Vec::<String>::new()
+        );
     }
 }

@@ -55,10 +55,11 @@ pub fn run(a: Args) -> Result<()> {
             with_model(&items, &taxonomy, rules_report, &rules_pred, &mut rt)?
         }
     };
-    report.pii = eval::score_pii(&items, &palaute::pii::PiiDetector::load_default()?);
+    let detector = palaute::pii::PiiDetector::load_default()?;
+    report.pii = eval::score_pii(&items, &detector);
     print!("{}", eval::render(&report));
     if a.errors {
-        print_errors(&items, &predicted);
+        print_errors(&items, &predicted, &detector);
     }
     if let Some(path) = a.json {
         let text = serde_json::to_string_pretty(&report)?;

@@ -2,6 +2,7 @@
 
 use palaute::classify::Classification;
 use palaute::eval::{EvalReport, GoldItem};
+use palaute::pii::{PiiDetector, PiiKind};
 use std::collections::BTreeSet;
 
 pub fn print_policies(rows: &[(&str, &str, &EvalReport)]) {
@@ -34,8 +35,19 @@ pub fn print_policies(rows: &[(&str, &str, &EvalReport)]) {
     println!("* used by classify and report; per theme below\n");
 }
 
-pub fn print_errors(items: &[GoldItem], predicted: &[Classification]) {
+pub fn print_errors(items: &[GoldItem], predicted: &[Classification], detector: &PiiDetector) {
     for (g, p) in items.iter().zip(predicted) {
+        if let Some(gold) = &g.pii {
+            let found = detector.find(&g.text);
+            let span = |f: &palaute::pii::PiiSpan| (f.kind, g.text[f.start..f.end].to_string());
+            let found: Vec<(PiiKind, String)> = found.iter().map(span).collect();
+            for (k, s) in gold.iter().filter(|x| !found.contains(x)) {
+                println!("pii row {}: missed {} {s:?}", g.row, k.label());
+            }
+            for (k, s) in found.iter().filter(|x| !gold.contains(x)) {
+                println!("pii row {}: masked {} {s:?}", g.row, k.label());
+            }
+        }
         let got: BTreeSet<String> = p.theme_ids().map(str::to_string).collect();
         if g.sentiment.is_some_and(|s| s != p.sentiment) {
             println!(
