@@ -1284,3 +1284,46 @@ fn the_all_rejected_error_masks_the_cell_it_quotes() {
     );
     assert!(!err.contains("131052"), "{err}");
 }
+
+/// Issue 12: the same file given twice is read once; an overlapping copy is read, and its
+/// repeated ids are named by where they are; the first data row of a Windows (CR LF)
+/// export is row 2.
+#[test]
+fn a_file_given_twice_and_repeated_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.csv");
+    let sample = "data/sample/palaute_2026-08.csv";
+    let err = ok(&palaute(&[
+        "classify",
+        "--no-model",
+        sample,
+        "data/sample/../sample/palaute_2026-08.csv",
+        "-o",
+        s(&out),
+    ]));
+    assert!(
+        err.contains("is the same file as") && err.contains("read once"),
+        "{err}"
+    );
+    assert!(err.contains("read 235 rows from 1 file(s)"), "{err}");
+    let rows = csv_rows(&out);
+    assert_eq!(
+        rows[1][2], "2",
+        "first data row of a CR LF file: {:?}",
+        rows[1]
+    );
+    let copy = dir.path().join("copy.csv");
+    std::fs::copy(sample, &copy).unwrap();
+    let err = ok(&palaute(&[
+        "classify",
+        "--no-model",
+        sample,
+        s(&copy),
+        "-o",
+        s(&out),
+    ]));
+    assert!(
+        err.contains("235 row(s) repeat an id of an earlier row") && !err.contains("R1001"),
+        "{err}"
+    );
+}

@@ -23,9 +23,16 @@ pub fn read_and_classify(
         input.input_format,
     )?;
     for f in &dataset.files {
+        // JSONL lines may differ in their keys: say which ones were read.
+        if f.format.starts_with("JSONL") {
+            palaute::notice!("{}: {}", f.path.display(), f.columns);
+        }
         for w in &f.warnings {
             palaute::notice!("warning: {}: {w}", f.path.display());
         }
+    }
+    for w in &dataset.warnings {
+        palaute::notice!("warning: {w}");
     }
     if dataset.records.is_empty() {
         // The reason quotes the cell at fault, which may hold personal data.

@@ -54,9 +54,31 @@ pub struct ColumnMap {
     pub unit: Option<usize>,
     pub channel: Option<usize>,
     pub id: Option<usize>,
+    /// What detection chose not to do, for the user to check.
+    pub warnings: Vec<String>,
 }
 
 impl ColumnMap {
+    /// "text ← \"comment\", NPS ← \"score\", …": which column took which role.
+    pub fn describe(&self, headers: &[String]) -> String {
+        let mut parts = vec![format!("text ← {:?}", headers[self.text])];
+        for (role, col) in [
+            ("NPS", self.nps),
+            ("date", self.date),
+            ("unit", self.unit),
+            ("channel", self.channel),
+            ("id", self.id),
+        ] {
+            if let Some(c) = col {
+                parts.push(format!("{role} ← {:?}", headers[c]));
+            }
+        }
+        for &c in &self.scores {
+            parts.push(format!("1–5 ← {:?}", headers[c]));
+        }
+        parts.join(", ")
+    }
+
     /// The columns given a role other than a 1–5 statement.
     pub fn roles(&self) -> Vec<usize> {
         [self.nps, self.date, self.unit, self.channel, self.id]
@@ -278,46 +300,92 @@ pub fn near_score_warnings(table: &RawTable, map: &ColumnMap) -> Vec<String> {
         .collect()
 }
 
-/// Resolves the column roles of one file.
+/// Resolves the column roles of one file. Columns named by the user are claimed first, so
+/// detection never gives one of them a second role; naming one column for two roles is an
+/// error. In JSONL, a key found in under a tenth of the lines is not given a role by
+/// detection (one stray `"nps"` must not decide the file), and that is said.
 pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
-    let mut taken: Vec<usize> = Vec::new();
-    let pick = |given: &Option<String>,
-                aliases: &[&str],
-                flag: &'static str,
-                taken: &mut Vec<usize>|
-     -> Result<Option<usize>> {
-        let idx = match given {
-            Some(name) => Some(named(table, name, flag)?),
-            None => best(&table.headers, aliases, taken),
-        };
-        if let Some(i) = idx {
-            taken.push(i);
+    let roles: [(&Option<String>, &[&str], &'static str, &'static str); 6] = [
+        // Order matters: the id and date columns are claimed before "palaute" could match
+        // "Palautteen päivämäärä", and the NPS question before the free text.
+        (&o.id, ID, "--id-col", "id"),
+        (&o.nps, NPS, "--nps-col", "NPS answer"),
+        (&o.date, DATE, "--date-col", "date"),
+        (&o.channel, CHANNEL, "--channel-col", "channel"),
+        (&o.unit, UNIT, "--unit-col", "unit"),
+        (&o.text, TEXT, "--text-col", "feedback text"),
+    ];
+    let mut named_cols: Vec<(usize, &'static str)> = Vec::new();
+    let mut claim = |col: usize, flag: &'static str| -> Result<usize> {
+        if let Some((_, other)) = named_cols.iter().find(|(c, _)| *c == col) {
+            return Err(Error::input(
+                &table.path,
+                format!(
+                    "column {:?} is named for two roles ({other} and {flag}); a column can hold one",
+                    table.headers[col]
+                ),
+            ));
         }
-        Ok(idx)
+        named_cols.push((col, flag));
+        Ok(col)
     };
-    // Order matters: the id and date columns are claimed before "palaute" could match
-    // "Palautteen päivämäärä", and the NPS question before the free text.
-    let id = pick(&o.id, ID, "--id-col", &mut taken)?;
-    let nps = pick(&o.nps, NPS, "--nps-col", &mut taken)?;
-    let date = pick(&o.date, DATE, "--date-col", &mut taken)?;
-    let channel = pick(&o.channel, CHANNEL, "--channel-col", &mut taken)?;
-    let unit = pick(&o.unit, UNIT, "--unit-col", &mut taken)?;
-    let text =
-        pick(&o.text, TEXT, "--text-col", &mut taken)?.ok_or_else(|| Error::MissingColumn {
-            path: table.path.clone(),
-            role: "the feedback text",
-            headers: headers_list(table),
-            flag: "--text-col",
-        })?;
+    let mut given: Vec<Option<usize>> = Vec::new();
+    for (name, _, flag, _) in &roles {
+        given.push(match name {
+            Some(n) => Some(claim(named(table, n, flag)?, flag)?),
+            None => None,
+        });
+    }
+    let named_scores = o
+        .scores
+        .iter()
+        .map(|s| claim(named(table, s, "--score-col")?, "--score-col"))
+        .collect::<Result<Vec<_>>>()?;
+    let lines = table.rows.iter().filter(|r| r.error.is_none()).count();
+    let rare: Vec<usize> = (0..table.key_lines.len())
+        .filter(|&i| lines >= 10 && table.key_lines[i] * 10 < lines)
+        .collect();
+    let mut taken: Vec<usize> = named_cols.iter().map(|(c, _)| *c).collect();
+    let mut found: Vec<Option<usize>> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    for ((_, aliases, flag, role), given) in roles.iter().zip(given) {
+        let idx = given.or_else(|| {
+            let pick = best(&table.headers, aliases, &taken);
+            match pick {
+                Some(i) if rare.contains(&i) => {
+                    warnings.push(format!(
+                        "key {:?} occurs in only {} of {lines} lines, so it is not taken as the {role}; name it with {flag} to use it",
+                        table.headers[i], table.key_lines[i]
+                    ));
+                    let mut skip = taken.clone();
+                    skip.extend(&rare);
+                    best(&table.headers, aliases, &skip)
+                }
+                other => other,
+            }
+        });
+        if let Some(i) = idx {
+            if !taken.contains(&i) {
+                taken.push(i);
+            }
+        }
+        found.push(idx);
+    }
+    let [id, nps, date, channel, unit, text] = found[..] else {
+        unreachable!("one entry per role")
+    };
+    let text = text.ok_or_else(|| Error::MissingColumn {
+        path: table.path.clone(),
+        role: "the feedback text",
+        headers: headers_list(table),
+        flag: "--text-col",
+    })?;
     let scores = if o.scores.is_empty() {
         (0..table.headers.len())
             .filter(|i| !taken.contains(i) && is_score_column(table, *i))
             .collect()
     } else {
-        o.scores
-            .iter()
-            .map(|s| named(table, s, "--score-col"))
-            .collect::<Result<Vec<_>>>()?
+        named_scores
     };
     Ok(ColumnMap {
         text,
@@ -327,6 +395,7 @@ pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
         unit,
         channel,
         id,
+        warnings,
     })
 }
 
@@ -350,7 +419,48 @@ mod tests {
                 .collect(),
             format: "test".into(),
             warnings: vec![],
+            key_lines: vec![],
         }
+    }
+
+    #[test]
+    fn one_column_cannot_take_two_roles() {
+        let t = table(&["palaute", "nps"], &[&["hyvä", "9"]]);
+        let o = ColumnOverrides {
+            text: Some("palaute".into()),
+            nps: Some("Palaute".into()),
+            ..Default::default()
+        };
+        let e = resolve(&t, &o).unwrap_err().to_string();
+        assert!(e.contains("\"palaute\" is named for two roles"), "{e}");
+        // A named text column is not also detected as something else: "nps" named as the
+        // text leaves no NPS column.
+        let o = ColumnOverrides {
+            text: Some("nps".into()),
+            ..Default::default()
+        };
+        let m = resolve(&t, &o).unwrap();
+        assert_eq!((m.text, m.nps), (1, None));
+    }
+
+    #[test]
+    fn a_key_in_few_jsonl_lines_takes_no_role_by_itself() {
+        let mut rows: Vec<Vec<&str>> = (0..20).map(|_| vec!["hyvä", "", "8"]).collect();
+        rows[3][1] = "9";
+        let refs: Vec<&[&str]> = rows.iter().map(|r| r.as_slice()).collect();
+        let mut t = table(&["comment", "nps", "suosittelu"], &refs);
+        t.key_lines = vec![20, 1, 20];
+        let m = resolve(&t, &ColumnOverrides::default()).unwrap();
+        assert_eq!(m.nps, Some(2), "{}", m.describe(&t.headers));
+        assert!(
+            m.warnings[0].contains("\"nps\" occurs in only 1 of 20 lines"),
+            "{:?}",
+            m.warnings
+        );
+        assert_eq!(
+            m.describe(&t.headers),
+            "text ← \"comment\", NPS ← \"suosittelu\""
+        );
     }
 
     #[test]

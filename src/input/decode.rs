@@ -10,7 +10,18 @@ pub struct Decoded {
     pub warning: Option<String>,
 }
 
+/// The text of an export, every line end made `\n`. With CR LF the CSV reader numbered
+/// each row one short (the first data row "row 1"), and an export with only CR line ends
+/// (old Mac programs) was one line, every row numbered 1.
 pub fn decode(bytes: &[u8]) -> Decoded {
+    let mut d = decode_bytes(bytes);
+    if d.text.contains('\r') {
+        d.text = d.text.replace("\r\n", "\n").replace('\r', "\n");
+    }
+    d
+}
+
+fn decode_bytes(bytes: &[u8]) -> Decoded {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return utf8_or_fallback(rest, "UTF-8 (BOM)");
     }
@@ -22,9 +33,13 @@ pub fn decode(bytes: &[u8]) -> Decoded {
         let (text, _, _) = UTF_16BE.decode(bytes);
         return plain(text.into_owned(), "UTF-16BE");
     }
-    if looks_like_utf16le(bytes) {
+    if looks_like_utf16(bytes, 1) {
         let (text, _) = UTF_16LE.decode_without_bom_handling(bytes);
         return plain(text.into_owned(), "UTF-16LE (no BOM)");
+    }
+    if looks_like_utf16(bytes, 0) {
+        let (text, _) = UTF_16BE.decode_without_bom_handling(bytes);
+        return plain(text.into_owned(), "UTF-16BE (no BOM)");
     }
     utf8_or_fallback(bytes, "UTF-8")
 }
@@ -57,15 +72,16 @@ fn utf8_or_fallback(bytes: &[u8], label: &'static str) -> Decoded {
     }
 }
 
-/// UTF-16LE text of mostly Latin characters has a zero in almost every odd byte.
-fn looks_like_utf16le(bytes: &[u8]) -> bool {
+/// UTF-16 text of mostly Latin characters has a zero in almost every odd byte (little
+/// endian, `zero_at` 1) or every even byte (big endian, `zero_at` 0).
+fn looks_like_utf16(bytes: &[u8], zero_at: usize) -> bool {
     let sample = &bytes[..bytes.len().min(400)];
     if sample.len() < 4 || !sample.len().is_multiple_of(2) {
         return false;
     }
     let zeros = sample
         .iter()
-        .skip(1)
+        .skip(zero_at)
         .step_by(2)
         .filter(|b| **b == 0)
         .count();
@@ -93,6 +109,28 @@ mod tests {
             .flat_map(|u| u.to_le_bytes())
             .collect();
         assert_eq!(decode(&no_bom).text, "palaute;nps");
+        let be: Vec<u8> = "palaute;nps\nkö;9"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
+        let d = decode(&be);
+        assert_eq!(
+            (d.text.as_str(), d.encoding),
+            ("palaute;nps\nkö;9", "UTF-16BE (no BOM)")
+        );
+    }
+
+    #[test]
+    fn carriage_returns_alone_end_lines() {
+        assert_eq!(decode(b"a;b\r1;2\r3;4\r").text, "a;b\n1;2\n3;4\n");
+        assert_eq!(decode(b"a;b\r\n1;2\r\n").text, "a;b\n1;2\n");
+    }
+
+    #[test]
+    fn shift_jis_is_not_read_silently() {
+        let d = decode(&[b'a', b'\n', 0x93, 0xfa, 0x96, 0x7b, b'\n']);
+        assert_eq!(d.encoding, "Windows-1252");
+        assert!(d.warning.unwrap().contains("read as Windows-1252"));
     }
 
     #[test]

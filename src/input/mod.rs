@@ -23,6 +23,8 @@ pub struct FileSummary {
     pub used: usize,
     pub rejected: usize,
     pub warnings: Vec<String>,
+    /// Which column took which role ([`columns::ColumnMap::describe`]).
+    pub columns: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -32,6 +34,8 @@ pub struct Dataset {
     pub records: Vec<Feedback>,
     pub rejects: Vec<Reject>,
     pub files: Vec<FileSummary>,
+    /// About the set as a whole: a file given twice, ids that repeat.
+    pub warnings: Vec<String>,
 }
 
 impl Dataset {
@@ -62,7 +66,21 @@ pub fn read_dataset(
         ));
     }
     let mut ds = Dataset::default();
+    let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
     for path in paths {
+        // The same file twice (a shell glob and a name, a link) would count every answer
+        // twice; it is read once.
+        if let Ok(canonical) = std::fs::canonicalize(path) {
+            if let Some((_, first)) = seen.iter().find(|(c, _)| *c == canonical) {
+                ds.warnings.push(format!(
+                    "{} is the same file as {}, given earlier; it is read once",
+                    path.display(),
+                    first.display()
+                ));
+                continue;
+            }
+            seen.push((canonical, path));
+        }
         let table = if is_stdin(path) {
             let mut bytes = Vec::new();
             std::io::stdin()
@@ -76,7 +94,32 @@ pub fn read_dataset(
         };
         add_table(&mut ds, &table, overrides)?;
     }
+    ds.warnings.extend(duplicate_ids(&ds.records));
     Ok(ds)
+}
+
+/// Ids that occur in more than one row: an export appended to itself, or two exports that
+/// overlap. Said with where, not with the ids (an id can be personal data).
+fn duplicate_ids(records: &[Feedback]) -> Option<String> {
+    let mut first: std::collections::HashMap<&str, &Feedback> = Default::default();
+    let mut repeated: Vec<(&Feedback, &Feedback)> = Vec::new();
+    for r in records {
+        match first.get(r.id.as_str()) {
+            Some(f) => repeated.push((f, r)),
+            None => {
+                first.insert(&r.id, r);
+            }
+        }
+    }
+    let (a, b) = repeated.first()?;
+    Some(format!(
+        "{} row(s) repeat an id of an earlier row (first: {} row {} and {} row {}); the same answers may be counted twice",
+        repeated.len(),
+        a.file,
+        a.row,
+        b.file,
+        b.row
+    ))
 }
 
 fn is_stdin(path: &Path) -> bool {
@@ -119,8 +162,10 @@ fn add_table(ds: &mut Dataset, table: &RawTable, overrides: &ColumnOverrides) ->
             .warnings
             .iter()
             .cloned()
+            .chain(map.warnings.iter().cloned())
             .chain(columns::near_score_warnings(table, &map))
             .collect(),
+        columns: map.describe(&table.headers),
     });
     ds.records.extend(records);
     ds.rejects.extend(rejects);

@@ -264,6 +264,7 @@ mod tests {
             ],
             format: "CSV".into(),
             warnings: Vec::new(),
+            key_lines: Vec::new(),
         };
         let map = ColumnMap {
             text: 3,
@@ -273,6 +274,7 @@ mod tests {
             unit: Some(2),
             channel: None,
             id: Some(0),
+            warnings: Vec::new(),
         };
         let (records, rejects) = to_records(&table, &map, &[], 0);
         assert!(records.is_empty());

@@ -25,6 +25,9 @@ pub struct RawTable {
     /// How the file was read: "CSV ';' UTF-8 (BOM)", "XLSX sheet 'Palaute'"...
     pub format: String,
     pub warnings: Vec<String>,
+    /// For JSONL, in how many lines each header's key occurs (lines differ in their keys);
+    /// empty for CSV and XLSX, where every row has every column.
+    pub key_lines: Vec<usize>,
 }
 
 /// The kind of export, when it should not be guessed (`--input-format`).
@@ -93,7 +96,34 @@ pub fn read_table_from(
             .push("--sheet applies to XLSX workbooks only; ignored for this file".to_string());
     }
     table.warnings.extend(duplicate_headers(&table.headers));
+    let stripped = strip_control_characters(&mut table);
+    table.warnings.extend(stripped);
     Ok(table)
+}
+
+/// NUL and other control characters (a copy from a binary file, a broken export) would be
+/// copied into every output and break some readers; they are removed, and said once.
+fn strip_control_characters(table: &mut RawTable) -> Option<String> {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    let mut cells = 0;
+    let mut first_row = None;
+    for r in &mut table.rows {
+        for f in &mut r.fields {
+            if f.contains(bad) {
+                f.retain(|c| !bad(c));
+                cells += 1;
+                first_row.get_or_insert(r.row);
+            }
+        }
+    }
+    for h in &mut table.headers {
+        h.retain(|c| !bad(c));
+    }
+    first_row.map(|row| {
+        format!(
+            "removed NUL or other control characters from {cells} cell(s), the first on row {row}"
+        )
+    })
 }
 
 /// Headers that occur twice: only the first of each can take a role, so the second is named.
@@ -223,6 +253,7 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
         rows,
         format: format!("CSV {} {}", delimiter_name(delimiter), decoded.encoding),
         warnings: decoded.warning.into_iter().collect(),
+        key_lines: Vec::new(),
     })
 }
 
@@ -353,6 +384,7 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable>
             )
         })?;
     let names = wb.sheet_names();
+    let mut warnings = Vec::new();
     let name = match sheet {
         Some(s) => names
             .iter()
@@ -364,10 +396,31 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable>
                     format!("no sheet {s:?}; sheets are: {}", names.join(", ")),
                 )
             })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::input(path, "the workbook has no sheets"))?,
+        None => {
+            // The first sheet a person sees: a hidden first sheet (lookup tables, an old
+            // export) is skipped, and that is said.
+            let shown = wb
+                .sheets_metadata()
+                .iter()
+                .find(|m| {
+                    m.visible == calamine::SheetVisible::Visible
+                        && m.typ == calamine::SheetType::WorkSheet
+                })
+                .map(|m| m.name.clone());
+            let first = names
+                .first()
+                .cloned()
+                .ok_or_else(|| Error::input(path, "the workbook has no sheets"))?;
+            match shown {
+                Some(s) if s != first => {
+                    warnings.push(format!(
+                        "the first sheet {first:?} is hidden; read {s:?}, the first visible one (choose with --sheet)"
+                    ));
+                    s
+                }
+                _ => first,
+            }
+        }
     };
     let range = wb
         .worksheet_range(&name)
@@ -402,7 +455,8 @@ fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable>
         headers,
         rows,
         format: format!("XLSX sheet {name:?}"),
-        warnings: Vec::new(),
+        warnings,
+        key_lines: Vec::new(),
     })
 }
 
@@ -435,19 +489,27 @@ type JsonRow = std::result::Result<serde_json::Map<String, serde_json::Value>, S
 fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<RawTable> {
     let decoded = decode(bytes);
     let mut headers: Vec<String> = Vec::new();
+    let mut key_lines: Vec<usize> = Vec::new();
     let mut objects: Vec<(usize, JsonRow)> = Vec::new();
+    let mut nested = false;
     for (i, line) in decoded.text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let parsed = match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(m)) => {
-                for k in m.keys() {
-                    if !headers.contains(k) {
-                        headers.push(k.clone());
+                let mut flat = serde_json::Map::new();
+                nested |= flatten("", m, &mut flat);
+                for k in flat.keys() {
+                    match headers.iter().position(|h| h == k) {
+                        Some(at) => key_lines[at] += 1,
+                        None => {
+                            headers.push(k.clone());
+                            key_lines.push(1);
+                        }
                     }
                 }
-                Ok(m)
+                Ok(flat)
             }
             Ok(_) => Err("the line is JSON but not an object".to_string()),
             Err(e) => Err(format!("invalid JSON: {e}")),
@@ -482,13 +544,48 @@ fn read_jsonl(path: &Path, bytes: &[u8]) -> Result<RawTable> {
             },
         })
         .collect();
+    let mut warnings: Vec<String> = decoded.warning.into_iter().collect();
+    if nested {
+        warnings.push(
+            "nested JSON objects are read as dotted keys (\"meta.unit\"); name one with --text-col and the like if needed".to_string(),
+        );
+    }
     Ok(RawTable {
         path: path.to_path_buf(),
         headers,
         rows,
         format: format!("JSONL {}", decoded.encoding),
-        warnings: decoded.warning.into_iter().collect(),
+        warnings,
+        key_lines,
     })
+}
+
+/// Nested objects become dotted keys (`{"meta": {"unit": "A"}}` → `meta.unit`), so that
+/// their values can take a role instead of arriving as JSON text. Arrays stay as JSON.
+/// Returns whether anything was nested.
+fn flatten(
+    prefix: &str,
+    m: serde_json::Map<String, serde_json::Value>,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) -> bool {
+    let mut nested = false;
+    for (k, v) in m {
+        let key = if prefix.is_empty() {
+            k
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            serde_json::Value::Object(inner) => {
+                nested = true;
+                flatten(&key, inner, out);
+            }
+            v => {
+                out.insert(key, v);
+            }
+        }
+    }
+    nested
 }
 
 #[cfg(test)]
@@ -551,6 +648,61 @@ mod tests {
     }
 
     #[test]
+    fn nested_jsonl_objects_become_dotted_keys() {
+        let text = "{\"text\": \"Bra\", \"meta\": {\"unit\": \"A\", \"nps\": 9}, \"tags\": [1]}\n";
+        let t = read_table_from(stdin(), text.into(), None, None).unwrap();
+        assert_eq!(t.headers, ["meta.nps", "meta.unit", "tags", "text"]);
+        assert_eq!(t.rows[0].fields, ["9", "A", "[1]", "Bra"]);
+        assert_eq!(t.key_lines, [1, 1, 1, 1]);
+        assert!(t.warnings.iter().any(|w| w.contains("dotted keys")));
+    }
+
+    #[test]
+    fn control_characters_are_removed_and_said() {
+        let t = read_table_from(
+            Path::new("a.csv"),
+            b"text;nps\nhy\x00v\xc3\xa4\x07;9\nok;3\n".to_vec(),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.rows[0].fields[0], "hyvä");
+        assert!(
+            t.warnings
+                .iter()
+                .any(|w| w.contains("1 cell(s), the first on row 2")),
+            "{:?}",
+            t.warnings
+        );
+    }
+
+    #[test]
+    fn windows_line_ends_number_rows_from_two() {
+        let t = read_table_from(
+            Path::new("a.csv"),
+            b"text;nps\r\nhyv\xc3\xa4;9\r\nok;3\r\n".to_vec(),
+            None,
+            None,
+        )
+        .unwrap();
+        let rows: Vec<usize> = t.rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [2, 3]);
+    }
+
+    #[test]
+    fn carriage_return_line_ends_number_rows() {
+        let t = read_table_from(
+            Path::new("a.csv"),
+            b"text;nps\rhyv\xc3\xa4;9\rok;3\rkolmas;x\r".to_vec(),
+            None,
+            None,
+        )
+        .unwrap();
+        let rows: Vec<usize> = t.rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [2, 3, 4]);
+    }
+
+    #[test]
     fn the_given_format_wins_over_extension_and_content() {
         let bytes = b"{\"a\": 1}\n".to_vec();
         let t = read_table_from(Path::new("x.csv"), bytes.clone(), None, None).unwrap();
@@ -565,6 +717,28 @@ mod tests {
         let t = read_table_from(stdin(), bytes, None, None).unwrap();
         assert!(t.format.starts_with("XLSX"), "{}", t.format);
         assert!(!t.rows.is_empty());
+    }
+
+    #[test]
+    fn a_hidden_first_sheet_is_skipped_and_said() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let old = wb.add_worksheet().set_name("Vanha").unwrap();
+        old.write(0, 0, "text").unwrap();
+        old.write(1, 0, "vanha rivi").unwrap();
+        old.set_hidden(true);
+        let new = wb.add_worksheet().set_name("Palaute").unwrap();
+        new.write(0, 0, "text").unwrap();
+        new.write(1, 0, "uusi rivi").unwrap();
+        new.set_active(true);
+        let bytes = wb.save_to_buffer().unwrap();
+        let t = read_table_from(Path::new("w.xlsx"), bytes, None, None).unwrap();
+        assert_eq!(t.format, "XLSX sheet \"Palaute\"");
+        assert_eq!(t.rows[0].fields, ["uusi rivi"]);
+        assert!(
+            t.warnings[0].contains("\"Vanha\" is hidden"),
+            "{:?}",
+            t.warnings
+        );
     }
 
     #[test]
