@@ -4,6 +4,8 @@ pub mod classify;
 pub mod datafile;
 pub mod error;
 pub mod eval;
+#[cfg(test)]
+mod fuzz;
 pub mod home;
 pub mod input;
 pub mod lang;

@@ -173,6 +173,17 @@ pub fn write_rejects(
     write_atomic(path, &rejects_csv_bytes(path, rejects, pii)?)
 }
 
+/// A workbook whose bytes depend only on what is written to it: rust_xlsxwriter stamps the
+/// run time into the document properties otherwise, so two runs on the same data would
+/// give different report.xlsx files. The date is fixed, not the data's (there may be none).
+pub fn new_workbook() -> rust_xlsxwriter::Workbook {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    if let Ok(created) = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 1, 1) {
+        wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    }
+    wb
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -226,12 +226,12 @@ pub fn write_csv(path: &Path, items: &[QueueItem]) -> Result<()> {
 }
 
 pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
-    use rust_xlsxwriter::{Color, Format, Workbook};
+    use rust_xlsxwriter::{Color, Format};
     let err = |e: rust_xlsxwriter::XlsxError| Error::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut wb = Workbook::new();
+    let mut wb = crate::output::new_workbook();
     let ws = wb.add_worksheet();
     ws.set_name("Jono").map_err(err)?;
     let head = Format::new()

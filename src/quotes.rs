@@ -121,8 +121,20 @@ pub fn select(
                     .collect()
             }
         };
+        // Rounded: the centroid is summed in input order, and the last bits of a float sum
+        // must not decide between two comments.
+        let scores = scores.into_iter().map(|x| (x * 1e9).round() / 1e9);
         let mut ranked: Vec<(usize, f64)> = members.iter().copied().zip(scores).collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Ties go by the comment, not by its place in the input, so that giving the same
+        // files in another order gives the same quotes.
+        let key = |i: usize| {
+            let f = &tagged[i].feedback;
+            (f.text.as_str(), f.id.as_str(), f.file.as_str(), f.row)
+        };
+        let order = |a: &(usize, f64), b: &(usize, f64)| {
+            b.1.total_cmp(&a.1).then_with(|| key(a.0).cmp(&key(b.0)))
+        };
+        ranked.sort_by(order);
         // What the comment says about this theme: the polarity of its statements about it.
         let sentiment_of = |i: usize| {
             tagged[i]
@@ -153,7 +165,7 @@ pub fn select(
                 chosen.push(r);
             }
         }
-        chosen.sort_by(|a, b| b.1.total_cmp(&a.1));
+        chosen.sort_by(order);
         let quotes = chosen
             .into_iter()
             .map(|(i, score)| {

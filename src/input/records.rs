@@ -78,7 +78,8 @@ pub fn parse_answer(v: &str, lo: u8, hi: u8) -> Result<Option<u8>, String> {
 pub fn parse_date(v: &str) -> Result<Option<NaiveDate>, String> {
     match parse_date_any_year(v)? {
         // "6.10.26": chrono reads the year as 26 AD; a feedback export means 2026.
-        Some(d) if d.year() < 100 => Ok(d.with_year(2000 + d.year())),
+        // A negative year ("1/-11", found by fuzzing) is no two-digit year.
+        Some(d) if (0..100).contains(&d.year()) => Ok(d.with_year(2000 + d.year())),
         Some(d) if !(1990..=2100).contains(&d.year()) => Err(format!(
             "{:?} has the year {}, which cannot be a feedback date",
             v.trim(),
@@ -325,6 +326,8 @@ mod tests {
         assert_eq!(d("6.10.26"), "2026-10-06");
         assert_eq!(d("06.10.2026"), "2026-10-06");
         assert!(parse_date("6.10.0926").is_err());
+        // Found by fuzzing: a negative year became 1989.
+        assert!(parse_date("1/-11").is_err());
     }
 
     #[test]

@@ -372,8 +372,24 @@ fn check_xlsx_size(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// calamine panics on some damaged workbooks (a shared-string index past the end, found by
+/// the fuzz tests); a damaged file must be a clear error naming it, not a crash. The panic
+/// hook is silenced meanwhile so that no backtrace reaches the user.
 fn read_xlsx(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable> {
     check_xlsx_size(path, bytes)?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let read = std::panic::catch_unwind(|| read_xlsx_unguarded(path, bytes, sheet));
+    std::panic::set_hook(hook);
+    read.unwrap_or_else(|_| {
+        Err(Error::input(
+            path,
+            "the workbook is damaged (its cells point at data that is not there); open it in a spreadsheet program and save it again",
+        ))
+    })
+}
+
+fn read_xlsx_unguarded(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<RawTable> {
     let mut wb =
         calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
             Error::input(
@@ -738,6 +754,39 @@ mod tests {
             t.warnings[0].contains("\"Vanha\" is hidden"),
             "{:?}",
             t.warnings
+        );
+    }
+
+    /// Found by `fuzz_xlsx_mutated`: calamine indexes shared strings without a bounds
+    /// check, so a cell pointing past them panicked the whole run.
+    #[test]
+    fn a_cell_pointing_past_the_shared_strings_is_an_error() {
+        use std::io::{Read, Write};
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write(0, 0, "text").unwrap();
+        ws.write(1, 0, "hyvä").unwrap();
+        let good = wb.save_to_buffer().unwrap();
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(good)).unwrap();
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).unwrap();
+            let name = f.name().to_string();
+            let mut body = String::new();
+            f.read_to_string(&mut body).unwrap();
+            if name == "xl/worksheets/sheet1.xml" {
+                body = body.replace("<v>1</v>", "<v>999</v>");
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            out.write_all(body.as_bytes()).unwrap();
+        }
+        let bytes = out.finish().unwrap().into_inner();
+        let e = read_table_from(Path::new("bad.xlsx"), bytes, None, None).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("bad.xlsx: the workbook is damaged"),
+            "{e}"
         );
     }
 

@@ -59,7 +59,7 @@ fn build(
         dec2: Format::new().set_num_format("0.00"),
         wrap: Format::new().set_text_wrap(),
     };
-    let mut wb = Workbook::new();
+    let mut wb = crate::output::new_workbook();
     let themes = by_lift(s);
 
     // Summary
