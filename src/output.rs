@@ -3,19 +3,45 @@
 
 use crate::error::{Error, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` through a temporary file renamed into place. Only a regular
-/// file or a new path is written: a symlink, FIFO, device or directory at `path` is
-/// refused rather than replaced. A replaced file keeps its permissions; a new one gets
-/// 0644 (the temporary file's 0600 would hide a report from colleagues).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let old = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_file() => Some(m.permissions()),
+/// Temporary files and directories being written, removed by [`clean_up_on_signal`]'s
+/// handler when the run is interrupted (Ctrl-C, SIGTERM) before they are renamed into place.
+static IN_PROGRESS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn track(path: &Path) {
+    if let Ok(mut v) = IN_PROGRESS.lock() {
+        v.push(path.to_path_buf());
+    }
+}
+
+fn untrack(path: &Path) {
+    if let Ok(mut v) = IN_PROGRESS.lock() {
+        v.retain(|p| p != path);
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove half-written temporary files, then exit 130 as the
+/// default handler would. Called once by the binary at start.
+pub fn clean_up_on_signal() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(v) = IN_PROGRESS.lock() {
+            for p in v.iter() {
+                let _ = std::fs::remove_dir_all(p).or_else(|_| std::fs::remove_file(p));
+            }
+        }
+        eprintln!("interrupted; no output was half written");
+        std::process::exit(130);
+    });
+}
+
+/// The permissions an output at `path` is written with: a regular file's own (it is being
+/// replaced), 0644 for a new path. A symlink, FIFO, device or directory is refused rather
+/// than replaced.
+fn target_permissions(path: &Path) -> Result<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => Ok(m.permissions()),
         Ok(m) => {
             let what = if m.file_type().is_symlink() {
                 "a symbolic link"
@@ -24,26 +50,132 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             } else {
                 "a device, FIFO or socket"
             };
-            return Err(Error::Output {
+            Err(Error::Output {
                 path: path.to_path_buf(),
                 message: format!("is {what}, not a regular file; give a new file name"),
-            });
+            })
         }
-        Err(_) => None,
-    };
+        // The temporary file's 0600 would hide a report from colleagues.
+        Err(_) => Ok(std::fs::Permissions::from_mode(0o644)),
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place. Only a regular
+/// file or a new path is written: a symlink, FIFO, device or directory at `path` is
+/// refused rather than replaced. A replaced file keeps its permissions; a new one gets
+/// 0644.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_dir(path);
+    let perms = target_permissions(path)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    let perms = old.unwrap_or_else(|| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::Permissions::from_mode(0o644)
+    track(tmp.path());
+    let written = (|| {
+        tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+        tmp.as_file()
+            .set_permissions(perms)
+            .map_err(|e| Error::io(path, e))?;
+        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))
+    })();
+    let tmp_path = tmp.path().to_path_buf();
+    let result = written.and_then(|()| {
+        tmp.persist(path)
+            .map(|_| ())
+            .map_err(|e| Error::io(path, e.error))
     });
-    tmp.as_file()
-        .set_permissions(perms)
-        .map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    untrack(&tmp_path);
+    result
+}
+
+/// Files that belong together (a report, a queue) and appear together or not at all. They
+/// are rendered in memory first — so an Excel limit or any other error leaves the old set
+/// as it was — then written into a hidden staging directory beside them, synced, and
+/// renamed into place one by one. A lock file in the output directory keeps two runs from
+/// interleaving their files; the second waits for the first.
+pub struct FileSet {
+    dir: PathBuf,
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// The lock file a [`FileSet`] holds while it writes; left in place (empty) afterwards.
+pub const LOCK_FILE: &str = ".palaute.lock";
+
+impl FileSet {
+    pub fn new(dir: &Path) -> FileSet {
+        FileSet {
+            dir: dir.to_path_buf(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Adds a file by name; returns where it will be.
+    pub fn add(&mut self, name: &str, bytes: Vec<u8>) -> PathBuf {
+        let path = self.dir.join(name);
+        self.files.push((path.clone(), bytes));
+        path
+    }
+
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        let dir = &self.dir;
+        let perms = self
+            .files
+            .iter()
+            .map(|(p, _)| target_permissions(p))
+            .collect::<Result<Vec<_>>>()?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        if lock.try_lock().is_err() {
+            crate::notice!(
+                "another palaute run is writing to {}; waiting for it to finish",
+                dir.display()
+            );
+            lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        }
+        let staging = tempfile::Builder::new()
+            .prefix(".palaute-")
+            .tempdir_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        track(staging.path());
+        let staged = self.stage(staging.path(), &perms);
+        let result = staged.and_then(|names| {
+            for ((to, _), from) in self.files.iter().zip(&names) {
+                std::fs::rename(from, to).map_err(|e| Error::io(to, e))?;
+            }
+            Ok(self.files.iter().map(|(p, _)| p.clone()).collect())
+        });
+        untrack(staging.path());
+        drop(staging);
+        drop(lock);
+        result
+    }
+
+    fn stage(&self, staging: &Path, perms: &[std::fs::Permissions]) -> Result<Vec<PathBuf>> {
+        let mut staged = Vec::new();
+        for ((path, bytes), perm) in self.files.iter().zip(perms) {
+            let name = path.file_name().unwrap_or_default();
+            let tmp = staging.join(name);
+            let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(path, e))?;
+            f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+            f.set_permissions(perm.clone())
+                .map_err(|e| Error::io(path, e))?;
+            f.sync_all().map_err(|e| Error::io(path, e))?;
+            staged.push(tmp);
+        }
+        Ok(staged)
+    }
 }
 
 /// Text as Markdown shows it literally: no links, images, raw HTML, emphasis, headings or
@@ -173,6 +305,34 @@ pub fn write_rejects(
     write_atomic(path, &rejects_csv_bytes(path, rejects, pii)?)
 }
 
+/// Adds rejects.csv to a set of outputs (the rows that could not be used belong with the
+/// report made from the rest).
+pub fn add_rejects(
+    set: &mut FileSet,
+    rejects: &[crate::input::Reject],
+    pii: &crate::pii::PiiDetector,
+) -> Result<PathBuf> {
+    let path = set.dir.join("rejects.csv");
+    let bytes = rejects_csv_bytes(&path, rejects, pii)?;
+    Ok(set.add("rejects.csv", bytes))
+}
+
+/// Excel's limit for one cell's text, in characters.
+pub const EXCEL_CELL_CHARS: usize = 32_767;
+/// Excel's last row.
+pub const EXCEL_ROWS: u32 = 1_048_576;
+
+/// Text as one Excel cell can hold it: past 32 767 characters it is cut, ending in "…"
+/// (a 40 000-character comment or unit name otherwise stops the whole workbook).
+pub fn excel_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= EXCEL_CELL_CHARS || s.chars().count() <= EXCEL_CELL_CHARS {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut cut: String = s.chars().take(EXCEL_CELL_CHARS - 1).collect();
+    cut.push('…');
+    std::borrow::Cow::Owned(cut)
+}
+
 /// A workbook whose bytes depend only on what is written to it: rust_xlsxwriter stamps the
 /// run time into the document properties otherwise, so two runs on the same data would
 /// give different report.xlsx files. The date is fixed, not the data's (there may be none).
@@ -187,6 +347,79 @@ pub fn new_workbook() -> rust_xlsxwriter::Workbook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_file_set_appears_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut set = FileSet::new(d);
+        set.add("a.md", b"old a".to_vec());
+        set.add("b.json", b"old b".to_vec());
+        set.commit().unwrap();
+        // One target of the next set is a directory: nothing of that set is written.
+        std::fs::create_dir(d.join("c.html")).unwrap();
+        let mut set = FileSet::new(d);
+        set.add("a.md", b"new a".to_vec());
+        set.add("b.json", b"new b".to_vec());
+        set.add("c.html", b"new c".to_vec());
+        let e = set.commit().unwrap_err().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+        assert_eq!(std::fs::read(d.join("a.md")).unwrap(), b"old a");
+        assert_eq!(std::fs::read(d.join("b.json")).unwrap(), b"old b");
+        // No staging directory or temporary file is left behind.
+        assert_eq!(names(d), [LOCK_FILE, "a.md", "b.json", "c.html"]);
+    }
+
+    #[test]
+    fn two_runs_into_one_directory_do_not_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_path_buf();
+        let runs: Vec<_> = (0..4)
+            .map(|run| {
+                let d = d.clone();
+                std::thread::spawn(move || {
+                    for round in 0..20 {
+                        let mut set = FileSet::new(&d);
+                        let tag = format!("{run}-{round}");
+                        for name in ["report.html", "report.md", "report.json"] {
+                            // Big enough that writing takes a while.
+                            set.add(name, tag.repeat(20_000).into_bytes());
+                        }
+                        set.commit().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for r in runs {
+            r.join().unwrap();
+        }
+        // The last set written is whole: no other run's file came in between.
+        let a = std::fs::read(d.join("report.html")).unwrap();
+        assert_eq!(a, std::fs::read(d.join("report.md")).unwrap());
+        assert_eq!(a, std::fs::read(d.join("report.json")).unwrap());
+        assert_eq!(
+            names(&d),
+            [LOCK_FILE, "report.html", "report.json", "report.md"]
+        );
+    }
+
+    #[test]
+    fn excel_cells_are_cut_at_excels_limit() {
+        let long = "ä".repeat(40_000);
+        let cut = excel_text(&long);
+        assert_eq!(cut.chars().count(), EXCEL_CELL_CHARS);
+        assert!(cut.ends_with('…'));
+        assert!(matches!(excel_text("lyhyt"), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn formula_cells_are_neutralised() {

@@ -4,7 +4,7 @@
 //! item should go to. Written as queue.csv, queue.xlsx and queue.md.
 
 use crate::error::{Error, Result};
-use crate::output::{csv_bytes, write_atomic};
+use crate::output::{csv_bytes, FileSet};
 use crate::pii::{PiiDetector, PiiKind};
 use crate::pipeline::Tagged;
 use crate::taxonomy::TriageClass;
@@ -12,7 +12,7 @@ use crate::text::tokenize;
 use crate::units::Units;
 use chrono::NaiveDate;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Longest excerpt shown, in characters.
 pub const EXCERPT_CHARS: usize = 280;
@@ -219,13 +219,13 @@ fn fields(it: &QueueItem) -> [String; 15] {
     ]
 }
 
-pub fn write_csv(path: &Path, items: &[QueueItem]) -> Result<()> {
+fn csv_file(path: &Path, items: &[QueueItem]) -> Result<Vec<u8>> {
     let mut rows = vec![HEADERS.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     rows.extend(items.iter().map(|it| fields(it).to_vec()));
-    write_atomic(path, &csv_bytes(path, b',', &rows)?)
+    csv_bytes(path, b',', &rows)
 }
 
-pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
+fn xlsx_file(path: &Path, items: &[QueueItem]) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Color, Format};
     let err = |e: rust_xlsxwriter::XlsxError| Error::Output {
         path: path.to_path_buf(),
@@ -257,7 +257,7 @@ pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
         };
         for (c, v) in fields(it).iter().enumerate() {
             // String cells, never formulas: a comment starting with "=" stays text.
-            ws.write_string_with_format(row, c as u16, v, fmt)
+            ws.write_string_with_format(row, c as u16, crate::output::excel_text(v), fmt)
                 .map_err(err)?;
         }
     }
@@ -270,7 +270,7 @@ pub fn write_xlsx(path: &Path, items: &[QueueItem]) -> Result<()> {
     ws.set_freeze_panes(1, 0).map_err(err)?;
     ws.autofilter(0, 0, items.len() as u32, HEADERS.len() as u16 - 1)
         .map_err(err)?;
-    write_atomic(path, &wb.save_to_buffer().map_err(err)?)
+    wb.save_to_buffer().map_err(err)
 }
 
 fn md_cell(s: &str) -> String {
@@ -332,17 +332,11 @@ pub fn render_md(items: &[QueueItem], source: &str) -> String {
     o
 }
 
-/// Writes queue.csv, queue.xlsx and queue.md into `dir`.
-pub fn write_all(dir: &Path, items: &[QueueItem], source: &str) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Output {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let csv = dir.join("queue.csv");
-    let xlsx = dir.join("queue.xlsx");
-    let md = dir.join("queue.md");
-    write_csv(&csv, items)?;
-    write_xlsx(&xlsx, items)?;
-    write_atomic(&md, render_md(items, source).as_bytes())?;
-    Ok(vec![csv, xlsx, md])
+/// queue.csv, queue.xlsx and queue.md for `dir`, to be written together.
+pub fn files(dir: &Path, items: &[QueueItem], source: &str) -> Result<FileSet> {
+    let mut set = FileSet::new(dir);
+    set.add("queue.csv", csv_file(&dir.join("queue.csv"), items)?);
+    set.add("queue.xlsx", xlsx_file(&dir.join("queue.xlsx"), items)?);
+    set.add("queue.md", render_md(items, source).into_bytes());
+    Ok(set)
 }

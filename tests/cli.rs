@@ -1476,3 +1476,54 @@ mod generated_exports {
         }
     }
 }
+
+/// Issue 12: a 42 000-character unit name used to stop report.xlsx half-way through the
+/// report set (Excel's 32 767-character cell limit); the cell is cut instead, and the set
+/// is written whole, with no temporary files left.
+#[test]
+fn excel_limits_do_not_break_the_report_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = "Yksikkö".repeat(6000);
+    let text = format!("Jonot ovat liian pitkät. {}", "odotin ".repeat(2000));
+    let input = write(
+        dir.path(),
+        "long.csv",
+        format!("palaute;yksikkö;nps\n\"{text}\";\"{unit}\";3\nHyvä palvelu;A;9\n").as_bytes(),
+    );
+    let out = dir.path().join("r");
+    ok(&palaute(&[
+        "report",
+        "--no-model",
+        s(&input),
+        "-o",
+        s(&out),
+    ]));
+    use calamine::{open_workbook_auto, Reader};
+    let mut wb = open_workbook_auto(out.join("report.xlsx")).unwrap();
+    for sheet in ["Comments", "Units"] {
+        let range = wb.worksheet_range(sheet).unwrap();
+        let longest = range
+            .rows()
+            .flat_map(|r| r.iter().map(|c| c.to_string().chars().count()))
+            .max()
+            .unwrap();
+        assert_eq!(longest, 32_767, "{sheet}");
+    }
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            ".palaute.lock",
+            "rejects.csv",
+            "report.html",
+            "report.json",
+            "report.md",
+            "report.xlsx",
+            "theme_counts.csv"
+        ]
+    );
+}

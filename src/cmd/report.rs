@@ -9,7 +9,7 @@ use palaute::classify::Classifier;
 use palaute::eval;
 use palaute::lang::Lang;
 use palaute::model::runtime::{apply, Mode, ModelRuntime};
-use palaute::output::write_rejects;
+use palaute::output::add_rejects;
 use palaute::pii::PiiDetector;
 use palaute::taxonomy::Taxonomy;
 use std::path::PathBuf;
@@ -54,9 +54,10 @@ pub fn run(a: Args) -> Result<()> {
         t.quotes = quotes.remove(&t.id).unwrap_or_default();
     }
     summary.method.dev_macro_f1 = dev_macro_f1(&taxonomy, &classifier, rt.as_mut());
-    let written = palaute::report::write_report(&a.output, &summary, &tagged, &pii)?;
-    let rejects = a.output.join("rejects.csv");
-    write_rejects(&rejects, &dataset.rejects, &pii)?;
+    let mut set = palaute::report::files(&a.output, &summary, &tagged, &pii)?;
+    let rejects = add_rejects(&mut set, &dataset.rejects, &pii)?;
+    let mut written = set.commit()?;
+    written.retain(|p| *p != rejects);
     finish(
         &dataset,
         Some(&rejects),

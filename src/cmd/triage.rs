@@ -4,7 +4,7 @@ use super::args::ModelOpts;
 use super::input::InputOpts;
 use super::session::{finish, read_and_classify, with_model};
 use anyhow::Result;
-use palaute::output::write_rejects;
+use palaute::output::add_rejects;
 use palaute::pii::PiiDetector;
 use palaute::taxonomy::TriageClass;
 use palaute::units::Units;
@@ -34,9 +34,10 @@ pub fn run(a: Args) -> Result<()> {
     let runtime =
         with_model(&a.model, &taxonomy, &classifier, &mut tagged)?.map(|rt| rt.describe());
     let items = palaute::queue::build(&tagged, &units, &pii);
-    let written = palaute::queue::write_all(&a.output, &items, &a.input.describe())?;
-    let rejects = a.output.join("rejects.csv");
-    write_rejects(&rejects, &dataset.rejects, &pii)?;
+    let mut set = palaute::queue::files(&a.output, &items, &a.input.describe())?;
+    let rejects = add_rejects(&mut set, &dataset.rejects, &pii)?;
+    let mut written = set.commit()?;
+    written.retain(|p| *p != rejects);
     let count = |c| items.iter().filter(|i| i.triage == c).count();
     palaute::notice!(
         "queue: {} urgent, {} formal, {} contact requested, {} normal",

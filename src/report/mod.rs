@@ -9,32 +9,43 @@ pub mod xlsx;
 
 use crate::aggregate::{Summary, NONE_LABEL};
 use crate::error::Result;
-use crate::output::{csv_bytes, write_atomic};
+use crate::output::{csv_bytes, FileSet};
 use std::path::{Path, PathBuf};
 
-/// Writes the report files into `dir` and returns their paths. `tagged` feeds the
-/// workbook's Comments sheet, masked with `pii`.
+/// The report files for `dir`, rendered and ready to be written together. `tagged` feeds
+/// the workbook's Comments sheet, masked with `pii`.
+pub fn files(
+    dir: &Path,
+    summary: &Summary,
+    tagged: &[crate::pipeline::Tagged],
+    pii: &crate::pii::PiiDetector,
+) -> Result<FileSet> {
+    let mut set = FileSet::new(dir);
+    set.add("report.html", html::render(summary).into_bytes());
+    set.add(
+        "report.xlsx",
+        xlsx::bytes(&dir.join("report.xlsx"), summary, tagged, pii)?,
+    );
+    set.add("report.md", markdown::render(summary).into_bytes());
+    let json = dir.join("report.json");
+    let text = serde_json::to_string_pretty(summary).map_err(|e| crate::error::Error::Output {
+        path: json.clone(),
+        message: e.to_string(),
+    })?;
+    set.add("report.json", text.into_bytes());
+    let counts = dir.join("theme_counts.csv");
+    set.add("theme_counts.csv", theme_counts(summary, &counts)?);
+    Ok(set)
+}
+
+/// Writes the report files into `dir` and returns their paths.
 pub fn write_report(
     dir: &Path,
     summary: &Summary,
     tagged: &[crate::pipeline::Tagged],
     pii: &crate::pii::PiiDetector,
 ) -> Result<Vec<PathBuf>> {
-    let html_path = dir.join("report.html");
-    write_atomic(&html_path, html::render(summary).as_bytes())?;
-    let xlsx_path = dir.join("report.xlsx");
-    xlsx::write(&xlsx_path, summary, tagged, pii)?;
-    let md = dir.join("report.md");
-    write_atomic(&md, markdown::render(summary).as_bytes())?;
-    let json = dir.join("report.json");
-    let text = serde_json::to_string_pretty(summary).map_err(|e| crate::error::Error::Output {
-        path: json.clone(),
-        message: e.to_string(),
-    })?;
-    write_atomic(&json, text.as_bytes())?;
-    let counts = dir.join("theme_counts.csv");
-    write_atomic(&counts, &theme_counts(summary, &counts)?)?;
-    Ok(vec![html_path, xlsx_path, md, json, counts])
+    files(dir, summary, tagged, pii)?.commit()
 }
 
 /// theme × month × unit counts, zeros included so the file pivots cleanly.

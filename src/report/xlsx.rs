@@ -8,6 +8,7 @@ use super::i18n::words;
 use crate::aggregate::{Summary, NONE_LABEL};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
+use crate::output::{excel_text, EXCEL_ROWS};
 use crate::pii::PiiDetector;
 use crate::pipeline::Tagged;
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet, XlsxError};
@@ -23,7 +24,7 @@ struct Formats {
 
 fn header(ws: &mut Worksheet, f: &Formats, cols: &[&str]) -> std::result::Result<(), XlsxError> {
     for (c, h) in cols.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &f.head)?;
+        ws.write_string_with_format(0, c as u16, excel_text(h), &f.head)?;
     }
     ws.set_freeze_panes(1, 0)?;
     Ok(())
@@ -69,10 +70,12 @@ fn build(
     let ov = &s.overall.stats;
     let mut r = 1u32;
     let mut line = |ws: &mut Worksheet, label: &str, v: Option<f64>, fmt: &Format| {
-        let res = ws.write_string(r, 0, label).and_then(|ws| match v {
-            Some(v) => ws.write_number_with_format(r, 1, v, fmt).map(|_| ()),
-            None => Ok(()),
-        });
+        let res = ws
+            .write_string(r, 0, excel_text(label))
+            .and_then(|ws| match v {
+                Some(v) => ws.write_number_with_format(r, 1, v, fmt).map(|_| ()),
+                None => Ok(()),
+            });
         r += 1;
         res
     };
@@ -185,11 +188,11 @@ fn build(
             ws.write_string(
                 row,
                 2,
-                if m.name == NONE_LABEL {
+                excel_text(if m.name == NONE_LABEL {
                     w.none
                 } else {
                     &m.name
-                },
+                }),
             )?;
             ws.write_number(row, 3, m.value.count as f64)?;
             ws.write_number(row, 4, m.value.comments as f64)?;
@@ -201,7 +204,7 @@ fn build(
     for m in &s.months {
         ws.write_string(row, 0, "(all)")?;
         ws.write_string(row, 1, "NPS")?;
-        ws.write_string(row, 2, &m.name)?;
+        ws.write_string(row, 2, excel_text(&m.name))?;
         ws.write_number(row, 3, m.value.comments as f64)?;
         ws.write_number(row, 4, m.value.answers as f64)?;
         opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
@@ -221,11 +224,11 @@ fn build(
         ws.write_string(
             row,
             0,
-            if u.name == NONE_LABEL {
+            excel_text(if u.name == NONE_LABEL {
                 w.none
             } else {
                 &u.name
-            },
+            }),
         )?;
         ws.write_number(row, 1, u.value.answers as f64)?;
         ws.write_number(row, 2, u.value.comments as f64)?;
@@ -265,12 +268,23 @@ fn build(
         let Some(res) = t.result.as_ref() else {
             continue;
         };
+        if row == EXCEL_ROWS - 1 {
+            // Excel's last row says what is missing; the counts elsewhere include them all.
+            let left = tagged.len() - (row as usize - 1);
+            ws.write_string(
+                row,
+                0,
+                format!("… {left} more comments do not fit Excel's {EXCEL_ROWS} rows; `palaute classify` writes them all"),
+            )?;
+            row += 1;
+            break;
+        }
         let fb = &t.feedback;
-        ws.write_string(row, 0, &fb.id)?;
+        ws.write_string(row, 0, excel_text(&fb.id))?;
         if let Some(d) = fb.date {
             ws.write_string(row, 1, d.to_string())?;
         }
-        ws.write_string(row, 2, fb.unit.as_deref().unwrap_or(""))?;
+        ws.write_string(row, 2, excel_text(fb.unit.as_deref().unwrap_or("")))?;
         ws.write_string(row, 3, res.lang.lang.code())?;
         ws.write_string(row, 4, res.theme_ids().collect::<Vec<_>>().join(";"))?;
         ws.write_string(row, 5, res.sentiment.code())?;
@@ -283,7 +297,7 @@ fn build(
                 ws.write_number(row, 8 + k as u16, f64::from(*v))?;
             }
         }
-        ws.write_string_with_format(row, text_col, pii.redact(&fb.text, l), &f.wrap)?;
+        ws.write_string_with_format(row, text_col, excel_text(&pii.redact(&fb.text, l)), &f.wrap)?;
         row += 1;
     }
     ws.autofilter(0, 0, row.saturating_sub(1).max(1), text_col)?;
@@ -292,11 +306,12 @@ fn build(
     Ok(wb)
 }
 
-pub fn write(path: &Path, s: &Summary, tagged: &[Tagged], pii: &PiiDetector) -> Result<()> {
+/// report.xlsx as bytes; `path` only names it in errors.
+pub fn bytes(path: &Path, s: &Summary, tagged: &[Tagged], pii: &PiiDetector) -> Result<Vec<u8>> {
     let err = |e: XlsxError| Error::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
     let mut wb = build(s, tagged, pii).map_err(err)?;
-    crate::output::write_atomic(path, &wb.save_to_buffer().map_err(err)?)
+    wb.save_to_buffer().map_err(err)
 }
