@@ -287,13 +287,25 @@ pub fn rejects_csv_bytes(
             // Reasons quote the cell at fault, and an identity code typed into a date cell
             // is still personal data.
             pii.redact(&r.reason, crate::lang::Lang::Fi),
-            r.id.clone(),
+            // Every echoed cell is masked: an identity code used as the id, a name typed into
+            // the unit. A runaway unit cell is cut like the excerpt.
+            pii.redact(&r.id, crate::lang::Lang::Fi),
             pii.redact(&r.date, crate::lang::Lang::Fi),
-            r.unit.clone(),
+            cut_chars(&pii.redact(&r.unit, crate::lang::Lang::Fi), EXCERPT_CHARS),
             reject_excerpt(&r.text, pii, &detector),
         ]
     }));
     csv_bytes(path_for_errors, b',', &rows)
+}
+
+/// At most `max` characters, ending in "…" when cut.
+fn cut_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
 }
 
 /// Writes the rejects file (see [`rejects_csv_bytes`]).

@@ -448,7 +448,8 @@ fn rejects_name_the_row_and_mask_personal_data() {
         "id;pvm;yksikkö;nps;palaute\n\
          R1;1.10.2026;Terveysasema A;9;Hyvä palvelu\n\
          R2;2.10.2026;Hammashoitola;11;Vastatkaa osoitteeseen matti.meikalainen@example.fi,   hetu 131052-308T\n\
-         R3;131052-308T;Hammashoitola;8;Päivämäärän paikalla on henkilötunnus\n"
+         R3;131052-308T;Hammashoitola;8;Päivämäärän paikalla on henkilötunnus\n\
+         010594Y9032;3.10.2026;lääkäri Virtanen;12;Tunnus id-sarakkeessa ja nimi yksikössä\n"
             .as_bytes(),
     );
     for redact in [false, true] {
@@ -464,8 +465,13 @@ fn rejects_name_the_row_and_mask_personal_data() {
             !raw.contains("meikalainen") && !raw.contains("example.fi") && !raw.contains("131052"),
             "personal data in rejects: {raw}"
         );
+        // The id and unit cells are echoed masked too.
+        assert!(
+            !raw.contains("010594Y9032") && !raw.contains("Virtanen"),
+            "{raw}"
+        );
         let table = csv_rows(&path);
-        assert_eq!(table.len(), 3, "{table:?}");
+        assert_eq!(table.len(), 4, "{table:?}");
         assert!(
             table[2][3].contains("[HETU]"),
             "the echoed date cell is masked: {table:?}"
