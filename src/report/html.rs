@@ -226,12 +226,15 @@ pub fn render(s: &Summary) -> String {
         }
     }
     o.push_str("</div><ul>");
-    let share_list = |m: &std::collections::BTreeMap<String, usize>, total: usize| {
-        m.iter()
+    let share_list = |m: &std::collections::BTreeMap<String, usize>,
+                      total: usize,
+                      name: &dyn Fn(&str) -> String| {
+        w.in_order(m)
+            .into_iter()
             .map(|(k, v)| {
                 format!(
                     "{} {}",
-                    esc(&display(k, w)),
+                    esc(&name(k)),
                     pct(*v as f64 / total.max(1) as f64, l)
                 )
             })
@@ -242,9 +245,11 @@ pub fn render(s: &Summary) -> String {
         o,
         "<li>{}: {}</li><li>{}: {}</li>",
         w.languages,
-        share_list(&ov.languages, ov.stats.comments),
+        share_list(&ov.languages, ov.stats.comments, &|k| w
+            .language(k)
+            .to_string()),
         w.channels,
-        share_list(&ov.channels, ov.stats.answers)
+        share_list(&ov.channels, ov.stats.answers, &|k| display(k, w))
     );
     if months.len() >= 2 {
         let get = |m: &str| s.months.iter().find(|x| x.name == m).map(|x| &x.value);
@@ -291,11 +296,11 @@ pub fn render(s: &Summary) -> String {
         w.sentiment_of_comments,
         sent.join(", ")
     );
-    let tri: Vec<String> = ov
-        .triage
-        .iter()
+    let tri: Vec<String> = w
+        .in_order(&ov.triage)
+        .into_iter()
         .filter(|(k, _)| k.as_str() != "normal")
-        .map(|(k, v)| format!("{k} {v}"))
+        .map(|(k, v)| format!("{} {v}", esc(w.triage(k))))
         .collect();
     if !tri.is_empty() {
         let _ = write!(o, "<li>{}: {}</li>", w.registry_action, tri.join(", "));

@@ -20,6 +20,10 @@ pub struct Words {
     pub points: &'static str,
     pub sentiment_of_comments: &'static str,
     pub registry_action: &'static str,
+    /// Language codes (fi, sv, en, other) by name, for the language line.
+    pub language_names: [(&'static str, &'static str); 4],
+    /// Triage classes by name, for the registry line.
+    pub triage_names: [(&'static str, &'static str); 4],
     pub themes: &'static str,
     pub theme: &'static str,
     pub comments: &'static str,
@@ -93,6 +97,18 @@ pub const FI: Words = Words {
     points: "pistettä",
     sentiment_of_comments: "Kommenttien sävy",
     registry_action: "Kirjaamon toimenpiteitä vaativat",
+    language_names: [
+        ("fi", "suomi"),
+        ("sv", "ruotsi"),
+        ("en", "englanti"),
+        ("other", "muu"),
+    ],
+    triage_names: [
+        ("urgent", "kiireellinen"),
+        ("possible_urgent", "mahdollisesti kiireellinen"),
+        ("formal", "muistutus tai kantelu"),
+        ("contact_requested", "yhteydenottopyyntö"),
+    ],
     themes: "Teemat",
     theme: "Teema",
     comments: "Kommentit",
@@ -166,6 +182,18 @@ pub const SV: Words = Words {
     points: "poäng",
     sentiment_of_comments: "Kommentarernas ton",
     registry_action: "Kräver åtgärd av registratorskontoret",
+    language_names: [
+        ("fi", "finska"),
+        ("sv", "svenska"),
+        ("en", "engelska"),
+        ("other", "annat"),
+    ],
+    triage_names: [
+        ("urgent", "brådskande"),
+        ("possible_urgent", "möjligen brådskande"),
+        ("formal", "anmärkning eller klagomål"),
+        ("contact_requested", "begäran om kontakt"),
+    ],
     themes: "Teman",
     theme: "Tema",
     comments: "Kommentarer",
@@ -239,6 +267,18 @@ pub const EN: Words = Words {
     points: "points",
     sentiment_of_comments: "Sentiment of comments",
     registry_action: "Needing action by the registry office",
+    language_names: [
+        ("fi", "Finnish"),
+        ("sv", "Swedish"),
+        ("en", "English"),
+        ("other", "other"),
+    ],
+    triage_names: [
+        ("urgent", "urgent"),
+        ("possible_urgent", "possibly urgent"),
+        ("formal", "objection or complaint"),
+        ("contact_requested", "contact requested"),
+    ],
     themes: "Themes",
     theme: "Theme",
     comments: "Comments",
@@ -304,6 +344,34 @@ pub fn words(lang: Lang) -> &'static Words {
 }
 
 impl Words {
+    /// A language code's name ("fi" → "suomi"); an unknown code as it is.
+    pub fn language<'a>(&self, code: &'a str) -> &'a str {
+        lookup(&self.language_names, code)
+    }
+
+    /// Language and triage counts in the tables' order (fi, sv, en, other; urgent first),
+    /// codes the tables lack after them.
+    pub fn in_order<'a>(
+        &self,
+        counts: &'a std::collections::BTreeMap<String, usize>,
+    ) -> Vec<(&'a String, &'a usize)> {
+        let rank = |code: &str| {
+            self.language_names
+                .iter()
+                .chain(&self.triage_names)
+                .position(|(c, _)| *c == code)
+                .unwrap_or(usize::MAX)
+        };
+        let mut v: Vec<(&String, &usize)> = counts.iter().collect();
+        v.sort_by_key(|(k, _)| rank(k));
+        v
+    }
+
+    /// A triage class's name ("formal" → "muistutus tai kantelu").
+    pub fn triage<'a>(&self, code: &'a str) -> &'a str {
+        lookup(&self.triage_names, code)
+    }
+
     pub fn sentiment(&self, code: &str) -> &'static str {
         match code {
             "positive" => self.positive,
@@ -312,6 +380,13 @@ impl Words {
             _ => self.neutral,
         }
     }
+}
+
+fn lookup<'a>(table: &[(&'static str, &'static str)], code: &'a str) -> &'a str {
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(code, |(_, name)| name)
 }
 
 /// A number in the language's format: decimal comma and a narrow no-break space between

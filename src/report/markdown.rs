@@ -145,9 +145,12 @@ pub fn render(s: &Summary) -> String {
             ""
         }
     );
-    let shares = |m: &std::collections::BTreeMap<String, usize>, total: usize| {
-        m.iter()
-            .map(|(k, v)| format!("{} {}", c.name(k), c.pct(*v as f64 / total.max(1) as f64)))
+    let shares = |m: &std::collections::BTreeMap<String, usize>,
+                  total: usize,
+                  name: &dyn Fn(&str) -> String| {
+        w.in_order(m)
+            .into_iter()
+            .map(|(k, v)| format!("{} {}", name(k), c.pct(*v as f64 / total.max(1) as f64)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -155,13 +158,15 @@ pub fn render(s: &Summary) -> String {
         o,
         "- {}: {}.",
         w.languages,
-        shares(&ov.languages, ov.stats.comments)
+        shares(&ov.languages, ov.stats.comments, &|k| w
+            .language(k)
+            .to_string())
     );
     let _ = writeln!(
         o,
         "- {}: {}.",
         w.channels,
-        shares(&ov.channels, ov.stats.answers)
+        shares(&ov.channels, ov.stats.answers, &|k| c.name(k))
     );
     let _ = writeln!(
         o,
@@ -216,11 +221,11 @@ pub fn render(s: &Summary) -> String {
         })
         .collect();
     let _ = writeln!(o, "- {}: {}.", w.sentiment_of_comments, sent.join(", "));
-    let tri: Vec<String> = ov
-        .triage
-        .iter()
+    let tri: Vec<String> = w
+        .in_order(&ov.triage)
+        .into_iter()
         .filter(|(k, _)| k.as_str() != "normal")
-        .map(|(k, v)| format!("{k} {v}"))
+        .map(|(k, v)| format!("{} {v}", w.triage(k)))
         .collect();
     if !tri.is_empty() {
         let _ = writeln!(o, "- {}: {}.", w.registry_action, tri.join(", "));
