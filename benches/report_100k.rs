@@ -46,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         writeln!(f, "B{i};{rest}")?;
     }
     drop(f);
+    let input_mib = std::fs::metadata(&big)?.len() as f64 / (1024.0 * 1024.0);
     let rss_before = peak_rss_mib();
 
     let start = Instant::now();
@@ -71,11 +72,12 @@ fn main() -> anyhow::Result<()> {
     write_report(&dir.path().join("report"), &summary, &tagged, &pii)?;
     let total = start.elapsed().as_secs_f64();
     println!(
-        "report_100k: {ROWS} rows, {} threads: read {read_s:.2} s, classify {classify_s:.2} s, total {total:.2} s ({:.0} rows/s); peak RSS {:.0} MiB (before the run {:.0} MiB)",
+        "report_100k: {ROWS} rows, {} threads: read {read_s:.2} s, classify {classify_s:.2} s, total {total:.2} s ({:.0} rows/s); peak RSS {:.0} MiB (before the run {:.0} MiB) for {input_mib:.1} MiB of input ({:.0}× the input; issue 12 asks for at most 10×)",
         rayon::current_num_threads(),
         ROWS as f64 / total,
         peak_rss_mib().unwrap_or(f64::NAN),
-        rss_before.unwrap_or(f64::NAN)
+        rss_before.unwrap_or(f64::NAN),
+        (peak_rss_mib().unwrap_or(f64::NAN) - rss_before.unwrap_or(0.0)) / input_mib
     );
     Ok(())
 }
