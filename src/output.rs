@@ -137,12 +137,22 @@ impl FileSet {
             .write(true)
             .open(&lock_path)
             .map_err(|e| Error::io(&lock_path, e))?;
-        if lock.try_lock().is_err() {
-            crate::notice!(
-                "another palaute run is writing to {}; waiting for it to finish",
-                dir.display()
-            );
-            lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                crate::notice!(
+                    "another palaute run is writing to {}; waiting for it to finish",
+                    dir.display()
+                );
+                lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+            }
+            // Some network file systems cannot lock; the set is still staged and renamed.
+            Err(std::fs::TryLockError::Error(e)) => {
+                crate::notice!(
+                    "warning: {}: cannot lock ({e}); two runs into this directory at once could mix their files",
+                    lock_path.display()
+                );
+            }
         }
         let staging = tempfile::Builder::new()
             .prefix(".palaute-")
