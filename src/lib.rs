@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod queue;
 pub mod quotes;
 pub mod report;
+pub mod review;
 pub mod sentiment;
 pub mod statements;
 pub mod stats;

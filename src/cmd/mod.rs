@@ -10,6 +10,7 @@ mod eval;
 mod input;
 mod model;
 mod report;
+mod review;
 mod session;
 mod themes;
 mod train;
@@ -47,6 +48,7 @@ enum Command {
     Report(report::Args),
     Eval(eval::Args),
     Train(train::Args),
+    Review(review::Args),
     /// Inspect or validate the taxonomy
     Themes {
         #[command(subcommand)]
@@ -69,6 +71,7 @@ pub fn run() -> ExitCode {
         Command::Report(a) => report::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Train(a) => train::run(a),
+        Command::Review(a) => review::run(a),
         Command::Themes { action } => themes::run(action),
         Command::Model { action } => model::run(action),
         Command::Doctor(a) => doctor::run(a),
