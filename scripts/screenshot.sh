@@ -7,10 +7,7 @@
 set -euo pipefail
 html=${1:-out/report/report.html}
 png=${2:-docs/report.png}
-if ! command -v chromium >/dev/null; then
-    echo "installing Debian's chromium…" >&2
-    if [ "$(id -u)" = 0 ]; then apt-get install -y chromium >/dev/null; else sudo apt-get install -y chromium >/dev/null; fi
-fi
+"$(dirname "$0")/install_browser.sh"
 # Static check first: no src/href pointing anywhere (the SVG namespace is not a request).
 if grep -Eo '(src|href)="[a-z]+://[^"]*"' "$html"; then
     echo "error: $html links to external resources" >&2

@@ -24,9 +24,9 @@ pub struct ModelOpts {
     /// Trained classifier heads; retrained automatically when stale [default: heads/heads-<model fingerprint>.json in the data directory]
     #[arg(long, global = true)]
     pub heads: Option<PathBuf>,
-    /// Labeled comments to fine-tune and train on [default: data/labeled/train.csv in the working directory, else built in]
+    /// Labeled comments to fine-tune and train on; repeat to train on several files as one (`--train data/labeled/train.csv --train labels.csv`) [default: data/labeled/train.csv in the working directory, else built in]
     #[arg(long, global = true)]
-    pub train: Option<PathBuf>,
+    pub train: Vec<PathBuf>,
     /// Use the base encoder as it is, without fine-tuning its top layers on the labeled data
     #[arg(long, global = true)]
     pub no_finetune: bool,
@@ -43,13 +43,13 @@ impl ModelOpts {
     }
 
     pub fn training(&self) -> Result<DataFile> {
+        if self.train.len() > 1 {
+            return datafile::merge_labeled(&self.train).map_err(anyhow::Error::msg);
+        }
         let spec = &datafile::TRAIN;
-        spec.load(self.train.as_deref()).with_context(|| {
-            format!(
-                "reading {}",
-                spec.path_for_errors(self.train.as_deref()).display()
-            )
-        })
+        let one = self.train.first().map(PathBuf::as_path);
+        spec.load(one)
+            .with_context(|| format!("reading {}", spec.path_for_errors(one).display()))
     }
 
     /// Where the model and everything built from it are, flags over the home's defaults.

@@ -48,6 +48,8 @@ enum Command {
     Report(report::Args),
     Eval(eval::Args),
     Train(train::Args),
+    // Registry mode reads a queue directory instead of files.
+    #[command(mut_arg("files", |a| a.required(false).required_unless_present("queue")))]
     Review(review::Args),
     /// Inspect or validate the taxonomy
     Themes {

@@ -16,7 +16,6 @@ use std::path::PathBuf;
 
 /// Review in the browser: correct themes, sentiment and triage (saved to labels.csv), and work the registry queue
 #[derive(clap::Args)]
-#[command(mut_arg("files", |a| a.required_unless_present("queue")))]
 pub struct Args {
     #[command(flatten)]
     input: InputOpts,
