@@ -7,6 +7,7 @@ use super::session::{read_and_classify, sibling, with_model};
 use anyhow::{bail, Context, Result};
 use palaute::output::{rejects_csv_bytes, write_atomic};
 use palaute::pii::PiiDetector;
+use palaute::pipeline::Tagged;
 use palaute::review::server::{new_token, serve, App};
 use palaute::review::store::KeyedCsv;
 use palaute::review::{QueueBoard, Review, LABEL_COLUMNS};
@@ -67,25 +68,7 @@ pub fn run(a: Args) -> Result<()> {
         .clone()
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "reviewer".to_string());
-    let (tagged, masked) = if a.input.files.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        let pii = PiiDetector::load_default()?;
-        let (dataset, mut tagged) = read_and_classify(&a.input, &classifier)?;
-        with_model(&a.model, &taxonomy, &classifier, &mut tagged)?;
-        if !dataset.rejects.is_empty() {
-            let path = sibling(&a.labels, "rejects.csv");
-            write_atomic(&path, &rejects_csv_bytes(&path, &dataset.rejects, &pii)?)?;
-            palaute::notice!(
-                "{} rows rejected (see {})",
-                dataset.rejects.len(),
-                path.display()
-            );
-        }
-        let mut masked = tagged.clone();
-        palaute::pipeline::redact_all(&mut masked, &pii);
-        (tagged, masked)
-    };
+    let (tagged, masked) = tagged_and_masked(&a, &taxonomy, &classifier)?;
     let mut review = Review::new(tagged, masked, &taxonomy, a.lang.into(), labels, reviewer);
     if let Some(dir) = &a.queue {
         review.queue = Some(QueueBoard::open(dir)?);
@@ -121,4 +104,31 @@ pub fn run(a: Args) -> Result<()> {
     }
     let app = App::new(review, token, addr, a.allow_remote);
     serve(listener, app).context("serving the review page")
+}
+
+/// The comments as tagged, and the same after masking, in input order; none in registry
+/// mode without files. Rejected rows go to `<labels>.rejects.csv`.
+fn tagged_and_masked(
+    a: &Args,
+    taxonomy: &palaute::taxonomy::Taxonomy,
+    classifier: &palaute::classify::Classifier,
+) -> Result<(Vec<Tagged>, Vec<Tagged>)> {
+    if a.input.files.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let pii = PiiDetector::load_default()?;
+    let (dataset, mut tagged) = read_and_classify(&a.input, classifier)?;
+    with_model(&a.model, taxonomy, classifier, &mut tagged)?;
+    if !dataset.rejects.is_empty() {
+        let path = sibling(&a.labels, "rejects.csv");
+        write_atomic(&path, &rejects_csv_bytes(&path, &dataset.rejects, &pii)?)?;
+        palaute::notice!(
+            "{} rows rejected (see {})",
+            dataset.rejects.len(),
+            path.display()
+        );
+    }
+    let mut masked = tagged.clone();
+    palaute::pipeline::redact_all(&mut masked, &pii);
+    Ok((tagged, masked))
 }

@@ -109,7 +109,7 @@ function renderChoice() {
     b.appendChild(document.createTextNode(t.label));
     const p = pred.get(t.id);
     if (p) {
-      const why = p.evidence.map((e) => '"' + e.matched + '"');
+      const why = p.evidence.filter((e) => e.matched).map((e) => '"' + e.matched + '"');
       if (p.model_p !== null && p.model_p !== undefined) why.push('model p=' + p.model_p.toFixed(2));
       b.appendChild(el('span', 'predicted: ' + why.join(', '), 'why'));
     }
@@ -174,7 +174,10 @@ function renderItem() {
   const rs = $('reasons');
   rs.replaceChildren();
   if (it.predicted.triage === 'possible_urgent') rs.appendChild(el('li', 'flagged possible_urgent: read today'));
-  for (const r of it.predicted.reasons) rs.appendChild(el('li', r.class + ': ' + r.rule + ' "' + r.matched + '"'));
+  for (const r of it.predicted.reasons) {
+    // A reason with no words matched is the model's (its kind of urgency).
+    rs.appendChild(el('li', r.class + ': ' + r.rule + (r.matched ? ' "' + r.matched + '"' : ' (model)')));
+  }
   if (it.predicted.urgent_p !== null && it.predicted.urgent_p !== undefined) {
     rs.appendChild(el('li', 'model urgent p=' + it.predicted.urgent_p.toFixed(2)));
   }
