@@ -1,7 +1,7 @@
 //! `palaute review` driven as a person's browser would: over HTTP on loopback, and in
 //! headless Chromium through chromedriver (Debian's chromium and chromium-driver, installed
-//! by `scripts/install_browser.sh`, which `.ci/run` calls). Rules only (`--no-model`), so the
-//! predictions come from the taxonomy; the model's part is measured in the README.
+//! by `scripts/install_browser.sh`, which the browser test runs when they are missing). The
+//! HTTP tests run on rules only (`--no-model`); the browser test runs with the model.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -34,13 +34,14 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str]) -> Server {
+    let log = tempfile::NamedTempFile::new().expect("a log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_palaute"))
         .arg("review")
         .args(["--no-browser", "--reviewer", "tester"])
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log.reopen().expect("log file"))
         .spawn()
         .expect("binary runs");
     let mut line = String::new();
@@ -48,9 +49,12 @@ fn start(args: &[&str]) -> Server {
         .read_line(&mut line)
         .expect("the address on stdout");
     let url = line.trim().to_string();
-    let rest = url
-        .strip_prefix("http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("loopback address expected, got {url:?}"));
+    let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| {
+        panic!(
+            "loopback address expected, got {url:?}; stderr: {}",
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        )
+    });
     let (port, token) = rest.split_once("/?token=").expect("token in the address");
     Server {
         port: port.parse().expect("port"),
