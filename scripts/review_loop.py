@@ -14,6 +14,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import subprocess
 import sys
 import urllib.request
@@ -49,6 +50,9 @@ def main():
     ap.add_argument("--train", default="data/labeled/train.csv")
     ap.add_argument("--out", default="out/loop")
     ap.add_argument("--palaute", default="target/release/palaute")
+    ap.add_argument("--order", choices=["review", "random"], default="review",
+                    help="the page's order (most doubtful first), or random comments for comparison")
+    ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     labels = os.path.join(a.out, "labels.csv")
@@ -63,9 +67,12 @@ def main():
         address = srv.stdout.readline().strip()
         base, token = address.split("/?token=")
         same_text = 0
+        chosen = random.Random(a.seed).sample(sorted(gold), a.n) if a.order == "random" else None
         for i in range(a.n):
-            nxt = call(base, token, "/api/next")
-            item = nxt["item"]
+            if chosen is None:
+                item = call(base, token, "/api/next")["item"]
+            else:
+                item = call(base, token, f"/api/item/{os.path.basename(a.gold)}:{chosen[i]}")
             if item is None:
                 break
             row = int(item["source"].rsplit(":", 1)[1])

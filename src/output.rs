@@ -266,13 +266,7 @@ pub fn reject_excerpt(
 /// Whitespace runs to single spaces, then at most [`EXCERPT_CHARS`] characters.
 fn cut_excerpt(text: &str) -> String {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() <= EXCERPT_CHARS {
-        return collapsed;
-    }
-    let mut cut: String = collapsed.chars().take(EXCERPT_CHARS - 1).collect();
-    cut.truncate(cut.trim_end().len());
-    cut.push('…');
-    cut
+    crate::text::cut_chars(&collapsed, EXCERPT_CHARS).into_owned()
 }
 
 /// The rejects file as CSV bytes: every input row that could not be used, with its reason,
@@ -301,7 +295,8 @@ pub fn rejects_csv_bytes(
             // the unit. A runaway unit cell is cut like the excerpt.
             pii.redact(&r.id, crate::lang::Lang::Fi),
             pii.redact(&r.date, crate::lang::Lang::Fi),
-            cut_chars(&pii.redact(&r.unit, crate::lang::Lang::Fi), EXCERPT_CHARS),
+            crate::text::cut_chars(&pii.redact(&r.unit, crate::lang::Lang::Fi), EXCERPT_CHARS)
+                .into_owned(),
             reject_excerpt(&r.text, pii, &detector),
         ]
     }));
@@ -309,15 +304,6 @@ pub fn rejects_csv_bytes(
 }
 
 /// At most `max` characters, ending in "…" when cut.
-fn cut_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max - 1).collect();
-    out.push('…');
-    out
-}
-
 /// Writes the rejects file (see [`rejects_csv_bytes`]).
 pub fn write_rejects(
     path: &Path,
@@ -347,12 +333,7 @@ pub const EXCEL_ROWS: u32 = 1_048_576;
 /// Text as one Excel cell can hold it: past 32 767 characters it is cut, ending in "…"
 /// (a 40 000-character comment or unit name otherwise stops the whole workbook).
 pub fn excel_text(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.len() <= EXCEL_CELL_CHARS || s.chars().count() <= EXCEL_CELL_CHARS {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut cut: String = s.chars().take(EXCEL_CELL_CHARS - 1).collect();
-    cut.push('…');
-    std::borrow::Cow::Owned(cut)
+    crate::text::cut_chars(s, EXCEL_CELL_CHARS)
 }
 
 /// A workbook whose bytes depend only on what is written to it: rust_xlsxwriter stamps the

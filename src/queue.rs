@@ -76,17 +76,6 @@ fn contact_via(text: &str, pii: &[crate::pii::PiiSpan]) -> Vec<&'static str> {
     via
 }
 
-/// The redacted text cut at a word boundary.
-fn excerpt(redacted: &str) -> String {
-    let flat: String = redacted.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= EXCERPT_CHARS {
-        return flat;
-    }
-    let cut: String = flat.chars().take(EXCERPT_CHARS).collect();
-    let at = cut.rfind(' ').unwrap_or(cut.len());
-    format!("{}…", &cut[..at])
-}
-
 pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueItem> {
     let mut items: Vec<QueueItem> = tagged
         .iter()
@@ -155,7 +144,7 @@ pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueIt
                     Vec::new()
                 },
                 themes: r.map_or(Vec::new(), |r| r.theme_ids().map(str::to_string).collect()),
-                excerpt: excerpt(&pii.redact(&f.text, lang)),
+                excerpt: crate::text::excerpt(&pii.redact(&f.text, lang), EXCERPT_CHARS),
                 route_to: route.as_ref().map(|r| r.unit.clone()),
                 route_because: route.map(|r| r.because),
             }

@@ -26,16 +26,6 @@ pub struct Quote {
     pub typicality: f64,
 }
 
-fn cut(text: &str) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= MAX_CHARS {
-        return flat;
-    }
-    let head: String = flat.chars().take(MAX_CHARS).collect();
-    let at = head.rfind(' ').unwrap_or(head.len());
-    format!("{}…", &head[..at])
-}
-
 /// The words of a comment about `theme`: its statements that carry the theme (joined by
 /// "…" where others stand between them), or the whole comment when none does alone.
 fn about(t: &Tagged, theme: &str) -> String {
@@ -171,7 +161,10 @@ pub fn select(
             .map(|(i, score)| {
                 let f = &tagged[i].feedback;
                 Quote {
-                    text: cut(&pii.redact(&about(&tagged[i], id), lang)),
+                    text: crate::text::excerpt(
+                        &pii.redact(&about(&tagged[i], id), lang),
+                        MAX_CHARS,
+                    ),
                     sentiment: sentiment_of(i).code().to_string(),
                     month: f.month.clone(),
                     unit: f.unit.clone(),

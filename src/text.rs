@@ -194,8 +194,39 @@ pub fn fold(text: &str) -> String {
     out.trim_end().to_string()
 }
 
+/// `s` in at most `max` characters: when longer, its first `max - 1` and "…". Borrowed when
+/// it fits (a byte count within `max` is a character count within it too).
+pub fn cut_chars(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max || s.chars().count() <= max {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    std::borrow::Cow::Owned(out)
+}
+
+/// A quote or excerpt: whitespace runs made one space, and a text longer than `max`
+/// characters cut back to its last whole word within them, with "…".
+pub fn excerpt(s: &str, max: usize) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let head: String = flat.chars().take(max).collect();
+    let at = head.rfind(' ').unwrap_or(head.len());
+    format!("{}…", &head[..at])
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cuts_count_characters_not_bytes() {
+        assert_eq!(super::cut_chars("äää", 3), "äää");
+        assert_eq!(super::cut_chars("ääää", 3), "ää…");
+        assert_eq!(super::excerpt("yksi  kaksi\nkolme", 11), "yksi kaksi…");
+        assert_eq!(super::excerpt("yksi kaksi", 20), "yksi kaksi");
+    }
+
     use super::*;
 
     #[test]
