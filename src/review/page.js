@@ -278,13 +278,14 @@ async function loadQueue() {
     body.replaceChildren();
     for (const q of j.items) {
       const tr = el('tr', null, q.classes.split(';').includes('urgent') || q.triage === 'urgent' ? 'urgent' : '');
-      for (const v of [q.classes || q.triage, q.id, q.unit, q.reasons, q.excerpt]) tr.appendChild(el('td', v));
+      for (const v of [(q.classes || q.triage).replaceAll(';', '; ').replaceAll('_', ' '), q.id, q.unit, q.reasons, q.excerpt]) tr.appendChild(el('td', v));
       const status = el('select');
       fillSelect(status, j.statuses);
       status.value = q.status;
       const owner = el('input');
       owner.value = q.owner;
-      const note = el('input');
+      const note = el('textarea');
+      note.rows = 2;
       note.value = q.note;
       const save = el('button', 'Save');
       save.type = 'button';
@@ -294,8 +295,8 @@ async function loadQueue() {
           say('saved ' + (q.id || q.source) + ': ' + status.value);
         } catch (err) { say(err.message, true); }
       });
-      for (const c of [status, owner, note, save]) {
-        const td = el('td');
+      for (const [c, cls] of [[status, 'st'], [owner, 'own'], [note, 'note'], [save, '']]) {
+        const td = el('td', null, cls);
         td.appendChild(c);
         tr.appendChild(td);
       }
@@ -309,6 +310,7 @@ function showTab(queue) {
   $('queue').hidden = !queue;
   $('tab-tags').classList.toggle('on', !queue);
   $('tab-queue').classList.toggle('on', queue);
+  document.querySelector('main').classList.toggle('wide', queue);
   if (queue) loadQueue();
 }
 
