@@ -1,42 +1,14 @@
 //! Integration tests: run the `palaute` binary on real files and check what it writes.
 
+use super::common::*;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn palaute(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palaute"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
-
 /// `palaute classify --no-model INPUT -o OUT`, the call most input tests make.
 fn classify_no_model(input: &Path, out: &Path) -> Output {
     palaute(&["classify", "--no-model", s(input), "-o", s(out)])
-}
-
-fn ok(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "command failed: {err}");
-    err
-}
-
-/// A failure must be a clean error (exit 1), never a panic.
-fn failed(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(1), "expected exit 1, stderr: {err}");
-    assert!(!err.contains("panicked"), "panic: {err}");
-    err
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("file exists")).expect("valid JSON")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 fn sample_csvs() -> Vec<String> {

@@ -3,20 +3,14 @@
 //! by `scripts/install_browser.sh`, which the browser test runs when they are missing). The
 //! HTTP tests run on rules only (`--no-model`); the browser test runs with the model.
 
+use super::common::*;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn palaute(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palaute"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
 
 /// A running `palaute review`, stopped when dropped.
 struct Server {

