@@ -3,7 +3,7 @@
 
 use super::args::ModelOpts;
 use super::input::{InputOpts, ReportLang};
-use super::session::{read_and_classify, sibling, with_model};
+use super::session::{finish, read_and_classify, sibling, with_model};
 use anyhow::{bail, Context, Result};
 use palaute::output::{rejects_csv_bytes, write_atomic};
 use palaute::pii::PiiDetector;
@@ -118,16 +118,17 @@ fn tagged_and_masked(
     }
     let pii = PiiDetector::load_default()?;
     let (dataset, mut tagged) = read_and_classify(&a.input, classifier)?;
-    with_model(&a.model, taxonomy, classifier, &mut tagged)?;
+    let runtime = with_model(&a.model, taxonomy, classifier, &mut tagged)?.map(|rt| rt.describe());
+    let rejects = sibling(&a.labels, "rejects.csv");
     if !dataset.rejects.is_empty() {
-        let path = sibling(&a.labels, "rejects.csv");
-        write_atomic(&path, &rejects_csv_bytes(&path, &dataset.rejects, &pii)?)?;
-        palaute::notice!(
-            "{} rows rejected (see {})",
-            dataset.rejects.len(),
-            path.display()
-        );
+        write_atomic(
+            &rejects,
+            &rejects_csv_bytes(&rejects, &dataset.rejects, &pii)?,
+        )?;
     }
+    // Every row accounted for, as in the other commands; answers without text are counted
+    // as used but have nothing to review.
+    finish(&dataset, Some(&rejects), &[], taxonomy, runtime.as_deref());
     let mut masked = tagged.clone();
     palaute::pipeline::redact_all(&mut masked, &pii);
     Ok((tagged, masked))
