@@ -113,65 +113,6 @@ impl Builtin {
     }
 }
 
-/// The columns a labeled file is read by; others (labels.csv's reviewer, time and what the
-/// model said) are left out when files are merged.
-pub const LABELED_COLUMNS: [&str; 9] = [
-    "text",
-    "themes",
-    "lang",
-    "sentiment",
-    "triage",
-    "pii",
-    "urgent_kind",
-    "theme_sentiment",
-    "nps",
-];
-
-/// Labeled CSV files as one: their rows one after another under [`LABELED_COLUMNS`], each
-/// file's columns matched by name (a missing column is empty). A file without a `text`
-/// column is an error naming it.
-pub fn merge_labeled(paths: &[PathBuf]) -> Result<DataFile, String> {
-    let mut out = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let fail = |p: &Path, e: &dyn std::fmt::Display| format!("{}: {e}", p.display());
-        w.write_record(LABELED_COLUMNS).map_err(|e| e.to_string())?;
-        for p in paths {
-            let bytes = std::fs::read(p).map_err(|e| fail(p, &e))?;
-            let body = bytes
-                .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-                .unwrap_or(&bytes);
-            let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(body);
-            let headers: Vec<String> = r
-                .headers()
-                .map_err(|e| fail(p, &e))?
-                .iter()
-                .map(|h| h.trim().to_lowercase())
-                .collect();
-            let map: Vec<Option<usize>> = LABELED_COLUMNS
-                .iter()
-                .map(|c| headers.iter().position(|h| h == c))
-                .collect();
-            if map[0].is_none() {
-                return Err(fail(
-                    p,
-                    &format!("no \"text\" column; headers: {}", headers.join(", ")),
-                ));
-            }
-            for (i, rec) in r.records().enumerate() {
-                let rec = rec.map_err(|e| fail(p, &format!("row {}: {e}", i + 2)))?;
-                w.write_record(map.iter().map(|m| m.and_then(|c| rec.get(c)).unwrap_or("")))
-                    .map_err(|e| fail(p, &e))?;
-            }
-        }
-        w.flush().map_err(|e| e.to_string())?;
-    }
-    Ok(DataFile {
-        bytes: out,
-        origin: FileOrigin::Merged(paths.to_vec()),
-    })
-}
-
 impl DataFile {
     /// The contents as text; a file that is not UTF-8 is an error naming it.
     pub fn text(&self) -> Result<&str, String> {
@@ -196,28 +137,5 @@ mod tests {
         let b = TRAIN.builtin();
         assert_eq!(b.origin.describe(), "built-in train.csv");
         assert!(b.text().unwrap().starts_with("text"));
-    }
-
-    #[test]
-    fn merged_files_keep_every_row_under_the_labeled_columns() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("a.csv");
-        let b = dir.path().join("labels.csv");
-        std::fs::write(&a, "text,themes\nJono oli pitkä,access\n").unwrap();
-        std::fs::write(
-            &b,
-            "\u{feff}text,themes,sentiment,reviewer,id\nHyvä hoito,care_quality,positive,ml,x1\n",
-        )
-        .unwrap();
-        let m = merge_labeled(&[a.clone(), b.clone()]).unwrap();
-        let t = m.text().unwrap();
-        assert!(t.starts_with("text,themes,lang,sentiment"), "{t}");
-        assert!(t.contains("Jono oli pitkä,access,,,"), "{t}");
-        assert!(t.contains("Hyvä hoito,care_quality,,positive,"), "{t}");
-        assert!(!t.contains("ml"), "{t}");
-        assert!(m.origin.describe().contains(" + "));
-        std::fs::write(&b, "comment\nx\n").unwrap();
-        let e = merge_labeled(&[a, b]).unwrap_err();
-        assert!(e.contains("labels.csv") && e.contains("text"), "{e}");
     }
 }

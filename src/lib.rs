@@ -8,6 +8,7 @@ pub mod eval;
 mod fuzz;
 pub mod home;
 pub mod input;
+pub mod labeled;
 pub mod lang;
 pub mod model;
 pub mod morph;

@@ -44,7 +44,7 @@ impl ModelOpts {
 
     pub fn training(&self) -> Result<DataFile> {
         if self.train.len() > 1 {
-            return datafile::merge_labeled(&self.train).map_err(anyhow::Error::msg);
+            return Ok(palaute::labeled::merge(&self.train)?);
         }
         let spec = &datafile::TRAIN;
         let one = self.train.first().map(PathBuf::as_path);

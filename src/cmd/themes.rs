@@ -5,7 +5,7 @@ use super::args::ModelOpts;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use palaute::datafile::{self, DataFile};
-use palaute::eval::{read_gold_file, GoldItem};
+use palaute::labeled::{read_gold_file, GoldItem};
 use palaute::taxonomy::{compile, Taxonomy};
 use std::path::PathBuf;
 

@@ -365,7 +365,7 @@ fn tuned_encoder(
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     let _lock = super::lock_file(&dir.join("tuned.lock"))?;
     if retrain || !path.is_file() {
-        let gold = crate::eval::read_gold_file(&opts.training, taxonomy)?;
+        let gold = crate::labeled::read_gold_file(&opts.training, taxonomy)?;
         let examples = tuning_examples(&gold, taxonomy);
         crate::notice!(
             "fine-tuning the top {} encoder layers on {} labeled comments from {} (first use, or the model, taxonomy or training data changed; --no-finetune skips this)…",
@@ -395,7 +395,7 @@ fn tuned_encoder(
 /// What the fine-tuning learns from each labeled comment: its themes, sentiment and
 /// whether it is urgent.
 pub fn tuning_examples(
-    gold: &[crate::eval::GoldItem],
+    gold: &[crate::labeled::GoldItem],
     taxonomy: &Taxonomy,
 ) -> Vec<finetune::Example> {
     gold.iter()
@@ -466,7 +466,7 @@ fn train_heads(
     train: &DataFile,
     training_fingerprint: String,
 ) -> Result<Heads, ModelError> {
-    let gold = crate::eval::read_gold_file(train, taxonomy)?;
+    let gold = crate::labeled::read_gold_file(train, taxonomy)?;
     let texts: Vec<&str> = gold.iter().map(|g| g.text.as_str()).collect();
     let embeddings = embed_cached(encoder, cache, &texts)?;
     let rules: Vec<Classification> = texts.iter().map(|t| classifier.classify(t)).collect();
