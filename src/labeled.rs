@@ -254,41 +254,17 @@ fn parse_pii(cell: &str, text: &str) -> std::result::Result<Vec<(PiiKind, String
 /// file's columns matched by name (a missing column is empty). A file without a `text`
 /// column is an error naming it.
 pub fn merge(paths: &[PathBuf]) -> Result<DataFile> {
-    let mut out = Vec::new();
+    let mut out = vec![COLUMNS.map(str::to_string).to_vec()];
     for p in paths {
-        let fail = |e: &dyn std::fmt::Display| Error::input(p, e.to_string());
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        let body = bytes
-            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-            .unwrap_or(&bytes);
-        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(body);
-        let headers: Vec<String> = r
-            .headers()
-            .map_err(|e| fail(&e))?
-            .iter()
-            .map(|h| h.trim().to_lowercase())
-            .collect();
-        let map: Vec<Option<usize>> = COLUMNS
-            .iter()
-            .map(|c| headers.iter().position(|h| h == c))
-            .collect();
-        if map[0].is_none() {
-            return Err(fail(&format!(
-                "no \"text\" column; headers: {}",
-                headers.join(", ")
-            )));
+        let t = crate::input::table::read_named_csv(p, &bytes, &COLUMNS)?;
+        if !t.present[0] {
+            return Err(Error::input(
+                p,
+                format!("no \"text\" column; headers: {}", t.headers.join(", ")),
+            ));
         }
-        if out.is_empty() {
-            out.push(COLUMNS.map(str::to_string).to_vec());
-        }
-        for (i, rec) in r.records().enumerate() {
-            let rec = rec.map_err(|e| fail(&format!("row {}: {e}", i + 2)))?;
-            out.push(
-                map.iter()
-                    .map(|m| m.and_then(|c| rec.get(c)).unwrap_or("").to_string())
-                    .collect(),
-            );
-        }
+        out.extend(t.rows);
     }
     let mut bytes = Vec::new();
     {

@@ -62,7 +62,7 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let (taxonomy, classifier) = a.model.rules()?;
-    let labels = KeyedCsv::open(&a.labels, LABEL_COLUMNS, "id")?;
+    let labels = KeyedCsv::open(&a.labels, &LABEL_COLUMNS, "id")?;
     let reviewer = a
         .reviewer
         .clone()

@@ -604,6 +604,46 @@ fn flatten(
     nested
 }
 
+/// A CSV file palaute wrote, or a person kept (UTF-8, with or without a byte-order mark),
+/// with its cells projected onto `columns` by header name (trimmed, any case).
+pub struct NamedRows {
+    pub headers: Vec<String>,
+    /// Which of `columns` the file has; a column it lacks is empty in every row.
+    pub present: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+pub fn read_named_csv(path: &Path, bytes: &[u8], columns: &[&str]) -> Result<NamedRows> {
+    let body = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes);
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(body);
+    let headers: Vec<String> = r
+        .headers()
+        .map_err(|e| Error::input(path, format!("header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let map: Vec<Option<usize>> = columns
+        .iter()
+        .map(|c| headers.iter().position(|h| h.eq_ignore_ascii_case(c)))
+        .collect();
+    let mut rows = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| Error::input(path, format!("row {}: {e}", i + 2)))?;
+        rows.push(
+            map.iter()
+                .map(|m| m.and_then(|c| rec.get(c)).unwrap_or("").to_string())
+                .collect(),
+        );
+    }
+    Ok(NamedRows {
+        present: map.iter().map(Option::is_some).collect(),
+        headers,
+        rows,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,24 +20,19 @@ use store::KeyedCsv;
 /// labels.csv: the columns of `data/labeled/train.csv` (so `palaute train --train labels.csv`
 /// and `palaute eval --gold labels.csv` read it as they are), then who decided, when, and
 /// what the model had said.
-pub const LABEL_COLUMNS: &[&str] = &[
-    "text",
-    "themes",
-    "lang",
-    "sentiment",
-    "triage",
-    "pii",
-    "urgent_kind",
-    "theme_sentiment",
-    "nps",
-    "id",
-    "source",
-    "reviewer",
-    "time",
-    "model_themes",
-    "model_sentiment",
-    "model_triage",
-];
+pub static LABEL_COLUMNS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let mut c = crate::labeled::COLUMNS.to_vec();
+    c.extend([
+        "id",
+        "source",
+        "reviewer",
+        "time",
+        "model_themes",
+        "model_sentiment",
+        "model_triage",
+    ]);
+    c
+});
 
 /// queue_status.csv, beside queue.csv: keyed by the queue's `source` (file:row), which is
 /// unique even when an export repeats an id.

@@ -53,39 +53,21 @@ impl KeyedCsv {
             }
             Err(e) => return Err(Error::io(&self.path, e)),
         };
-        let body = bytes
-            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-            .unwrap_or(&bytes);
-        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(body);
-        let headers: Vec<String> = r
-            .headers()
-            .map_err(|e| Error::input(&self.path, format!("header: {e}")))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
-        let map: Vec<Option<usize>> = self
-            .columns
-            .iter()
-            .map(|c| headers.iter().position(|h| h == c))
-            .collect();
-        if map[self.id_col].is_none() {
+        let t = crate::input::table::read_named_csv(&self.path, &bytes, self.columns)?;
+        if !t.present[self.id_col] {
             return Err(Error::input(
                 &self.path,
                 format!(
                     "no {:?} column; headers: {} (expected {})",
                     self.columns[self.id_col],
-                    headers.join(", "),
+                    t.headers.join(", "),
                     self.columns.join(", ")
                 ),
             ));
         }
         let mut rows: Vec<Vec<String>> = Vec::new();
-        for (i, rec) in r.records().enumerate() {
-            let rec = rec.map_err(|e| Error::input(&self.path, format!("row {}: {e}", i + 2)))?;
-            let row: Vec<String> = map
-                .iter()
-                .map(|m| m.and_then(|c| rec.get(c)).map_or(String::new(), unformula))
-                .collect();
+        for row in t.rows {
+            let row: Vec<String> = row.iter().map(|c| unformula(c)).collect();
             // A file edited by hand may repeat an id: the later row is the decision.
             match rows.iter_mut().find(|x| x[self.id_col] == row[self.id_col]) {
                 Some(x) => *x = row,
