@@ -1,10 +1,11 @@
 //! Throughput of the rules path on the sample data, on one core: language detection,
-//! theme rules, sentiment and triage per comment, then score aggregation.
+//! theme rules, sentiment and triage per comment, then masking and score aggregation.
 //!
 //! cargo bench --bench rules_path
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use palaute::aggregate::summarize;
+use palaute::answers::Answers;
 use palaute::classify::Classifier;
 use palaute::input::{columns::ColumnOverrides, read_dataset};
 use palaute::lang::{Lang, LanguageDetector};
@@ -42,6 +43,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     let detector = LanguageDetector::new();
+    let pii = palaute::pii::PiiDetector::builtin().expect("pii lists");
     g.bench_function("language_only", |b| {
         b.iter(|| {
             for t in &texts {
@@ -59,7 +61,11 @@ fn bench(c: &mut Criterion) {
                     feedback: f.clone(),
                 })
                 .collect();
-            black_box(summarize(&tagged, &dataset, &taxonomy, Lang::Fi, None))
+            let mut answers = Answers::new(&taxonomy, dataset.score_names.len(), Lang::Fi);
+            for t in tagged {
+                answers.push(t, &pii, None);
+            }
+            black_box(summarize(&answers, &dataset, &taxonomy, Lang::Fi, None))
         })
     });
     g.finish();

@@ -22,8 +22,8 @@ fn main() -> anyhow::Result<()> {
                 ws.write_string(0, c as u16, h)?;
             }
         }
-        for r in &table.rows {
-            for (c, v) in r.fields.iter().enumerate() {
+        for r in table.rows.iter() {
+            for (c, v) in r.fields().enumerate() {
                 let col = c as u16;
                 if v.is_empty() {
                     continue;

@@ -1,9 +1,9 @@
 //! Tags merged with scores: the numbers of the report, per theme, month and unit. This is
 //! also the `report.json` schema (see docs/report-schema.md).
 
+use crate::answers::{AnswerRef, Answers};
 use crate::input::{Dataset, FileSummary};
 use crate::lang::Lang;
-use crate::pipeline::Tagged;
 use crate::sentiment::Sentiment;
 use crate::stats::{nps, score, two_proportion_p, NpsStat, ScoreStat, SMALL_GROUP};
 use crate::taxonomy::Taxonomy;
@@ -158,32 +158,38 @@ pub struct Summary {
     pub cross: Vec<CrossCell>,
 }
 
-fn label_or_none(v: &Option<String>) -> String {
-    v.clone().unwrap_or_else(|| NONE_LABEL.to_string())
+fn label_or_none(v: Option<&str>) -> String {
+    v.unwrap_or(NONE_LABEL).to_string()
 }
 
-fn group_stats(items: &[&Tagged], score_names: &[String]) -> GroupStats {
+/// Answers by their place in [`Answers`]: four bytes each, where a million answers are
+/// grouped several ways at once.
+type Ids = [u32];
+
+fn refs<'a>(set: &'a Answers, ids: &'a Ids) -> impl Iterator<Item = AnswerRef<'a>> + 'a {
+    ids.iter().map(move |&i| set.get(i as usize))
+}
+
+fn group_stats(set: &Answers, items: &Ids, score_names: &[String]) -> GroupStats {
     let answers = items.len();
-    let comments = items.iter().filter(|t| t.result.is_some()).count();
+    let comments = refs(set, items).filter(|t| t.comment().is_some()).count();
     GroupStats {
         answers,
         comments,
-        nps: nps(items.iter().filter_map(|t| t.feedback.nps)),
-        scores: score_stats(items, score_names),
+        nps: nps(refs(set, items).filter_map(|t| t.nps())),
+        scores: score_stats(set, items, score_names),
         small: answers < SMALL_GROUP,
     }
 }
 
-fn score_stats(items: &[&Tagged], score_names: &[String]) -> Vec<ScoreStat> {
+fn score_stats(set: &Answers, items: &Ids, score_names: &[String]) -> Vec<ScoreStat> {
     score_names
         .iter()
         .enumerate()
         .map(|(i, name)| {
             score(
                 name,
-                items
-                    .iter()
-                    .filter_map(|t| t.feedback.scores.get(i).copied().flatten()),
+                refs(set, items).filter_map(|t| t.scores().get(i).copied().flatten()),
             )
         })
         .collect()
@@ -206,163 +212,100 @@ fn share(k: usize, n: usize) -> f64 {
 }
 
 /// Groups items by a key, keys sorted.
-fn group_by<'a>(
-    items: &[&'a Tagged],
-    key: impl Fn(&Tagged) -> String,
-) -> BTreeMap<String, Vec<&'a Tagged>> {
-    let mut m: BTreeMap<String, Vec<&Tagged>> = BTreeMap::new();
-    for t in items {
-        m.entry(key(t)).or_default().push(t);
+fn group_by(
+    set: &Answers,
+    items: &Ids,
+    key: impl Fn(&AnswerRef) -> String,
+) -> BTreeMap<String, Vec<u32>> {
+    let mut m: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for t in refs(set, items) {
+        m.entry(key(&t)).or_default().push(t.index() as u32);
     }
     m
 }
 
+/// The last two dated months, for month-over-month change.
+fn last_two_months<T>(by_month: &BTreeMap<String, T>) -> Option<(String, String)> {
+    let dated: Vec<&String> = by_month
+        .keys()
+        .filter(|k| k.as_str() != NONE_LABEL)
+        .collect();
+    (dated.len() >= 2).then(|| {
+        (
+            dated[dated.len() - 2].clone(),
+            dated[dated.len() - 1].clone(),
+        )
+    })
+}
+
+fn named_groups(
+    set: &Answers,
+    groups: &BTreeMap<String, Vec<u32>>,
+    names: &[String],
+) -> Vec<Named<GroupStats>> {
+    groups
+        .iter()
+        .map(|(k, v)| Named {
+            name: k.clone(),
+            value: group_stats(set, v, names),
+        })
+        .collect()
+}
+
 pub fn summarize(
-    tagged: &[Tagged],
+    answers: &Answers,
     dataset: &Dataset,
     taxonomy: &Taxonomy,
     lang: Lang,
     model: Option<String>,
 ) -> Summary {
-    let all: Vec<&Tagged> = tagged.iter().collect();
-    let commented: Vec<&Tagged> = all.iter().copied().filter(|t| t.result.is_some()).collect();
+    let all: Vec<u32> = (0..answers.len() as u32).collect();
+    let commented: Vec<u32> = answers
+        .iter()
+        .filter(|t| t.comment().is_some())
+        .map(|t| t.index() as u32)
+        .collect();
     let names = &dataset.score_names;
-    let results = || commented.iter().filter_map(|t| t.result.as_ref());
+    let results = || answers.iter().filter_map(|t| t.comment());
 
     let overall = Overall {
-        stats: group_stats(&all, names),
-        languages: counts(results().map(|r| r.lang.lang.code())),
-        channels: counts(
-            all.iter()
-                .map(|t| t.feedback.channel.as_deref().unwrap_or(NONE_LABEL)),
-        ),
-        sentiment: counts(results().map(|r| r.sentiment.code())),
-        triage: counts(results().map(|r| r.triage.code())),
+        stats: group_stats(answers, &all, names),
+        languages: counts(results().map(|r| r.lang().code())),
+        channels: counts(answers.iter().map(|t| t.channel().unwrap_or(NONE_LABEL))),
+        sentiment: counts(results().map(|r| r.sentiment().code())),
+        triage: counts(results().map(|r| r.triage().code())),
     };
-    let by_month = group_by(&all, |t| label_or_none(&t.feedback.month));
-    let by_unit = group_by(&all, |t| label_or_none(&t.feedback.unit));
-    let months: Vec<Named<GroupStats>> = by_month
-        .iter()
-        .map(|(k, v)| Named {
-            name: k.clone(),
-            value: group_stats(v, names),
-        })
-        .collect();
-    let units: Vec<Named<GroupStats>> = by_unit
-        .iter()
-        .map(|(k, v)| Named {
-            name: k.clone(),
-            value: group_stats(v, names),
-        })
-        .collect();
-    // The last two dated months, for month-over-month change.
-    let dated: Vec<&String> = by_month
-        .keys()
-        .filter(|k| k.as_str() != NONE_LABEL)
-        .collect();
-    let last_two = (dated.len() >= 2).then(|| {
-        (
-            dated[dated.len() - 2].clone(),
-            dated[dated.len() - 1].clone(),
-        )
-    });
-
+    let by_month = group_by(answers, &all, |t| label_or_none(t.month()));
+    let by_unit = group_by(answers, &all, |t| label_or_none(t.unit()));
+    drop(all);
+    let groups = Groups {
+        set: answers,
+        commented: &commented,
+        by_month: &by_month,
+        by_unit: &by_unit,
+        last_two: last_two_months(&by_month),
+        names,
+    };
     let mut themes: Vec<ThemeStats> = taxonomy
         .themes
         .iter()
-        .map(|th| {
-            let (with, without): (Vec<&Tagged>, Vec<&Tagged>) =
-                commented.iter().partition(|t| t.has_theme(&th.id));
-            let nps_with = nps(with.iter().filter_map(|t| t.feedback.nps));
-            let nps_without = nps(without.iter().filter_map(|t| t.feedback.nps));
-            let slice = |group: &[&Tagged]| {
-                let comments = group.iter().filter(|t| t.result.is_some()).count();
-                let hits: Vec<&Tagged> = group
-                    .iter()
-                    .copied()
-                    .filter(|t| t.has_theme(&th.id))
-                    .collect();
-                ThemeSlice {
-                    count: hits.len(),
-                    comments,
-                    share: share(hits.len(), comments),
-                    nps: nps(hits.iter().filter_map(|t| t.feedback.nps)),
-                }
-            };
-            let month_slices: Vec<Named<ThemeSlice>> = by_month
-                .iter()
-                .map(|(k, v)| Named {
-                    name: k.clone(),
-                    value: slice(v),
-                })
-                .collect();
-            let month_change = last_two.as_ref().map(|(a, b)| {
-                let get = |m: &str| month_slices.iter().find(|s| s.name == m).map(|s| &s.value);
-                let (fa, fb) = (get(a), get(b));
-                let (ka, na) = fa.map_or((0, 0), |s| (s.count, s.comments));
-                let (kb, nb) = fb.map_or((0, 0), |s| (s.count, s.comments));
-                let p = two_proportion_p(ka, na, kb, nb);
-                MonthChange {
-                    from: a.clone(),
-                    to: b.clone(),
-                    count_from: ka,
-                    count_to: kb,
-                    share_from: share(ka, na),
-                    share_to: share(kb, nb),
-                    share_change_pts: ((share(kb, nb) - share(ka, na)) * 1000.0).round() / 10.0,
-                    p_value: p,
-                    significant: p.is_some_and(|p| p < SIGNIFICANCE),
-                }
-            });
-            ThemeStats {
-                id: th.id.clone(),
-                label: th.label.get(lang).to_string(),
-                count: with.len(),
-                share: share(with.len(), commented.len()),
-                sentiment: counts(
-                    with.iter()
-                        .filter_map(|t| t.result.as_ref())
-                        .map(|r| r.sentiment.code()),
-                ),
-                statements: statement_counts(&with, &th.id),
-                nps_impact: match (nps_with.nps, nps_without.nps) {
-                    (Some(a), Some(b)) => Some(((a - b) * 10.0).round() / 10.0),
-                    _ => None,
-                },
-                nps_lift: nps_lift(&nps_with, &nps_without),
-                nps_with,
-                nps_without,
-                scores_with: score_stats(&with, names),
-                scores_without: score_stats(&without, names),
-                by_month: month_slices,
-                by_unit: by_unit
-                    .iter()
-                    .map(|(k, v)| Named {
-                        name: k.clone(),
-                        value: slice(v),
-                    })
-                    .collect(),
-                month_change,
-                quotes: Vec::new(),
-            }
+        .filter_map(|th| {
+            let k = answers.theme_index(&th.id)?;
+            Some(theme_stats(
+                &groups,
+                k,
+                th.id.clone(),
+                th.label.get(lang).to_string(),
+            ))
         })
         .collect();
     themes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
 
-    let tags_from_rules = results()
-        .flat_map(|r| &r.themes)
-        .filter(|t| t.by_rules)
-        .count();
-    let tags_from_model = results()
-        .flat_map(|r| &r.themes)
-        .filter(|t| !t.by_rules)
-        .count();
-    let rule_hits_overruled = results().map(|r| r.overruled.len()).sum();
-    let cross = group_by(&commented, |t| {
+    let cross = group_by(answers, &commented, |t| {
         format!(
             "{}\u{0}{}",
-            label_or_none(&t.feedback.month),
-            label_or_none(&t.feedback.unit)
+            label_or_none(t.month()),
+            label_or_none(t.unit())
         )
     })
     .into_iter()
@@ -373,9 +316,8 @@ pub fn summarize(
             unit: unit.to_string(),
             comments: items.len(),
             themes: counts(
-                items
-                    .iter()
-                    .filter_map(|t| t.result.as_ref())
+                refs(answers, &items)
+                    .filter_map(|t| t.comment())
                     .flat_map(|r| r.theme_ids()),
             ),
         }
@@ -388,7 +330,7 @@ pub fn summarize(
         input: InputInfo {
             files: dataset.files.clone(),
             rows_read: dataset.rows_read(),
-            used: tagged.len(),
+            used: answers.len(),
             rejected: dataset.rejects.len(),
         },
         method: Method {
@@ -401,21 +343,106 @@ pub fn summarize(
                 .iter()
                 .map(|t| t.rules.values().map(Vec::len).sum::<usize>())
                 .sum(),
-            tags_from_rules,
-            tags_from_model,
-            rule_hits_overruled,
+            tags_from_rules: answers.tags_from_rules,
+            tags_from_model: answers.tags_from_model,
+            rule_hits_overruled: answers.rule_hits_overruled,
             dev_macro_f1: None,
         },
         overall,
-        months,
-        units,
+        months: named_groups(answers, &by_month, names),
+        units: named_groups(answers, &by_unit, names),
         themes,
         cross,
     }
 }
 
-/// Positive and negative statements about `theme` in `tagged` (see [`ThemeStats::statements`]).
-fn statement_counts(tagged: &[&Tagged], theme: &str) -> BTreeMap<String, usize> {
+/// The groupings every theme is counted over.
+struct Groups<'g> {
+    set: &'g Answers,
+    commented: &'g Ids,
+    by_month: &'g BTreeMap<String, Vec<u32>>,
+    by_unit: &'g BTreeMap<String, Vec<u32>>,
+    last_two: Option<(String, String)>,
+    names: &'g [String],
+}
+
+/// Comments with theme `k` in `group`, and what share of the group's comments they are.
+fn slice(set: &Answers, group: &Ids, k: usize) -> ThemeSlice {
+    let comments = refs(set, group).filter(|t| t.comment().is_some()).count();
+    let hits: Vec<AnswerRef> = refs(set, group).filter(|t| t.has_theme(k)).collect();
+    ThemeSlice {
+        count: hits.len(),
+        comments,
+        share: share(hits.len(), comments),
+        nps: nps(hits.iter().filter_map(|t| t.nps())),
+    }
+}
+
+fn month_change(slices: &[Named<ThemeSlice>], (a, b): &(String, String)) -> MonthChange {
+    let get = |m: &str| slices.iter().find(|s| s.name == m).map(|s| &s.value);
+    let (ka, na) = get(a).map_or((0, 0), |s| (s.count, s.comments));
+    let (kb, nb) = get(b).map_or((0, 0), |s| (s.count, s.comments));
+    let p = two_proportion_p(ka, na, kb, nb);
+    MonthChange {
+        from: a.clone(),
+        to: b.clone(),
+        count_from: ka,
+        count_to: kb,
+        share_from: share(ka, na),
+        share_to: share(kb, nb),
+        share_change_pts: ((share(kb, nb) - share(ka, na)) * 1000.0).round() / 10.0,
+        p_value: p,
+        significant: p.is_some_and(|p| p < SIGNIFICANCE),
+    }
+}
+
+fn theme_stats(g: &Groups, k: usize, id: String, label: String) -> ThemeStats {
+    let set = g.set;
+    let (with, without): (Vec<u32>, Vec<u32>) = g
+        .commented
+        .iter()
+        .partition(|&&i| set.get(i as usize).has_theme(k));
+    let nps_with = nps(refs(set, &with).filter_map(|t| t.nps()));
+    let nps_without = nps(refs(set, &without).filter_map(|t| t.nps()));
+    let slices = |groups: &BTreeMap<String, Vec<u32>>| -> Vec<Named<ThemeSlice>> {
+        groups
+            .iter()
+            .map(|(name, v)| Named {
+                name: name.clone(),
+                value: slice(set, v, k),
+            })
+            .collect()
+    };
+    let by_month = slices(g.by_month);
+    ThemeStats {
+        id,
+        label,
+        count: with.len(),
+        share: share(with.len(), g.commented.len()),
+        sentiment: counts(
+            refs(set, &with)
+                .filter_map(|t| t.comment())
+                .map(|r| r.sentiment().code()),
+        ),
+        statements: statement_counts(set, &with, k),
+        nps_impact: match (nps_with.nps, nps_without.nps) {
+            (Some(a), Some(b)) => Some(((a - b) * 10.0).round() / 10.0),
+            _ => None,
+        },
+        nps_lift: nps_lift(&nps_with, &nps_without),
+        nps_with,
+        nps_without,
+        scores_with: score_stats(set, &with, g.names),
+        scores_without: score_stats(set, &without, g.names),
+        month_change: g.last_two.as_ref().map(|m| month_change(&by_month, m)),
+        by_month,
+        by_unit: slices(g.by_unit),
+        quotes: Vec::new(),
+    }
+}
+
+/// Positive and negative statements about theme `k` (see [`ThemeStats::statements`]).
+fn statement_counts(set: &Answers, answers: &Ids, k: usize) -> BTreeMap<String, usize> {
     let mut out: BTreeMap<String, usize> = ["positive", "negative"]
         .iter()
         .map(|k| (k.to_string(), 0))
@@ -430,10 +457,10 @@ fn statement_counts(tagged: &[&Tagged], theme: &str) -> BTreeMap<String, usize> 
             *out.entry(k.to_string()).or_default() += 1;
         }
     };
-    for r in tagged.iter().filter_map(|t| t.result.as_ref()) {
-        let about = r.statement_sentiments(theme);
+    for r in refs(set, answers).filter_map(|t| t.comment()) {
+        let about = r.statement_sentiments(k);
         if about.is_empty() {
-            add(r.sentiment);
+            add(r.sentiment());
         } else {
             about.into_iter().for_each(&mut add);
         }

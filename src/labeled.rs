@@ -112,12 +112,12 @@ fn gold_from_table(path: &Path, table: &RawTable, taxonomy: &Taxonomy) -> Result
     let c = columns(path, table)?;
     let known: BTreeSet<&str> = taxonomy.theme_ids().into_iter().collect();
     let mut items = Vec::new();
-    for r in &table.rows {
+    for r in table.rows.iter() {
         let bad = |m: String| Error::input(path, format!("row {}: {m}", r.row));
-        if let Some(e) = &r.error {
-            return Err(bad(e.clone()));
+        if let Some(e) = r.error {
+            return Err(bad(e.to_string()));
         }
-        let get = |c: Option<usize>| c.and_then(|c| r.fields.get(c)).map_or("", |s| s.trim());
+        let get = |c: Option<usize>| c.and_then(|c| r.field(c)).map_or("", |s| s.trim());
         let text = get(Some(c.text));
         let themes = parse_themes(get(Some(c.themes)), &known, taxonomy).map_err(bad)?;
         let lang = parse_code(get(c.lang), "lang", Lang::from_code).map_err(bad)?;

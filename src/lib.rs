@@ -1,5 +1,6 @@
 //! palaute: themes, numbers and decisions from health and social services feedback.
 pub mod aggregate;
+pub mod answers;
 pub mod classify;
 pub mod datafile;
 pub mod error;

@@ -110,3 +110,37 @@ pub fn redact_all(tagged: &mut [Tagged], pii: &crate::pii::PiiDetector) {
         }
     });
 }
+
+/// Answers tagged at a time when the report streams them: big enough to keep every core
+/// and the encoder busy, small enough that full classifications of one batch are little.
+pub const BATCH: usize = 2048;
+
+/// Tags `records` batch by batch (rules, then the model when `runtime` is given), masks each
+/// comment and keeps only what the report needs of it in `answers`; the full
+/// classification of an answer never outlives its batch.
+pub fn tag_into(
+    records: impl IntoIterator<Item = Feedback>,
+    classifier: &Classifier,
+    mut runtime: Option<&mut crate::model::runtime::ModelRuntime>,
+    pii: &crate::pii::PiiDetector,
+    answers: &mut crate::answers::Answers,
+) -> Result<(), crate::model::ModelError> {
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        let batch: Vec<Feedback> = records.by_ref().take(BATCH).collect();
+        let mut tagged = classify_all(batch, classifier);
+        let embeddings = match runtime.as_deref_mut() {
+            Some(rt) => {
+                apply_model(&mut tagged, rt)?;
+                // From the cache the model step just filled.
+                Some(embeddings(&tagged, rt)?)
+            }
+            None => None,
+        };
+        for (i, t) in tagged.into_iter().enumerate() {
+            let e = embeddings.as_ref().and_then(|e| e[i].as_deref());
+            answers.push(t, pii, e);
+        }
+    }
+    Ok(())
+}

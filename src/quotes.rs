@@ -5,9 +5,7 @@
 //! statements about its theme, not the whole letter. Quotes are always masked for
 //! personal data, in the report's language.
 
-use crate::lang::Lang;
-use crate::pii::PiiDetector;
-use crate::pipeline::Tagged;
+use crate::answers::{AnswerRef, Answers, CommentRef};
 use crate::sentiment::Sentiment;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,117 +24,36 @@ pub struct Quote {
     pub typicality: f64,
 }
 
-/// The words of a comment about `theme`: its statements that carry the theme (joined by
-/// "…" where others stand between them), or the whole comment when none does alone.
-fn about(t: &Tagged, theme: &str) -> String {
-    let text = &t.feedback.text;
-    let Some(r) = t.result.as_ref() else {
-        return text.clone();
-    };
-    if r.statements.len() < 2 {
-        return text.clone();
-    }
-    let mut out = String::new();
-    let mut last_end: Option<usize> = None;
-    for (k, s) in r.statements.iter().enumerate() {
-        if !s.themes.iter().any(|x| x == theme) {
-            continue;
-        }
-        let Some(part) = text.get(s.start..s.end) else {
-            return text.clone();
-        };
-        match last_end {
-            Some(e) if e + 1 == k => out.push(' '),
-            Some(_) => out.push_str(" … "),
-            None => {}
-        }
-        out.push_str(part);
-        last_end = Some(k);
-    }
-    if out.is_empty() {
-        text.clone()
-    } else {
-        out
-    }
-}
-
-/// Quotes per theme id. `embeddings[i]` belongs to `tagged[i]` when the model ran.
-pub fn select(
-    tagged: &[Tagged],
-    embeddings: Option<&[Option<Vec<f32>>]>,
-    theme_ids: &[&str],
-    pii: &PiiDetector,
-    lang: Lang,
-) -> BTreeMap<String, Vec<Quote>> {
+/// Quotes per theme id. Quotes are cut from the masked comments of `answers`; with the
+/// model, typicality is the cosine to the theme's mean embedding.
+pub fn select(answers: &Answers) -> BTreeMap<String, Vec<Quote>> {
     let mut out = BTreeMap::new();
-    for id in theme_ids {
-        let members: Vec<usize> = (0..tagged.len())
-            .filter(|&i| tagged[i].has_theme(id))
+    for (k, id) in answers.theme_ids().iter().enumerate() {
+        let members: Vec<CommentRef> = answers
+            .iter()
+            .filter_map(|a| a.comment().filter(|c| c.has_theme(k)))
             .collect();
         if members.is_empty() {
             continue;
         }
-        let vecs: Option<Vec<&Vec<f32>>> =
-            embeddings.and_then(|e| members.iter().map(|&i| e[i].as_ref()).collect());
-        let scores: Vec<f64> = match vecs {
-            Some(v) => {
-                let d = v[0].len();
-                let mut c = vec![0f64; d];
-                for e in &v {
-                    c.iter_mut()
-                        .zip(e.iter())
-                        .for_each(|(a, b)| *a += f64::from(*b));
-                }
-                let norm = c.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
-                v.iter()
-                    .map(|e| {
-                        e.iter()
-                            .zip(&c)
-                            .map(|(a, b)| f64::from(*a) * b)
-                            .sum::<f64>()
-                            / norm
-                    })
-                    .collect()
-            }
-            None => {
-                let mut lens: Vec<usize> = members
-                    .iter()
-                    .map(|&i| tagged[i].feedback.text.chars().count())
-                    .collect();
-                lens.sort_unstable();
-                let median = lens[lens.len() / 2] as f64;
-                members
-                    .iter()
-                    .map(|&i| -(tagged[i].feedback.text.chars().count() as f64 - median).abs())
-                    .collect()
-            }
-        };
+        let answer_of: Vec<AnswerRef> = answers.iter().filter(|a| a.has_theme(k)).collect();
+        let scores = typicality(&members);
         // Rounded: the centroid is summed in input order, and the last bits of a float sum
         // must not decide between two comments.
         let scores = scores.into_iter().map(|x| (x * 1e9).round() / 1e9);
-        let mut ranked: Vec<(usize, f64)> = members.iter().copied().zip(scores).collect();
+        let mut ranked: Vec<(usize, f64)> = (0..members.len()).zip(scores).collect();
         // Ties go by the comment, not by its place in the input, so that giving the same
         // files in another order gives the same quotes.
         let key = |i: usize| {
-            let f = &tagged[i].feedback;
-            (f.text.as_str(), f.id.as_str(), f.file.as_str(), f.row)
+            let a = &answer_of[i];
+            (members[i].text(), a.id(), a.file(), a.row())
         };
         let order = |a: &(usize, f64), b: &(usize, f64)| {
             b.1.total_cmp(&a.1).then_with(|| key(a.0).cmp(&key(b.0)))
         };
         ranked.sort_by(order);
         // What the comment says about this theme: the polarity of its statements about it.
-        let sentiment_of = |i: usize| {
-            tagged[i]
-                .result
-                .as_ref()
-                .map_or(Sentiment::Neutral, |r| match r.theme_polarity(id) {
-                    '+' => Sentiment::Positive,
-                    '-' => Sentiment::Negative,
-                    '~' => Sentiment::Mixed,
-                    _ => Sentiment::Neutral,
-                })
-        };
+        let sentiment_of = |i: usize| members[i].theme_polarity(k);
         let mut chosen: Vec<(usize, f64)> = Vec::new();
         for want in [Sentiment::Negative, Sentiment::Positive] {
             if let Some(&best) = ranked.iter().find(|(i, _)| sentiment_of(*i) == want) {
@@ -150,7 +67,7 @@ pub fn select(
             if !chosen.iter().any(|c| c.0 == r.0)
                 && !chosen
                     .iter()
-                    .any(|c| tagged[c.0].feedback.text == tagged[r.0].feedback.text)
+                    .any(|c| members[c.0].text() == members[r.0].text())
             {
                 chosen.push(r);
             }
@@ -159,15 +76,12 @@ pub fn select(
         let quotes = chosen
             .into_iter()
             .map(|(i, score)| {
-                let f = &tagged[i].feedback;
+                let a = &answer_of[i];
                 Quote {
-                    text: crate::text::excerpt(
-                        &pii.redact(&about(&tagged[i], id), lang),
-                        MAX_CHARS,
-                    ),
+                    text: crate::text::excerpt(&members[i].about(k), MAX_CHARS),
                     sentiment: sentiment_of(i).code().to_string(),
-                    month: f.month.clone(),
-                    unit: f.unit.clone(),
+                    month: a.month().map(str::to_string),
+                    unit: a.unit().map(str::to_string),
                     typicality: (score * 1000.0).round() / 1000.0,
                 }
             })
@@ -175,4 +89,41 @@ pub fn select(
         out.insert(id.to_string(), quotes);
     }
     out
+}
+
+/// How typical each member is of the theme: the cosine to the members' mean embedding when
+/// every member has one, else minus the gap of its length to the median length.
+fn typicality(members: &[CommentRef]) -> Vec<f64> {
+    let vecs: Option<Vec<&[f32]>> = members.iter().map(|c| c.embedding()).collect();
+    match vecs {
+        Some(v) => {
+            let d = v[0].len();
+            let mut c = vec![0f64; d];
+            for e in &v {
+                c.iter_mut()
+                    .zip(e.iter())
+                    .for_each(|(a, b)| *a += f64::from(*b));
+            }
+            let norm = c.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            v.iter()
+                .map(|e| {
+                    e.iter()
+                        .zip(&c)
+                        .map(|(a, b)| f64::from(*a) * b)
+                        .sum::<f64>()
+                        / norm
+                })
+                .collect()
+        }
+        None => {
+            let len = |c: &CommentRef| c.text().chars().count();
+            let mut lens: Vec<usize> = members.iter().map(len).collect();
+            lens.sort_unstable();
+            let median = lens[lens.len() / 2] as f64;
+            members
+                .iter()
+                .map(|c| -(len(c) as f64 - median).abs())
+                .collect()
+        }
+    }
 }

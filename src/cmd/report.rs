@@ -2,15 +2,17 @@
 
 use super::args::ModelOpts;
 use super::input::{InputOpts, ReportLang};
-use super::session::{finish, read_and_classify, with_model};
+use super::session::{close_inputs, finish, open_inputs};
 use anyhow::Result;
 use palaute::aggregate::summarize;
+use palaute::answers::Answers;
 use palaute::classify::Classifier;
 use palaute::eval;
 use palaute::lang::Lang;
 use palaute::model::runtime::{apply, Mode, ModelRuntime};
 use palaute::output::add_rejects;
 use palaute::pii::PiiDetector;
+use palaute::pipeline::tag_into;
 use palaute::taxonomy::Taxonomy;
 use std::path::PathBuf;
 
@@ -34,27 +36,22 @@ pub fn run(a: Args) -> Result<()> {
     let lang: Lang = a.lang.into();
     let (taxonomy, classifier) = a.model.rules()?;
     let pii = PiiDetector::load_default()?;
-    let (dataset, mut tagged) = read_and_classify(&a.input, &classifier)?;
-    let mut rt = with_model(&a.model, &taxonomy, &classifier, &mut tagged)?;
+    // Rows stream from the files through tagging into the report's compact answers.
+    let mut records = open_inputs(&a.input)?;
+    let mut rt = a.model.runtime(&taxonomy, &classifier, false)?;
     let runtime = rt.as_ref().map(|rt| rt.describe());
-    // Embeddings for quotes come from the cache the model step just filled.
-    let embeddings = rt
-        .as_mut()
-        .map(|rt| palaute::pipeline::embeddings(&tagged, rt))
-        .transpose()?;
-    let mut summary = summarize(&tagged, &dataset, &taxonomy, lang, runtime.clone());
-    let mut quotes = palaute::quotes::select(
-        &tagged,
-        embeddings.as_deref(),
-        &taxonomy.theme_ids(),
-        &pii,
-        lang,
-    );
+    let mut answers = Answers::new(&taxonomy, records.dataset().score_names.len(), lang);
+    let (rows, bytes) = records.size();
+    answers.reserve(rows, bytes);
+    tag_into(&mut records, &classifier, rt.as_mut(), &pii, &mut answers)?;
+    let dataset = close_inputs(records)?;
+    let mut summary = summarize(&answers, &dataset, &taxonomy, lang, runtime.clone());
+    let mut quotes = palaute::quotes::select(&answers);
     for t in &mut summary.themes {
         t.quotes = quotes.remove(&t.id).unwrap_or_default();
     }
     summary.method.dev_macro_f1 = dev_macro_f1(&taxonomy, &classifier, rt.as_mut());
-    let mut set = palaute::report::files(&a.output, &summary, &tagged, &pii)?;
+    let mut set = palaute::report::files(&a.output, &summary, &answers)?;
     let rejects = add_rejects(&mut set, &dataset.rejects, &pii)?;
     let mut written = set.commit()?;
     written.retain(|p| *p != rejects);

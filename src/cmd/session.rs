@@ -5,7 +5,7 @@ use super::args::ModelOpts;
 use super::input::InputOpts;
 use anyhow::{bail, Result};
 use palaute::classify::Classifier;
-use palaute::input::{read_dataset, Dataset};
+use palaute::input::{open, Dataset, Records};
 use palaute::model::runtime::ModelRuntime;
 use palaute::pipeline::{apply_model, classify_all, Tagged};
 use palaute::taxonomy::Taxonomy;
@@ -16,12 +16,31 @@ pub fn read_and_classify(
     input: &InputOpts,
     classifier: &Classifier,
 ) -> Result<(Dataset, Vec<Tagged>)> {
-    let mut dataset = read_dataset(
+    let mut dataset = read_inputs(input)?;
+    let records = std::mem::take(&mut dataset.records);
+    let tagged = classify_all(records, classifier);
+    Ok((dataset, tagged))
+}
+
+/// Reads every input, with warnings to stderr; an error when no row is usable.
+pub fn read_inputs(input: &InputOpts) -> Result<Dataset> {
+    let mut records = open_inputs(input)?;
+    let all: Vec<_> = records.by_ref().collect();
+    let mut dataset = close_inputs(records)?;
+    dataset.records = all;
+    Ok(dataset)
+}
+
+/// Opens every input (what is known of the files goes to stderr); the rows become records
+/// as the result is iterated. Pass it to [`close_inputs`] when done.
+pub fn open_inputs(input: &InputOpts) -> Result<Records> {
+    let records = open(
         &input.files,
         &input.overrides()?,
         input.sheet.as_deref(),
         input.input_format,
     )?;
+    let dataset = records.dataset();
     for f in &dataset.files {
         // JSONL lines may differ in their keys: say which ones were read.
         if f.format.starts_with("JSONL") {
@@ -34,7 +53,18 @@ pub fn read_and_classify(
     for w in &dataset.warnings {
         palaute::notice!("warning: {w}");
     }
-    if dataset.records.is_empty() {
+    Ok(records)
+}
+
+/// The dataset of inputs whose records were all taken, with what was learnt on the way
+/// (repeated ids) said; an error when no row was usable.
+pub fn close_inputs(records: Records) -> Result<Dataset> {
+    let known = records.dataset().warnings.len();
+    let dataset = records.finish();
+    for w in &dataset.warnings[known..] {
+        palaute::notice!("warning: {w}");
+    }
+    if dataset.files.iter().all(|f| f.used == 0) {
         // The reason quotes the cell at fault, which may hold personal data.
         let pii = palaute::pii::PiiDetector::load_default()?;
         bail!(
@@ -51,9 +81,7 @@ pub fn read_and_classify(
                 ))
         );
     }
-    let records = std::mem::take(&mut dataset.records);
-    let tagged = classify_all(records, classifier);
-    Ok((dataset, tagged))
+    Ok(dataset)
 }
 
 /// Runs the model over the tagged comments unless --no-model, and hands it back.

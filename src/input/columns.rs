@@ -264,7 +264,7 @@ fn is_score_column(table: &RawTable, col: usize) -> bool {
 fn answer_counts(table: &RawTable, col: usize) -> (usize, usize) {
     let mut counts = (0, 0);
     for r in table.rows.iter().filter(|r| r.error.is_none()) {
-        let v = r.fields.get(col).map_or("", |s| s.trim());
+        let v = r.field(col).map_or("", |s| s.trim());
         if is_missing_marker(v) {
             continue;
         }

@@ -7,8 +7,11 @@ pub mod records;
 pub mod table;
 
 use crate::error::{Error, Result};
-use columns::{resolve, ColumnOverrides};
+use columns::{resolve, ColumnMap, ColumnOverrides};
 pub use records::{Feedback, Reject};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 pub use table::InputFormat;
@@ -59,6 +62,22 @@ pub fn read_dataset(
     sheet: Option<&str>,
     format: Option<InputFormat>,
 ) -> Result<Dataset> {
+    let mut records = open(paths, overrides, sheet, format)?;
+    let all: Vec<Feedback> = records.by_ref().collect();
+    let mut ds = records.finish();
+    ds.records = all;
+    Ok(ds)
+}
+
+/// Reads every file into a table and resolves its columns (errors as in [`read_dataset`]);
+/// the rows become records only as the returned [`Records`] is iterated, a batch at a
+/// time, so that a large export is never held as records all at once.
+pub fn open(
+    paths: &[PathBuf],
+    overrides: &ColumnOverrides,
+    sheet: Option<&str>,
+    format: Option<InputFormat>,
+) -> Result<Records> {
     if paths.iter().filter(|p| is_stdin(p)).count() > 1 {
         return Err(Error::input(
             STDIN_NAME,
@@ -66,6 +85,7 @@ pub fn read_dataset(
         ));
     }
     let mut ds = Dataset::default();
+    let mut tables = VecDeque::new();
     let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
     for path in paths {
         // The same file twice (a shell glob and a name, a link) would count every answer
@@ -92,42 +112,168 @@ pub fn read_dataset(
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             table::read_table_from(path, bytes, format, sheet)?
         };
-        add_table(&mut ds, &table, overrides)?;
+        tables.push_back(add_table(&mut ds, table, overrides)?);
     }
-    ds.warnings.extend(duplicate_ids(&ds.records));
-    Ok(ds)
+    let rows = tables.iter().map(|t: &OpenTable| t.table.rows.len()).sum();
+    Ok(Records {
+        ids: DuplicateIds::with_capacity(rows),
+        n_scores: ds.score_names.len(),
+        dataset: ds,
+        tables,
+        next_row: 0,
+        pending: Vec::new().into_iter(),
+    })
 }
 
-/// Ids that occur in more than one row: an export appended to itself, or two exports that
-/// overlap. Said with where, not with the ids (an id can be personal data).
-fn duplicate_ids(records: &[Feedback]) -> Option<String> {
-    let mut first: std::collections::HashMap<&str, &Feedback> = Default::default();
-    let mut repeated: Vec<(&Feedback, &Feedback)> = Vec::new();
-    for r in records {
-        match first.get(r.id.as_str()) {
-            Some(f) => repeated.push((f, r)),
-            None => {
-                first.insert(&r.id, r);
+/// Rows turned into records this many at a time.
+const ROWS_AT_A_TIME: usize = 4096;
+
+/// A table whose columns are resolved, waiting to become records.
+struct OpenTable {
+    table: RawTable,
+    map: ColumnMap,
+    /// Where each score column goes among the dataset's score names.
+    slots: Vec<usize>,
+    /// Its place in [`Dataset::files`].
+    file: usize,
+}
+
+/// The records of opened inputs, in input order; rejects and per-file counts are kept
+/// as rows are taken, and [`Records::finish`] gives the dataset with them.
+pub struct Records {
+    dataset: Dataset,
+    tables: VecDeque<OpenTable>,
+    n_scores: usize,
+    next_row: usize,
+    pending: std::vec::IntoIter<Feedback>,
+    ids: DuplicateIds,
+}
+
+impl Records {
+    /// The inputs as far as known before the rows are taken: files (with their warnings
+    /// and columns), score names, set-wide warnings.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// Rows of every table, and the bytes of their cells: what the records to come will
+    /// need at most, so that their holder can reserve it once rather than grow by doubling.
+    pub fn size(&self) -> (usize, usize) {
+        self.tables.iter().fold((0, 0), |(n, b), t| {
+            (n + t.table.rows.len(), b + t.table.rows.cell_bytes())
+        })
+    }
+
+    /// The dataset with every reject and count; call after taking every record.
+    pub fn finish(mut self) -> Dataset {
+        let w = self.ids.warning(&self.dataset.files);
+        self.dataset.warnings.extend(w);
+        self.dataset
+    }
+
+    /// Turns the next batch of rows into records; false when every table is done.
+    fn refill(&mut self) -> bool {
+        loop {
+            let Some(t) = self.tables.front() else {
+                return false;
+            };
+            let end = (self.next_row + ROWS_AT_A_TIME).min(t.table.rows.len());
+            if self.next_row >= end {
+                // Done with this table: its memory goes now, not at the end of the run.
+                self.tables.pop_front();
+                self.next_row = 0;
+                continue;
+            }
+            let (records, rejects) = records::to_records(
+                &t.table,
+                &t.map,
+                &t.slots,
+                self.n_scores,
+                self.next_row..end,
+            );
+            self.next_row = end;
+            let f = &mut self.dataset.files[t.file];
+            f.used += records.len();
+            f.rejected += rejects.len();
+            for r in &records {
+                self.ids.see(r, t.file);
+            }
+            self.dataset.rejects.extend(rejects);
+            self.pending = records.into_iter();
+            return true;
+        }
+    }
+}
+
+impl Iterator for Records {
+    type Item = Feedback;
+
+    fn next(&mut self) -> Option<Feedback> {
+        loop {
+            if let Some(r) = self.pending.next() {
+                return Some(r);
+            }
+            if !self.refill() {
+                return None;
             }
         }
     }
-    let (a, b) = repeated.first()?;
-    Some(format!(
-        "{} row(s) repeat an id of an earlier row (first: {} row {} and {} row {}); the same answers may be counted twice",
-        repeated.len(),
-        a.file,
-        a.row,
-        b.file,
-        b.row
-    ))
+}
+
+/// Ids that occur in more than one row: an export appended to itself, or two exports that
+/// overlap. Said with where, not with the ids (an id can be personal data). Ids are kept
+/// as 64-bit hashes, so a million rows cost a few megabytes; two different ids would share
+/// a hash about once in 10^7 runs of a billion rows.
+struct DuplicateIds {
+    /// Where each id was first seen: file and row.
+    first: HashMap<u64, (u32, u32)>,
+    repeated: usize,
+    example: Option<((u32, u32), (u32, u32))>,
+}
+
+impl DuplicateIds {
+    fn with_capacity(rows: usize) -> Self {
+        DuplicateIds {
+            first: HashMap::with_capacity(rows),
+            repeated: 0,
+            example: None,
+        }
+    }
+
+    fn see(&mut self, r: &Feedback, file: usize) {
+        let (file, row) = (file as u32, r.row as u32);
+        let mut h = std::hash::DefaultHasher::new();
+        r.id.hash(&mut h);
+        match self.first.entry(h.finish()) {
+            Entry::Occupied(e) => {
+                self.repeated += 1;
+                self.example.get_or_insert((*e.get(), (file, row)));
+            }
+            Entry::Vacant(v) => {
+                v.insert((file, row));
+            }
+        }
+    }
+
+    fn warning(&self, files: &[FileSummary]) -> Option<String> {
+        let ((fa, ra), (fb, rb)) = self.example?;
+        let name = |f: u32| files[f as usize].path.display().to_string();
+        Some(format!(
+            "{} row(s) repeat an id of an earlier row (first: {} row {ra} and {} row {rb}); the same answers may be counted twice",
+            self.repeated,
+            name(fa),
+            name(fb),
+        ))
+    }
 }
 
 fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == STDIN_ARG
 }
 
-fn add_table(ds: &mut Dataset, table: &RawTable, overrides: &ColumnOverrides) -> Result<()> {
-    let map = resolve(table, overrides)?;
+/// Resolves a table's columns and adds its file and score names to the dataset.
+fn add_table(ds: &mut Dataset, table: RawTable, overrides: &ColumnOverrides) -> Result<OpenTable> {
+    let map = resolve(&table, overrides)?;
     let slots: Vec<usize> = map
         .scores
         .iter()
@@ -146,30 +292,27 @@ fn add_table(ds: &mut Dataset, table: &RawTable, overrides: &ColumnOverrides) ->
             }
         })
         .collect();
-    // Earlier records get the new score slots too.
-    let n = ds.score_names.len();
-    for r in &mut ds.records {
-        r.scores.resize(n, None);
-    }
-    let (records, rejects) = records::to_records(table, &map, &slots, n);
     ds.files.push(FileSummary {
         path: table.path.clone(),
         format: table.format.clone(),
         rows: table.rows.len(),
-        used: records.len(),
-        rejected: rejects.len(),
+        used: 0,
+        rejected: 0,
         warnings: table
             .warnings
             .iter()
             .cloned()
             .chain(map.warnings.iter().cloned())
-            .chain(columns::near_score_warnings(table, &map))
+            .chain(columns::near_score_warnings(&table, &map))
             .collect(),
         columns: map.describe(&table.headers),
     });
-    ds.records.extend(records);
-    ds.rejects.extend(rejects);
-    Ok(())
+    Ok(OpenTable {
+        table,
+        map,
+        slots,
+        file: ds.files.len() - 1,
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! rows in = records + rejects always holds.
 
 use super::columns::{is_missing_marker, ColumnMap};
-use super::table::{RawRow, RawTable};
+use super::table::{RawTable, RowRef};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
@@ -54,8 +54,8 @@ pub struct Reject {
     pub text: String,
 }
 
-fn cell(row: &RawRow, col: Option<usize>) -> &str {
-    col.and_then(|c| row.fields.get(c)).map_or("", |s| s.trim())
+fn cell<'a>(row: &RowRef<'a>, col: Option<usize>) -> &'a str {
+    col.and_then(|c| row.field(c)).map_or("", |s| s.trim())
 }
 
 /// Parses an integer answer in `lo..=hi`; "9.0" and "9,0" from spreadsheets are fine.
@@ -141,12 +141,14 @@ pub fn to_records(
     map: &ColumnMap,
     score_slots: &[usize],
     n_scores: usize,
+    rows: std::ops::Range<usize>,
 ) -> (Vec<Feedback>, Vec<Reject>) {
     let file = table.path.display().to_string();
     let header = |c: usize| table.headers.get(c).cloned().unwrap_or_default();
     let mut records = Vec::new();
     let mut rejects = Vec::new();
-    for row in &table.rows {
+    for i in rows {
+        let row = &table.rows.get(i);
         let reject = |column: String, reason: String| Reject {
             file: file.clone(),
             row: row.row,
@@ -157,8 +159,8 @@ pub fn to_records(
             unit: cell(row, map.unit).to_string(),
             text: cell(row, Some(map.text)).to_string(),
         };
-        if let Some(e) = &row.error {
-            rejects.push(reject(String::new(), e.clone()));
+        if let Some(e) = row.error {
+            rejects.push(reject(String::new(), e.to_string()));
             continue;
         }
         let text = cell(row, Some(map.text)).to_string();
@@ -248,7 +250,7 @@ mod tests {
 
     #[test]
     fn rejects_carry_the_rows_cells() {
-        let row = |n: usize, f: &[&str], error: Option<&str>| RawRow {
+        let row = |n: usize, f: &[&str], error: Option<&str>| crate::input::table::RawRow {
             row: n,
             fields: f.iter().map(|s| s.to_string()).collect(),
             error: error.map(str::to_string),
@@ -262,7 +264,9 @@ mod tests {
                 row(2, &["a1", " 1.10.2026 ", "A", " Liian iso ", "11"], None),
                 row(3, &["a2", "eilen", "B", "", "5"], None),
                 row(4, &[], Some("unreadable CSV row")),
-            ],
+            ]
+            .into_iter()
+            .collect(),
             format: "CSV".into(),
             warnings: Vec::new(),
             key_lines: Vec::new(),
@@ -277,7 +281,7 @@ mod tests {
             id: Some(0),
             warnings: Vec::new(),
         };
-        let (records, rejects) = to_records(&table, &map, &[], 0);
+        let (records, rejects) = to_records(&table, &map, &[], 0, 0..table.rows.len());
         assert!(records.is_empty());
         let cells = |r: &Reject| {
             (

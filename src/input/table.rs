@@ -17,11 +17,157 @@ pub struct RawRow {
     pub error: Option<String>,
 }
 
+/// A row of a [`RowStore`], borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'a> {
+    pub row: usize,
+    pub error: Option<&'a str>,
+    cells: &'a str,
+    len: usize,
+}
+
+impl<'a> RowRef<'a> {
+    pub fn fields(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let cells = self.cells;
+        let n = self.len;
+        cells.split(SEP).take(n)
+    }
+    /// Cell `i`, if the row has it.
+    pub fn field(&self, i: usize) -> Option<&'a str> {
+        self.fields().nth(i)
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn to_vec(&self) -> Vec<&'a str> {
+        self.fields().collect()
+    }
+}
+
+/// Separates the cells of a row in [`RowStore`]; a control character, so never in a cell
+/// (they are removed as rows are stored).
+const SEP: char = '\u{1f}';
+
+/// The rows of a table in one buffer: a string per cell would take several times the file's
+/// size in memory for a large export of short answers.
+#[derive(Debug, Clone, Default)]
+pub struct RowStore {
+    cells: String,
+    rows: Vec<StoredRow>,
+    /// Cells from which control characters were removed, and the first such row.
+    stripped: usize,
+    first_stripped: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredRow {
+    row: usize,
+    end: usize,
+    len: u32,
+    error: Option<Box<str>>,
+}
+
+/// NUL and other control characters (a copy from a binary file, a broken export) would be
+/// copied into every output and break some readers; they are removed, and said once.
+fn is_unwanted_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+impl RowStore {
+    pub fn push<'f>(
+        &mut self,
+        row: usize,
+        fields: impl IntoIterator<Item = &'f str>,
+        error: Option<String>,
+    ) {
+        let mut len = 0u32;
+        let mut stripped = false;
+        for f in fields {
+            if len > 0 {
+                self.cells.push(SEP);
+            }
+            if f.contains(is_unwanted_control) {
+                stripped = true;
+                self.cells
+                    .extend(f.chars().filter(|c| !is_unwanted_control(*c)));
+            } else {
+                self.cells.push_str(f);
+            }
+            len += 1;
+        }
+        if stripped {
+            self.stripped += 1;
+            self.first_stripped.get_or_insert(row);
+        }
+        self.rows.push(StoredRow {
+            row,
+            end: self.cells.len(),
+            len,
+            error: error.map(String::into_boxed_str),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Bytes of all cells together.
+    pub fn cell_bytes(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn get(&self, i: usize) -> RowRef<'_> {
+        let r = &self.rows[i];
+        let start = match i {
+            0 => 0,
+            // Rows follow each other in the buffer with nothing between them.
+            _ => self.rows[i - 1].end,
+        };
+        RowRef {
+            row: r.row,
+            error: r.error.as_deref(),
+            cells: &self.cells[start..r.end],
+            len: r.len as usize,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = RowRef<'_>> + '_ {
+        (0..self.rows.len()).map(|i| self.get(i))
+    }
+
+    /// The warning for removed control characters, if any were.
+    fn stripped_warning(&self) -> Option<String> {
+        self.first_stripped.map(|row| {
+            format!(
+                "removed NUL or other control characters from {} cell(s), the first on row {row}",
+                self.stripped
+            )
+        })
+    }
+}
+
+impl FromIterator<RawRow> for RowStore {
+    fn from_iter<I: IntoIterator<Item = RawRow>>(iter: I) -> Self {
+        let mut store = RowStore::default();
+        for r in iter {
+            store.push(r.row, r.fields.iter().map(String::as_str), r.error);
+        }
+        store
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RawTable {
     pub path: PathBuf,
     pub headers: Vec<String>,
-    pub rows: Vec<RawRow>,
+    pub rows: RowStore,
     /// How the file was read: "CSV ';' UTF-8 (BOM)", "XLSX sheet 'Palaute'"...
     pub format: String,
     pub warnings: Vec<String>,
@@ -101,29 +247,12 @@ pub fn read_table_from(
     Ok(table)
 }
 
-/// NUL and other control characters (a copy from a binary file, a broken export) would be
-/// copied into every output and break some readers; they are removed, and said once.
+/// Control characters left in the headers; those in cells were removed as rows were stored.
 fn strip_control_characters(table: &mut RawTable) -> Option<String> {
-    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
-    let mut cells = 0;
-    let mut first_row = None;
-    for r in &mut table.rows {
-        for f in &mut r.fields {
-            if f.contains(bad) {
-                f.retain(|c| !bad(c));
-                cells += 1;
-                first_row.get_or_insert(r.row);
-            }
-        }
-    }
     for h in &mut table.headers {
-        h.retain(|c| !bad(c));
+        h.retain(|c| !is_unwanted_control(c));
     }
-    first_row.map(|row| {
-        format!(
-            "removed NUL or other control characters from {cells} cell(s), the first on row {row}"
-        )
-    })
+    table.rows.stripped_warning()
 }
 
 /// Headers that occur twice: only the first of each can take a role, so the second is named.
@@ -200,7 +329,7 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
         }
         None => return Err(Error::input(path, "no header row")),
     };
-    let mut rows = Vec::new();
+    let mut rows = RowStore::default();
     let mut last_start = 0;
     for rec in records {
         match rec {
@@ -221,25 +350,17 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<RawTable> {
                         )
                     })
                 });
-                rows.push(RawRow {
-                    row,
-                    fields: r.iter().map(str::to_string).collect(),
-                    error,
-                });
+                rows.push(row, r.iter(), error);
             }
             Err(e) => {
                 let row = e.position().map_or(0, |p| p.line() as usize);
-                rows.push(RawRow {
-                    row,
-                    fields: Vec::new(),
-                    error: Some(format!("unreadable CSV row: {e}")),
-                });
+                rows.push(row, [], Some(format!("unreadable CSV row: {e}")));
             }
         }
     }
     let tail = decoded.text.get(last_start..).unwrap_or_default();
     if !rows.is_empty() && ends_inside_quote(tail, delimiter) {
-        let line = rows.last().map_or(0, |r| r.row);
+        let line = rows.iter().last().map_or(0, |r| r.row);
         return Err(Error::input(
             path,
             format!(
@@ -449,7 +570,7 @@ fn read_xlsx_unguarded(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result
         .iter()
         .map(|c| cell_text(c).trim().to_string())
         .collect();
-    let mut rows = Vec::new();
+    let mut rows = RowStore::default();
     for (i, r) in iter.enumerate() {
         let fields: Vec<String> = r.iter().map(cell_text).collect();
         if fields.iter().all(|f| f.trim().is_empty()) {
@@ -459,12 +580,8 @@ fn read_xlsx_unguarded(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result
             Data::Error(e) => Some(format!("cell error {e:?} in the spreadsheet")),
             _ => None,
         });
-        rows.push(RawRow {
-            // +1 for 1-based rows, +1 for the header.
-            row: start_row + i + 2,
-            fields,
-            error,
-        });
+        // +1 for 1-based rows, +1 for the header.
+        rows.push(start_row + i + 2, fields.iter().map(String::as_str), error);
     }
     Ok(RawTable {
         path: path.to_path_buf(),
@@ -689,7 +806,7 @@ mod tests {
         let t = read_table_from(stdin(), "palaute;nps\nHyvä;9\n".into(), None, None).unwrap();
         assert!(t.format.starts_with("CSV ';'"), "{}", t.format);
         assert_eq!(t.headers, ["palaute", "nps"]);
-        assert_eq!(t.rows[0].fields, ["Hyvä", "9"]);
+        assert_eq!(t.rows.get(0).to_vec(), ["Hyvä", "9"]);
         assert_eq!(t.path, stdin());
     }
 
@@ -700,7 +817,7 @@ mod tests {
         assert!(t.format.starts_with("JSONL"), "{}", t.format);
         // serde_json keeps keys sorted.
         assert_eq!(t.headers, ["nps", "palaute"]);
-        assert_eq!(t.rows[1].fields, ["", "Kö"]);
+        assert_eq!(t.rows.get(1).to_vec(), ["", "Kö"]);
     }
 
     #[test]
@@ -708,7 +825,7 @@ mod tests {
         let text = "{\"text\": \"Bra\", \"meta\": {\"unit\": \"A\", \"nps\": 9}, \"tags\": [1]}\n";
         let t = read_table_from(stdin(), text.into(), None, None).unwrap();
         assert_eq!(t.headers, ["meta.nps", "meta.unit", "tags", "text"]);
-        assert_eq!(t.rows[0].fields, ["9", "A", "[1]", "Bra"]);
+        assert_eq!(t.rows.get(0).to_vec(), ["9", "A", "[1]", "Bra"]);
         assert_eq!(t.key_lines, [1, 1, 1, 1]);
         assert!(t.warnings.iter().any(|w| w.contains("dotted keys")));
     }
@@ -722,7 +839,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(t.rows[0].fields[0], "hyvä");
+        assert_eq!(t.rows.get(0).to_vec()[0], "hyvä");
         assert!(
             t.warnings
                 .iter()
@@ -789,7 +906,7 @@ mod tests {
         let bytes = wb.save_to_buffer().unwrap();
         let t = read_table_from(Path::new("w.xlsx"), bytes, None, None).unwrap();
         assert_eq!(t.format, "XLSX sheet \"Palaute\"");
-        assert_eq!(t.rows[0].fields, ["uusi rivi"]);
+        assert_eq!(t.rows.get(0).to_vec(), ["uusi rivi"]);
         assert!(
             t.warnings[0].contains("\"Vanha\" is hidden"),
             "{:?}",

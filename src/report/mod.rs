@@ -8,23 +8,19 @@ pub mod svg;
 pub mod xlsx;
 
 use crate::aggregate::{Summary, NONE_LABEL};
+use crate::answers::Answers;
 use crate::error::Result;
 use crate::output::{csv_bytes, FileSet};
 use std::path::{Path, PathBuf};
 
-/// The report files for `dir`, rendered and ready to be written together. `tagged` feeds
-/// the workbook's Comments sheet, masked with `pii`.
-pub fn files(
-    dir: &Path,
-    summary: &Summary,
-    tagged: &[crate::pipeline::Tagged],
-    pii: &crate::pii::PiiDetector,
-) -> Result<FileSet> {
+/// The report files for `dir`, rendered and ready to be written together. `answers` (masked)
+/// feed the workbook's Comments sheet.
+pub fn files(dir: &Path, summary: &Summary, answers: &Answers) -> Result<FileSet> {
     let mut set = FileSet::new(dir);
     set.add("report.html", html::render(summary).into_bytes());
     set.add(
         "report.xlsx",
-        xlsx::bytes(&dir.join("report.xlsx"), summary, tagged, pii)?,
+        xlsx::bytes(&dir.join("report.xlsx"), summary, answers)?,
     );
     set.add("report.md", markdown::render(summary).into_bytes());
     let json = dir.join("report.json");
@@ -39,13 +35,8 @@ pub fn files(
 }
 
 /// Writes the report files into `dir` and returns their paths.
-pub fn write_report(
-    dir: &Path,
-    summary: &Summary,
-    tagged: &[crate::pipeline::Tagged],
-    pii: &crate::pii::PiiDetector,
-) -> Result<Vec<PathBuf>> {
-    files(dir, summary, tagged, pii)?.commit()
+pub fn write_report(dir: &Path, summary: &Summary, answers: &Answers) -> Result<Vec<PathBuf>> {
+    files(dir, summary, answers)?.commit()
 }
 
 /// theme × month × unit counts, zeros included so the file pivots cleanly.

@@ -6,11 +6,10 @@
 use super::html::by_lift;
 use super::i18n::words;
 use crate::aggregate::{Summary, NONE_LABEL};
+use crate::answers::Answers;
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::output::{excel_text, EXCEL_ROWS};
-use crate::pii::PiiDetector;
-use crate::pipeline::Tagged;
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet, XlsxError};
 use std::path::Path;
 
@@ -43,11 +42,7 @@ fn opt_num(
     Ok(())
 }
 
-fn build(
-    s: &Summary,
-    tagged: &[Tagged],
-    pii: &PiiDetector,
-) -> std::result::Result<Workbook, XlsxError> {
+fn build(s: &Summary, answers: &Answers) -> std::result::Result<Workbook, XlsxError> {
     let l = Lang::from_code(&s.lang).unwrap_or(Lang::Fi);
     let w = words(l);
     let f = Formats {
@@ -245,8 +240,22 @@ fn build(
     }
     ws.set_column_width(0, 34)?;
 
-    // Comments: every tagged comment, masked
-    let ws = wb.add_worksheet();
+    comments_sheet(&mut wb, s, answers, &f, l)?;
+    Ok(wb)
+}
+
+/// Comments: every comment, masked, with filters. Written row by row to a temporary file
+/// (the workbook writer's constant-memory mode), so a million comments are not held as
+/// cells.
+fn comments_sheet(
+    wb: &mut Workbook,
+    s: &Summary,
+    answers: &Answers,
+    f: &Formats,
+    l: Lang,
+) -> std::result::Result<(), XlsxError> {
+    let w = words(l);
+    let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("Comments")?;
     let mut cols = vec![
         "id",
@@ -258,19 +267,20 @@ fn build(
         w.triage,
         "NPS",
     ];
-    let names: Vec<&str> = ov.scores.iter().map(|x| x.name.as_str()).collect();
-    cols.extend(names.iter().copied());
+    cols.extend(s.overall.stats.scores.iter().map(|x| x.name.as_str()));
     cols.push(w.comment);
-    header(ws, &f, &cols)?;
     let text_col = cols.len() as u16 - 1;
+    ws.set_column_width(4, 28)?;
+    ws.set_column_width(text_col, 90)?;
+    header(ws, f, &cols)?;
     let mut row = 1u32;
-    for t in tagged {
-        let Some(res) = t.result.as_ref() else {
+    for a in answers.iter() {
+        let Some(c) = a.comment() else {
             continue;
         };
         if row == EXCEL_ROWS - 1 {
             // Excel's last row says what is missing; the counts elsewhere include them all.
-            let left = tagged.len() - (row as usize - 1);
+            let left = answers.comments() - (row as usize - 1);
             ws.write_string(
                 row,
                 0,
@@ -279,39 +289,36 @@ fn build(
             row += 1;
             break;
         }
-        let fb = &t.feedback;
-        ws.write_string(row, 0, excel_text(&fb.id))?;
-        if let Some(d) = fb.date {
+        ws.write_string(row, 0, excel_text(a.id()))?;
+        if let Some(d) = a.date() {
             ws.write_string(row, 1, d.to_string())?;
         }
-        ws.write_string(row, 2, excel_text(fb.unit.as_deref().unwrap_or("")))?;
-        ws.write_string(row, 3, res.lang.lang.code())?;
-        ws.write_string(row, 4, res.theme_ids().collect::<Vec<_>>().join(";"))?;
-        ws.write_string(row, 5, res.sentiment.code())?;
-        ws.write_string(row, 6, res.triage.code())?;
-        if let Some(n) = fb.nps {
+        ws.write_string(row, 2, excel_text(a.unit().unwrap_or("")))?;
+        ws.write_string(row, 3, c.lang().code())?;
+        ws.write_string(row, 4, c.theme_ids().collect::<Vec<_>>().join(";"))?;
+        ws.write_string(row, 5, c.sentiment().code())?;
+        ws.write_string(row, 6, c.triage().code())?;
+        if let Some(n) = a.nps() {
             ws.write_number(row, 7, f64::from(n))?;
         }
-        for (k, sc) in fb.scores.iter().enumerate() {
+        for (k, sc) in a.scores().iter().enumerate() {
             if let Some(v) = sc {
                 ws.write_number(row, 8 + k as u16, f64::from(*v))?;
             }
         }
-        ws.write_string_with_format(row, text_col, excel_text(&pii.redact(&fb.text, l)), &f.wrap)?;
+        ws.write_string_with_format(row, text_col, excel_text(c.text()), &f.wrap)?;
         row += 1;
     }
     ws.autofilter(0, 0, row.saturating_sub(1).max(1), text_col)?;
-    ws.set_column_width(text_col, 90)?;
-    ws.set_column_width(4, 28)?;
-    Ok(wb)
+    Ok(())
 }
 
 /// report.xlsx as bytes; `path` only names it in errors.
-pub fn bytes(path: &Path, s: &Summary, tagged: &[Tagged], pii: &PiiDetector) -> Result<Vec<u8>> {
+pub fn bytes(path: &Path, s: &Summary, answers: &Answers) -> Result<Vec<u8>> {
     let err = |e: XlsxError| Error::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut wb = build(s, tagged, pii).map_err(err)?;
+    let mut wb = build(s, answers).map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }
