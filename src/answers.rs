@@ -451,3 +451,97 @@ impl<'a> CommentRef<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Classifier;
+    use crate::input::Feedback;
+
+    fn answers_of(texts: &[&str]) -> Answers {
+        let taxonomy = Taxonomy::load(None).unwrap();
+        let classifier = Classifier::new(&taxonomy);
+        let pii = PiiDetector::builtin().unwrap();
+        let mut answers = Answers::new(&taxonomy, 2, Lang::Fi);
+        for (i, text) in texts.iter().enumerate() {
+            let feedback = Feedback {
+                id: format!("id{i}"),
+                file: "f.csv".into(),
+                row: i + 2,
+                text: text.to_string(),
+                nps: Some(i as u8),
+                scores: vec![Some(4)],
+                date: None,
+                month: (i % 2 == 0).then(|| "2026-10".to_string()),
+                unit: Some("A".into()),
+                channel: None,
+            };
+            let result = feedback.has_text().then(|| classifier.classify(text));
+            answers.push(Tagged { feedback, result }, &pii, None);
+        }
+        answers
+    }
+
+    #[test]
+    fn keeps_what_the_report_needs_and_masks_the_comment() {
+        let a = answers_of(&[
+            "Hoitaja oli todella ystävällinen, mutta jonotin kaksi tuntia. Soittakaa 040 123 4567.",
+            "",
+        ]);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.comments(), 1);
+        let first = a.get(0);
+        assert_eq!((first.id(), first.file(), first.row()), ("id0", "f.csv", 2));
+        assert_eq!(
+            (first.month(), first.unit(), first.channel()),
+            (Some("2026-10"), Some("A"), None)
+        );
+        // Scores are padded to the dataset's statements.
+        assert_eq!(first.scores(), &[Some(4), None]);
+        let c = first.comment().unwrap();
+        assert!(!c.text().contains("040 123 4567"), "{}", c.text());
+        assert!(c.text().contains("[PUHELIN]"), "{}", c.text());
+        let ids: Vec<&str> = c.theme_ids().collect();
+        assert!(
+            ids.contains(&"staff_conduct") && ids.contains(&"access"),
+            "{ids:?}"
+        );
+        // Two statements: each theme's words and polarity come from its own statement.
+        let staff = a.theme_index("staff_conduct").unwrap();
+        let access = a.theme_index("access").unwrap();
+        assert_eq!(c.theme_polarity(staff), Sentiment::Positive);
+        assert_eq!(c.theme_polarity(access), Sentiment::Negative);
+        assert!(
+            c.about(staff)
+                .starts_with("Hoitaja oli todella ystävällinen"),
+            "{}",
+            c.about(staff)
+        );
+        assert!(!c.about(staff).contains("jonotin"), "{}", c.about(staff));
+        // An answer without a comment has scores and no tags.
+        let second = a.get(1);
+        assert!(second.comment().is_none());
+        assert_eq!(second.nps(), Some(1));
+        assert_eq!(second.month(), None);
+    }
+
+    #[test]
+    fn a_one_statement_comment_answers_like_its_classification() {
+        let taxonomy = Taxonomy::load(None).unwrap();
+        let classifier = Classifier::new(&taxonomy);
+        for text in ["Pitkä jono", "Kiitos ystävälliselle hoitajalle", "ok"] {
+            let r = classifier.classify(text);
+            let a = answers_of(&[text]);
+            let c = a.get(0).comment().unwrap();
+            assert_eq!(c.text(), text);
+            for (k, id) in a.theme_ids().iter().enumerate() {
+                assert_eq!(c.has_theme(k), r.has_theme(id), "{text} {id}");
+                assert_eq!(
+                    c.statement_sentiments(k),
+                    r.statement_sentiments(id),
+                    "{text} {id}"
+                );
+            }
+        }
+    }
+}

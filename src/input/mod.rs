@@ -320,6 +320,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn records_come_in_batches_with_every_row_accounted_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let mut csv = String::from("id;nps;palaute\n");
+        let rows = 3 * ROWS_AT_A_TIME + 17;
+        for i in 0..rows {
+            // Every 1000th row has a bad score; two rows repeat an id.
+            let nps = if i % 1000 == 999 { "11" } else { "7" };
+            let id = if i == 5000 || i == 9000 { 7 } else { i };
+            csv.push_str(&format!("{id};{nps};kommentti {i}\n"));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let mut records = open(
+            std::slice::from_ref(&path),
+            &ColumnOverrides::default(),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(records.size().0, rows);
+        let got: Vec<Feedback> = records.by_ref().collect();
+        let ds = records.finish();
+        let bad = rows / 1000;
+        assert_eq!(got.len(), rows - bad);
+        assert_eq!(ds.rejects.len(), bad);
+        assert_eq!(
+            (ds.files[0].rows, ds.files[0].used, ds.files[0].rejected),
+            (rows, rows - bad, bad)
+        );
+        // Input order, across batches.
+        assert!(got.windows(2).all(|w| w[0].row < w[1].row));
+        let expected: Vec<String> = (0..rows)
+            .filter(|i| i % 1000 != 999)
+            .map(|i| format!("kommentti {i}"))
+            .collect();
+        assert!(got.iter().map(|r| &r.text).eq(expected.iter()));
+        let w = ds.warnings.join("\n");
+        assert!(w.contains("2 row(s) repeat an id of an earlier row"), "{w}");
+        assert!(w.contains("row 9 and"), "{w}");
+    }
+
+    #[test]
     fn standard_input_twice_is_an_error_before_reading() {
         let paths = [PathBuf::from("-"), PathBuf::from("-")];
         let e = read_dataset(&paths, &ColumnOverrides::default(), None, None).unwrap_err();
