@@ -2,7 +2,7 @@
 # Opens report.html in headless Chromium, saves a screenshot, and fails if the page logs a
 # console error or tries to load anything (the page's Content-Security-Policy blocks every
 # request, and Chromium logs each blocked one as a console error).
-# Usage: scripts/screenshot.sh [report.html] [screenshot.png]
+# Usage: [WIDTH=px] scripts/screenshot.sh [report.html] [screenshot.png]  (window 1100 px wide unless WIDTH)
 # Installs Debian's chromium package when it is missing (needs root or sudo).
 set -euo pipefail
 html=${1:-out/report/report.html}
@@ -20,7 +20,7 @@ mkdir -p "$(dirname "$png")"
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$profile" --hide-scrollbars --force-device-scale-factor=1 \
-    --window-size=1100,2400 --enable-logging=stderr --v=0 \
+    --window-size=${WIDTH:-1100},2400 --enable-logging=stderr --v=0 \
     --screenshot="$(realpath -m "$png")" "file://$(realpath "$html")" 2>"$log" >/dev/null
 if grep -E 'CONSOLE|Refused to|Uncaught' "$log"; then
     echo "error: the page logged console errors or blocked requests (above)" >&2

@@ -27,6 +27,8 @@ th:first-child,td:first-child{text-align:left}
 th{background:var(--bg);font-weight:600;cursor:pointer;user-select:none;font-size:.82rem}
 td{white-space:nowrap}td:first-child{white-space:normal;min-width:11em}
 .tw{overflow-x:auto}
+#theme-table td .note{display:block;font-size:.78rem}#theme-table th,#theme-table td{padding:5px 5px}
+#theme-table td:first-child{min-width:8em}
 th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
 td.up{color:var(--cost);font-weight:600}td.down{color:var(--gain);font-weight:600}
 .chart{width:100%;max-width:680px;height:auto;display:block;margin:10px 0}
@@ -42,7 +44,7 @@ blockquote .meta{color:var(--muted);font-size:.78rem;display:block}
 .two{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 @media (max-width:800px){.two{grid-template-columns:1fr}}
 @page{size:A4;margin:14mm 12mm}
-@media print{main{max-width:none;padding:0}th{cursor:auto}h2{break-after:avoid}table,.chart,blockquote,.card{break-inside:avoid}tr{break-inside:avoid}.two{grid-template-columns:1fr 1fr}body{font-size:10pt}}
+@media print{main{max-width:none;padding:0}th{cursor:auto}h2{break-after:avoid}table,.chart,blockquote,.card{break-inside:avoid}tr{break-inside:avoid}.two{grid-template-columns:1fr 1fr}html{font-size:10pt}.tw{overflow:visible}#theme-table{font-size:.8rem}}
 "#;
 
 /// Clicking a header sorts the table by that column (numbers by value, text by locale).
@@ -77,7 +79,7 @@ impl Ctx<'_> {
     fn nps(&self, s: &NpsStat) -> String {
         nps_parts(s, self.l).map_or("–".into(), |(v, ci)| {
             format!(
-                "{v} <span class=\"note\">({ci})</span>{}",
+                "{v}{} <span class=\"note\">({ci})</span>",
                 if s.small { " *" } else { "" }
             )
         })

@@ -91,7 +91,7 @@ fn build(s: &Summary, answers: &Answers) -> std::result::Result<Workbook, XlsxEr
     for (k, v) in &s.overall.languages {
         line(
             ws,
-            &format!("{}: {k}", w.languages),
+            &format!("{}: {}", w.languages, w.language(k)),
             Some(*v as f64 / ov.comments.max(1) as f64),
             &f.pct,
         )?;
