@@ -406,18 +406,7 @@ impl<'a> CommentRef<'a> {
         if signs.is_empty() {
             signs.push(self.c.sentiment);
         }
-        let pos = signs
-            .iter()
-            .any(|s| matches!(s, Sentiment::Positive | Sentiment::Mixed));
-        let neg = signs
-            .iter()
-            .any(|s| matches!(s, Sentiment::Negative | Sentiment::Mixed));
-        match (pos, neg) {
-            (true, true) => Sentiment::Mixed,
-            (true, false) => Sentiment::Positive,
-            (false, true) => Sentiment::Negative,
-            _ => Sentiment::Neutral,
-        }
+        Sentiment::overall(&signs)
     }
     /// The words of the comment about `theme`: its statements that carry the theme (joined
     /// by "…" where others stand between them), or the whole comment when none does alone.

@@ -176,18 +176,7 @@ impl Classification {
         if signs.is_empty() {
             signs.push(self.sentiment);
         }
-        let pos = signs
-            .iter()
-            .any(|s| matches!(s, Sentiment::Positive | Sentiment::Mixed));
-        let neg = signs
-            .iter()
-            .any(|s| matches!(s, Sentiment::Negative | Sentiment::Mixed));
-        match (pos, neg) {
-            (true, true) => '~',
-            (true, false) => '+',
-            (false, true) => '-',
-            _ => '0',
-        }
+        Sentiment::overall(&signs).sign()
     }
 
     /// The sentiments of the statements that carry `theme`.

@@ -29,14 +29,13 @@ pub struct Quote {
 pub fn select(answers: &Answers) -> BTreeMap<String, Vec<Quote>> {
     let mut out = BTreeMap::new();
     for (k, id) in answers.theme_ids().iter().enumerate() {
-        let members: Vec<CommentRef> = answers
+        let (answer_of, members): (Vec<AnswerRef>, Vec<CommentRef>) = answers
             .iter()
-            .filter_map(|a| a.comment().filter(|c| c.has_theme(k)))
-            .collect();
+            .filter_map(|a| Some((a, a.comment().filter(|c| c.has_theme(k))?)))
+            .unzip();
         if members.is_empty() {
             continue;
         }
-        let answer_of: Vec<AnswerRef> = answers.iter().filter(|a| a.has_theme(k)).collect();
         let scores = typicality(&members);
         // Rounded: the centroid is summed in input order, and the last bits of a float sum
         // must not decide between two comments.

@@ -45,6 +45,32 @@ impl Sentiment {
     pub fn from_code(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.code() == s.trim())
     }
+
+    /// What several statements say together: mixed when both sides are there.
+    pub fn overall(signs: &[Sentiment]) -> Sentiment {
+        let pos = signs
+            .iter()
+            .any(|s| matches!(s, Sentiment::Positive | Sentiment::Mixed));
+        let neg = signs
+            .iter()
+            .any(|s| matches!(s, Sentiment::Negative | Sentiment::Mixed));
+        match (pos, neg) {
+            (true, true) => Sentiment::Mixed,
+            (true, false) => Sentiment::Positive,
+            (false, true) => Sentiment::Negative,
+            _ => Sentiment::Neutral,
+        }
+    }
+
+    /// `+`, `-`, `~` (both) or `0`, as in the `theme_sentiment` column.
+    pub fn sign(self) -> char {
+        match self {
+            Sentiment::Positive => '+',
+            Sentiment::Negative => '-',
+            Sentiment::Mixed => '~',
+            Sentiment::Neutral => '0',
+        }
+    }
 }
 
 pub struct SentimentModel {
