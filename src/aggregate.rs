@@ -266,15 +266,7 @@ pub fn summarize(
         .map(|t| t.index() as u32)
         .collect();
     let names = &dataset.score_names;
-    let results = || answers.iter().filter_map(|t| t.comment());
-
-    let overall = Overall {
-        stats: group_stats(answers, &all, names),
-        languages: counts(results().map(|r| r.lang().code())),
-        channels: counts(answers.iter().map(|t| t.channel().unwrap_or(NONE_LABEL))),
-        sentiment: counts(results().map(|r| r.sentiment().code())),
-        triage: counts(results().map(|r| r.triage().code())),
-    };
+    let overall = overall(answers, &all, names);
     let by_month = group_by(answers, &all, |t| label_or_none(t.month()));
     let by_unit = group_by(answers, &all, |t| label_or_none(t.unit()));
     drop(all);
@@ -286,13 +278,63 @@ pub fn summarize(
         last_two: last_two_months(&by_month),
         names,
     };
+    Summary {
+        schema: SCHEMA,
+        generated_by: format!("palaute {}", env!("CARGO_PKG_VERSION")),
+        lang: lang.code().to_string(),
+        input: InputInfo {
+            files: dataset.files.clone(),
+            rows_read: dataset.rows_read(),
+            used: answers.len(),
+            rejected: dataset.rejects.len(),
+        },
+        method: method(answers, taxonomy, model),
+        overall,
+        months: named_groups(answers, &by_month, names),
+        units: named_groups(answers, &by_unit, names),
+        themes: themes(&groups, taxonomy, lang),
+        cross: cross(answers, &commented),
+    }
+}
+
+fn overall(answers: &Answers, all: &Ids, names: &[String]) -> Overall {
+    let results = || answers.iter().filter_map(|t| t.comment());
+    Overall {
+        stats: group_stats(answers, all, names),
+        languages: counts(results().map(|r| r.lang().code())),
+        channels: counts(answers.iter().map(|t| t.channel().unwrap_or(NONE_LABEL))),
+        sentiment: counts(results().map(|r| r.sentiment().code())),
+        triage: counts(results().map(|r| r.triage().code())),
+    }
+}
+
+fn method(answers: &Answers, taxonomy: &Taxonomy, model: Option<String>) -> Method {
+    Method {
+        taxonomy_version: taxonomy.version.clone(),
+        taxonomy_fingerprint: taxonomy.fingerprint(),
+        taxonomy_source: taxonomy.source.clone(),
+        model,
+        rule_patterns: taxonomy
+            .themes
+            .iter()
+            .map(|t| t.rules.values().map(Vec::len).sum::<usize>())
+            .sum(),
+        tags_from_rules: answers.tags_from_rules,
+        tags_from_model: answers.tags_from_model,
+        rule_hits_overruled: answers.rule_hits_overruled,
+        dev_macro_f1: None,
+    }
+}
+
+/// Every theme found in the answers, most frequent first.
+fn themes(groups: &Groups, taxonomy: &Taxonomy, lang: Lang) -> Vec<ThemeStats> {
     let mut themes: Vec<ThemeStats> = taxonomy
         .themes
         .iter()
         .filter_map(|th| {
-            let k = answers.theme_index(&th.id)?;
+            let k = groups.set.theme_index(&th.id)?;
             Some(theme_stats(
-                &groups,
+                groups,
                 k,
                 th.id.clone(),
                 th.label.get(lang).to_string(),
@@ -300,8 +342,12 @@ pub fn summarize(
         })
         .collect();
     themes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
+    themes
+}
 
-    let cross = group_by(answers, &commented, |t| {
+/// Comments and theme counts per month × unit.
+fn cross(answers: &Answers, commented: &Ids) -> Vec<CrossCell> {
+    group_by(answers, commented, |t| {
         format!(
             "{}\u{0}{}",
             label_or_none(t.month()),
@@ -322,38 +368,7 @@ pub fn summarize(
             ),
         }
     })
-    .collect();
-    Summary {
-        schema: SCHEMA,
-        generated_by: format!("palaute {}", env!("CARGO_PKG_VERSION")),
-        lang: lang.code().to_string(),
-        input: InputInfo {
-            files: dataset.files.clone(),
-            rows_read: dataset.rows_read(),
-            used: answers.len(),
-            rejected: dataset.rejects.len(),
-        },
-        method: Method {
-            taxonomy_version: taxonomy.version.clone(),
-            taxonomy_fingerprint: taxonomy.fingerprint(),
-            taxonomy_source: taxonomy.source.clone(),
-            model,
-            rule_patterns: taxonomy
-                .themes
-                .iter()
-                .map(|t| t.rules.values().map(Vec::len).sum::<usize>())
-                .sum(),
-            tags_from_rules: answers.tags_from_rules,
-            tags_from_model: answers.tags_from_model,
-            rule_hits_overruled: answers.rule_hits_overruled,
-            dev_macro_f1: None,
-        },
-        overall,
-        months: named_groups(answers, &by_month, names),
-        units: named_groups(answers, &by_unit, names),
-        themes,
-        cross,
-    }
+    .collect()
 }
 
 /// The groupings every theme is counted over.

@@ -399,72 +399,16 @@ impl Classifier {
         let folded = crate::text::written_without_diacritics(&tokens);
         let hits = self.index.scan_with(&tokens, folded);
         let (themes, sentiment) = self.themes_and_sentiment(text, &tokens, &hits, rule_lang);
-        let spans = crate::statements::statements(text);
-        let statements = if spans.len() > 1 {
-            spans
-                .iter()
-                .map(|sp| {
-                    let part = sp.of(text);
-                    let tokens = tokenize(part);
-                    let hits = self.index.scan_with(&tokens, folded);
-                    let (themes, sentiment) =
-                        self.themes_and_sentiment(part, &tokens, &hits, rule_lang);
-                    Statement {
-                        start: sp.start,
-                        end: sp.end,
-                        themes: themes.into_iter().map(|t| t.theme).collect(),
-                        sentiment,
-                    }
-                })
-                .collect()
-        } else {
-            vec![Statement {
+        let statements = match self.statements(text, folded, rule_lang) {
+            Some(statements) => statements,
+            None => vec![Statement {
                 start: 0,
                 end: text.len(),
                 themes: themes.iter().map(|t| t.theme.clone()).collect(),
                 sentiment,
-            }]
+            }],
         };
-        let mut triage_reasons = Vec::new();
-        for t in &self.triage {
-            for (m, evidence) in t.rules.evidence(text, &tokens, &hits, rule_lang) {
-                // Urgent signals are never negated or quoted away: a false alarm costs
-                // less than a miss. Their look-alikes are handled by `exclude` patterns.
-                if !matches!(t.class, TriageClass::Urgent | TriageClass::PossibleUrgent) {
-                    // 'Hoitaja sanoi "tehkää kantelu"': quoting a process is not starting it.
-                    if inside_quotes(text, tokens[m.first].start) {
-                        continue;
-                    }
-                    // "En aio tehdä muistutusta", "muistutusta en jaksa tehdä": a negated
-                    // process word does not start a process. Only within its clause, so
-                    // that "Soittakaa minulle, en ole saanut aikaa" still asks for a call.
-                    let clause = clause_of(text, &tokens, m.first);
-                    let before =
-                        m.first - clause.0.max(m.first.saturating_sub(NEGATION_WINDOW + 1));
-                    let after = (clause.1 - m.first).min(2);
-                    if self
-                        .sentiment
-                        .negated(&tokens, m.first, before, after, rule_lang)
-                    {
-                        continue;
-                    }
-                }
-                triage_reasons.push(TriageReason {
-                    id: t.id.clone(),
-                    class: t.class,
-                    evidence,
-                });
-                break;
-            }
-        }
-        triage_reasons.sort_by_key(|r| r.class);
-        // A weak sign (possible_urgent) is moot once an urgent rule fired.
-        if triage_reasons
-            .first()
-            .is_some_and(|r| r.class == TriageClass::Urgent)
-        {
-            triage_reasons.retain(|r| r.class != TriageClass::PossibleUrgent);
-        }
+        let triage_reasons = self.triage_reasons(text, &tokens, &hits, rule_lang);
         let triage = triage_reasons
             .first()
             .map_or(TriageClass::Normal, |r| r.class);
@@ -480,6 +424,99 @@ impl Classifier {
             urgent_p: None,
             overruled: Vec::new(),
         }
+    }
+
+    /// Each statement of a comment read on its own; None when the comment is one statement.
+    fn statements(
+        &self,
+        text: &str,
+        folded: bool,
+        rule_lang: Option<Lang>,
+    ) -> Option<Vec<Statement>> {
+        let spans = crate::statements::statements(text);
+        if spans.len() <= 1 {
+            return None;
+        }
+        let statements = spans
+            .iter()
+            .map(|sp| {
+                let part = sp.of(text);
+                let tokens = tokenize(part);
+                let hits = self.index.scan_with(&tokens, folded);
+                let (themes, sentiment) =
+                    self.themes_and_sentiment(part, &tokens, &hits, rule_lang);
+                Statement {
+                    start: sp.start,
+                    end: sp.end,
+                    themes: themes.into_iter().map(|t| t.theme).collect(),
+                    sentiment,
+                }
+            })
+            .collect();
+        Some(statements)
+    }
+
+    /// The first standing match of each triage rule, most serious class first.
+    fn triage_reasons(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        hits: &Hits,
+        rule_lang: Option<Lang>,
+    ) -> Vec<TriageReason> {
+        let mut reasons = Vec::new();
+        for t in &self.triage {
+            let found = t
+                .rules
+                .evidence(text, tokens, hits, rule_lang)
+                .into_iter()
+                .find(|(m, _)| self.starts_triage(t.class, text, tokens, m, rule_lang));
+            if let Some((_, evidence)) = found {
+                reasons.push(TriageReason {
+                    id: t.id.clone(),
+                    class: t.class,
+                    evidence,
+                });
+            }
+        }
+        reasons.sort_by_key(|r| r.class);
+        // A weak sign (possible_urgent) is moot once an urgent rule fired.
+        if reasons
+            .first()
+            .is_some_and(|r| r.class == TriageClass::Urgent)
+        {
+            reasons.retain(|r| r.class != TriageClass::PossibleUrgent);
+        }
+        reasons
+    }
+
+    /// Whether a match of a `class` rule stands: not quoted and not negated in its clause.
+    fn starts_triage(
+        &self,
+        class: TriageClass,
+        text: &str,
+        tokens: &[Token],
+        m: &Match,
+        rule_lang: Option<Lang>,
+    ) -> bool {
+        // Urgent signals are never negated or quoted away: a false alarm costs less than a
+        // miss. Their look-alikes are handled by `exclude` patterns.
+        if matches!(class, TriageClass::Urgent | TriageClass::PossibleUrgent) {
+            return true;
+        }
+        // 'Hoitaja sanoi "tehkää kantelu"': quoting a process is not starting it.
+        if inside_quotes(text, tokens[m.first].start) {
+            return false;
+        }
+        // "En aio tehdä muistutusta", "muistutusta en jaksa tehdä": a negated process word
+        // does not start a process. Only within its clause, so that "Soittakaa minulle, en
+        // ole saanut aikaa" still asks for a call.
+        let clause = clause_of(text, tokens, m.first);
+        let before = m.first - clause.0.max(m.first.saturating_sub(NEGATION_WINDOW + 1));
+        let after = (clause.1 - m.first).min(2);
+        !self
+            .sentiment
+            .negated(tokens, m.first, before, after, rule_lang)
     }
 }
 

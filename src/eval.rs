@@ -110,8 +110,33 @@ pub struct LookalikeFlags {
     pub possible: usize,
 }
 
+/// A gold item and its prediction.
+type Pair<'a> = (&'a GoldItem, &'a Classification);
+
+/// Whether the gold labels give class `c` (normal: labeled normal).
+fn gold_has(g: &GoldItem, c: TriageClass) -> bool {
+    g.triage_all.as_ref().is_some_and(|v| v.contains(&c))
+        || (c == TriageClass::Normal && g.triage == Some(c))
+}
+
+/// Whether class `c` was predicted (normal: no definite class was).
+fn pred_has(p: &Classification, c: TriageClass) -> bool {
+    match c {
+        TriageClass::Normal => p.triage_definite() == TriageClass::Normal,
+        c => p.triage_classes().contains(&c),
+    }
+}
+
+fn possible(p: &Classification) -> bool {
+    p.triage == TriageClass::PossibleUrgent
+}
+
+fn count(pairs: &[Pair], f: impl Fn(&GoldItem, &Classification) -> bool) -> usize {
+    pairs.iter().filter(|(g, p)| f(g, p)).count()
+}
+
 fn score_triage(gold: &[GoldItem], predicted: &[Classification]) -> Option<TriageMetrics> {
-    let pairs: Vec<(&GoldItem, &Classification)> = gold
+    let pairs: Vec<Pair> = gold
         .iter()
         .zip(predicted)
         .filter(|(g, _)| g.triage_all.is_some())
@@ -119,23 +144,49 @@ fn score_triage(gold: &[GoldItem], predicted: &[Classification]) -> Option<Triag
     if pairs.is_empty() {
         return None;
     }
-    let gold_has = |g: &GoldItem, c: TriageClass| {
-        g.triage_all.as_ref().is_some_and(|v| v.contains(&c))
-            || (c == TriageClass::Normal && g.triage == Some(c))
+    let u = TriageClass::Urgent;
+    let tp = count(&pairs, |g, p| gold_has(g, u) && pred_has(p, u));
+    let fp = count(&pairs, |g, p| !gold_has(g, u) && pred_has(p, u));
+    let support = count(&pairs, |g, _| gold_has(g, u));
+    let either = count(&pairs, |g, p| {
+        gold_has(g, u) && (pred_has(p, u) || possible(p))
+    });
+    let ratio = |k: usize, n: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    let ci = |k: usize, n: usize| {
+        let (lo, hi) = crate::stats::wilson(k, n);
+        (round4(lo), round4(hi))
     };
-    let pred_has = |p: &Classification, c: TriageClass| match c {
-        TriageClass::Normal => p.triage_definite() == TriageClass::Normal,
-        c => p.triage_classes().contains(&c),
-    };
-    let count = |f: &dyn Fn(&GoldItem, &Classification) -> bool| {
-        pairs.iter().filter(|(g, p)| f(g, p)).count()
-    };
-    let per_class = TriageClass::DEFINITE
+    let breakdown = TriageBreakdown::of(&pairs);
+    Some(TriageMetrics {
+        accuracy: round4(ratio(
+            count(&pairs, |g, p| g.triage == Some(p.triage_definite())),
+            pairs.len(),
+        )),
+        n: pairs.len(),
+        urgent_recall: round4(ratio(tp, support)),
+        urgent_recall_ci: ci(tp, support),
+        urgent_precision: round4(ratio(tp, tp + fp)),
+        urgent_precision_ci: ci(tp, tp + fp),
+        urgent_support: support,
+        urgent_or_possible_recall: round4(ratio(either, support)),
+        possible_flagged: count(&pairs, |_, p| possible(p)),
+        possible_urgent_true: count(&pairs, |g, p| possible(p) && gold_has(g, u)),
+        per_class: per_class_scores(&pairs),
+        per_kind: breakdown.per_kind,
+        lookalikes: breakdown.lookalikes,
+        confusion: breakdown.confusion,
+        by_length: breakdown.by_length,
+    })
+}
+
+/// Precision and recall of every definite class, each judged as "applies".
+fn per_class_scores(pairs: &[Pair]) -> BTreeMap<String, ClassScore> {
+    TriageClass::DEFINITE
         .iter()
         .map(|&c| {
-            let tp = count(&|g, p| gold_has(g, c) && pred_has(p, c));
-            let fp = count(&|g, p| !gold_has(g, c) && pred_has(p, c));
-            let fn_ = count(&|g, p| gold_has(g, c) && !pred_has(p, c));
+            let tp = count(pairs, |g, p| gold_has(g, c) && pred_has(p, c));
+            let fp = count(pairs, |g, p| !gold_has(g, c) && pred_has(p, c));
+            let fn_ = count(pairs, |g, p| gold_has(g, c) && !pred_has(p, c));
             let (pr, re, _) = prf(tp, fp, fn_);
             (
                 c.code().to_string(),
@@ -146,73 +197,62 @@ fn score_triage(gold: &[GoldItem], predicted: &[Classification]) -> Option<Triag
                 },
             )
         })
-        .collect();
-    let u = TriageClass::Urgent;
-    let possible = |p: &Classification| p.triage == TriageClass::PossibleUrgent;
-    let tp = count(&|g, p| gold_has(g, u) && pred_has(p, u));
-    let fp = count(&|g, p| !gold_has(g, u) && pred_has(p, u));
-    let support = count(&|g, _| gold_has(g, u));
-    let either = count(&|g, p| gold_has(g, u) && (pred_has(p, u) || possible(p)));
-    let mut per_kind: BTreeMap<String, KindRecall> = BTreeMap::new();
-    let mut lookalikes: BTreeMap<String, LookalikeFlags> = BTreeMap::new();
-    let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut by_length: BTreeMap<String, LengthBucket> = BTreeMap::new();
-    for (g, p) in &pairs {
-        let b = by_length
+        .collect()
+}
+
+/// The triage tables counted item by item (see [`TriageMetrics`]).
+#[derive(Default)]
+struct TriageBreakdown {
+    per_kind: BTreeMap<String, KindRecall>,
+    lookalikes: BTreeMap<String, LookalikeFlags>,
+    confusion: BTreeMap<String, BTreeMap<String, usize>>,
+    by_length: BTreeMap<String, LengthBucket>,
+}
+
+impl TriageBreakdown {
+    fn of(pairs: &[Pair]) -> Self {
+        let mut b = TriageBreakdown::default();
+        for (g, p) in pairs {
+            b.add(g, p);
+        }
+        b
+    }
+
+    fn add(&mut self, g: &GoldItem, p: &Classification) {
+        let urgent = gold_has(g, TriageClass::Urgent);
+        let flagged = pred_has(p, TriageClass::Urgent);
+        let b = self
+            .by_length
             .entry(length_bucket(&g.text).to_string())
             .or_default();
         b.n += 1;
-        b.urgent += usize::from(gold_has(g, u));
-        b.found += usize::from(gold_has(g, u) && pred_has(p, u));
-        b.flagged += usize::from(pred_has(p, u));
+        b.urgent += usize::from(urgent);
+        b.found += usize::from(urgent && flagged);
+        b.flagged += usize::from(flagged);
         b.possible += usize::from(possible(p));
         let primary = g.triage.unwrap_or(TriageClass::Normal);
-        *confusion
+        *self
+            .confusion
             .entry(primary.code().to_string())
             .or_default()
             .entry(p.triage.code().to_string())
             .or_default() += 1;
         match g.urgent_kind.as_deref() {
             Some(k) if k.starts_with("like_") => {
-                let e = lookalikes.entry(k.to_string()).or_default();
+                let e = self.lookalikes.entry(k.to_string()).or_default();
                 e.n += 1;
-                e.urgent += usize::from(pred_has(p, u));
+                e.urgent += usize::from(flagged);
                 e.possible += usize::from(possible(p));
             }
-            Some(k) if gold_has(g, u) => {
-                let e = per_kind.entry(k.to_string()).or_default();
+            Some(k) if urgent => {
+                let e = self.per_kind.entry(k.to_string()).or_default();
                 e.support += 1;
-                e.urgent += usize::from(pred_has(p, u));
-                e.urgent_or_possible += usize::from(pred_has(p, u) || possible(p));
+                e.urgent += usize::from(flagged);
+                e.urgent_or_possible += usize::from(flagged || possible(p));
             }
             _ => {}
         }
     }
-    let ratio = |k: usize, n: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
-    let ci = |k: usize, n: usize| {
-        let (lo, hi) = crate::stats::wilson(k, n);
-        (round4(lo), round4(hi))
-    };
-    Some(TriageMetrics {
-        accuracy: round4(ratio(
-            count(&|g, p| g.triage == Some(p.triage_definite())),
-            pairs.len(),
-        )),
-        n: pairs.len(),
-        urgent_recall: round4(ratio(tp, support)),
-        urgent_recall_ci: ci(tp, support),
-        urgent_precision: round4(ratio(tp, tp + fp)),
-        urgent_precision_ci: ci(tp, tp + fp),
-        urgent_support: support,
-        urgent_or_possible_recall: round4(ratio(either, support)),
-        possible_flagged: count(&|_, p| possible(p)),
-        possible_urgent_true: count(&|g, p| possible(p) && gold_has(g, u)),
-        per_class,
-        per_kind,
-        lookalikes,
-        confusion,
-        by_length,
-    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -417,117 +457,142 @@ fn macro_f1(gold: &[&GoldItem], predicted: &[&Classification], theme_ids: &[&str
 
 /// Scores predictions against gold. Macro F1 averages over themes that occur in the gold.
 pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]) -> EvalReport {
-    let mut per_theme = BTreeMap::new();
-    let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
-    let mut macro_sum = 0.0;
-    let mut macro_n = 0;
-    for id in theme_ids {
-        let (tp, fp, fn_) = counts(gold.iter().zip(predicted), id);
-        let (pr, re, f) = prf(tp, fp, fn_);
-        tp_all += tp;
-        fp_all += fp;
-        fn_all += fn_;
-        if tp + fn_ > 0 {
-            macro_sum += f;
-            macro_n += 1;
-        }
-        per_theme.insert(
-            id.to_string(),
-            ThemeScore {
-                precision: round4(pr),
-                recall: round4(re),
-                f1: round4(f),
-                support: tp + fn_,
-            },
-        );
-    }
-    let (_, _, micro) = prf(tp_all, fp_all, fn_all);
-    let acc = |pairs: Vec<bool>| {
-        (!pairs.is_empty()).then(|| Accuracy {
-            accuracy: round4(pairs.iter().filter(|x| **x).count() as f64 / pairs.len() as f64),
-            n: pairs.len(),
-        })
-    };
-    let lang = acc(gold
-        .iter()
-        .zip(predicted)
-        .filter_map(|(g, p)| g.lang.map(|l| l == p.lang.lang))
-        .collect());
-    let sentiment = acc(gold
-        .iter()
-        .zip(predicted)
-        .filter_map(|(g, p)| g.sentiment.map(|s| s == p.sentiment))
-        .collect());
-    let triage = score_triage(gold, predicted);
-    let mut by_length = BTreeMap::new();
-    for bucket in ["1: up to 200", "2: 201-600", "3: over 600"] {
-        let (g, p): (Vec<&GoldItem>, Vec<&Classification>) = gold
-            .iter()
-            .zip(predicted)
-            .filter(|(g, _)| length_bucket(&g.text) == bucket)
-            .unzip();
-        if !g.is_empty() {
-            by_length.insert(
-                bucket.to_string(),
-                LengthF1 {
-                    items: g.len(),
-                    macro_f1: round4(macro_f1(&g, &p, theme_ids)),
-                },
-            );
-        }
-    }
-    let mut by_language = BTreeMap::new();
-    for lang in [Lang::Fi, Lang::Sv, Lang::En] {
-        let (g, p): (Vec<&GoldItem>, Vec<&Classification>) = gold
-            .iter()
-            .zip(predicted)
-            .filter(|(g, _)| g.lang == Some(lang))
-            .unzip();
-        if !g.is_empty() {
-            by_language.insert(
-                lang.code().to_string(),
-                LengthF1 {
-                    items: g.len(),
-                    macro_f1: round4(macro_f1(&g, &p, theme_ids)),
-                },
-            );
-        }
-    }
-    let multi_theme_all_found = acc(gold
-        .iter()
-        .zip(predicted)
-        .filter(|(g, _)| g.themes.len() >= 2)
-        .map(|(g, p)| g.themes.iter().all(|t| p.has_theme(t)))
-        .collect());
-    let theme_sentiment = acc(gold
-        .iter()
-        .zip(predicted)
-        .flat_map(|(g, p)| {
-            g.theme_sentiment
-                .iter()
-                .filter(|(t, _)| p.has_theme(t))
-                .map(move |(t, pol)| p.theme_polarity(t) == *pol)
-        })
-        .collect());
+    let pairs = || gold.iter().zip(predicted);
     EvalReport {
-        themes: ThemeMetrics {
-            by_length,
-            by_language,
-            multi_theme_all_found,
-            theme_sentiment,
+        themes: theme_metrics(gold, predicted, theme_ids),
+        lang: accuracy_of(
+            pairs()
+                .filter_map(|(g, p)| g.lang.map(|l| l == p.lang.lang))
+                .collect(),
+        ),
+        sentiment: accuracy_of(
+            pairs()
+                .filter_map(|(g, p)| g.sentiment.map(|s| s == p.sentiment))
+                .collect(),
+        ),
+        triage: score_triage(gold, predicted),
+        pii: None,
+        modes: None,
+    }
+}
+
+/// The share of right answers, or None when there are none to judge.
+fn accuracy_of(right: Vec<bool>) -> Option<Accuracy> {
+    (!right.is_empty()).then(|| Accuracy {
+        accuracy: round4(right.iter().filter(|x| **x).count() as f64 / right.len() as f64),
+        n: right.len(),
+    })
+}
+
+fn theme_metrics(
+    gold: &[GoldItem],
+    predicted: &[Classification],
+    theme_ids: &[&str],
+) -> ThemeMetrics {
+    let totals = ThemeTotals::of(gold, predicted, theme_ids);
+    let pairs = || gold.iter().zip(predicted);
+    let by_length = ["1: up to 200", "2: 201-600", "3: over 600"]
+        .into_iter()
+        .filter_map(|bucket| {
+            let f1 = group_f1(gold, predicted, theme_ids, |g| {
+                length_bucket(&g.text) == bucket
+            });
+            Some((bucket.to_string(), f1?))
+        })
+        .collect();
+    let by_language = [Lang::Fi, Lang::Sv, Lang::En]
+        .into_iter()
+        .filter_map(|lang| {
+            let f1 = group_f1(gold, predicted, theme_ids, |g| g.lang == Some(lang));
+            Some((lang.code().to_string(), f1?))
+        })
+        .collect();
+    ThemeMetrics {
+        by_length,
+        by_language,
+        multi_theme_all_found: accuracy_of(
+            pairs()
+                .filter(|(g, _)| g.themes.len() >= 2)
+                .map(|(g, p)| g.themes.iter().all(|t| p.has_theme(t)))
+                .collect(),
+        ),
+        theme_sentiment: accuracy_of(
+            pairs()
+                .flat_map(|(g, p)| {
+                    g.theme_sentiment
+                        .iter()
+                        .filter(|(t, _)| p.has_theme(t))
+                        .map(move |(t, pol)| p.theme_polarity(t) == *pol)
+                })
+                .collect(),
+        ),
+        micro_f1: totals.micro_f1,
+        macro_f1: totals.macro_f1,
+        per_theme: totals.per_theme,
+    }
+}
+
+/// Macro F1 of the gold items `in_group` picks, or None when it picks none.
+fn group_f1(
+    gold: &[GoldItem],
+    predicted: &[Classification],
+    theme_ids: &[&str],
+    in_group: impl Fn(&GoldItem) -> bool,
+) -> Option<LengthF1> {
+    let (g, p): (Vec<&GoldItem>, Vec<&Classification>) = gold
+        .iter()
+        .zip(predicted)
+        .filter(|(g, _)| in_group(g))
+        .unzip();
+    (!g.is_empty()).then(|| LengthF1 {
+        items: g.len(),
+        macro_f1: round4(macro_f1(&g, &p, theme_ids)),
+    })
+}
+
+/// Every theme's scores, and the micro and macro F1 over them.
+struct ThemeTotals {
+    per_theme: BTreeMap<String, ThemeScore>,
+    micro_f1: f64,
+    macro_f1: f64,
+}
+
+impl ThemeTotals {
+    fn of(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]) -> Self {
+        let mut per_theme = BTreeMap::new();
+        let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
+        let mut macro_sum = 0.0;
+        let mut macro_n = 0;
+        for id in theme_ids {
+            let (tp, fp, fn_) = counts(gold.iter().zip(predicted), id);
+            let (pr, re, f) = prf(tp, fp, fn_);
+            tp_all += tp;
+            fp_all += fp;
+            fn_all += fn_;
+            if tp + fn_ > 0 {
+                macro_sum += f;
+                macro_n += 1;
+            }
+            per_theme.insert(
+                id.to_string(),
+                ThemeScore {
+                    precision: round4(pr),
+                    recall: round4(re),
+                    f1: round4(f),
+                    support: tp + fn_,
+                },
+            );
+        }
+        let (_, _, micro) = prf(tp_all, fp_all, fn_all);
+        ThemeTotals {
+            per_theme,
             micro_f1: round4(micro),
             macro_f1: round4(if macro_n == 0 {
                 0.0
             } else {
                 macro_sum / macro_n as f64
             }),
-            per_theme,
-        },
-        lang,
-        sentiment,
-        triage,
-        pii: None,
-        modes: None,
+        }
     }
 }
 

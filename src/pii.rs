@@ -274,6 +274,84 @@ fn capitalised(word: &str) -> bool {
     chars.next().is_some_and(char::is_uppercase) && chars.any(char::is_lowercase)
 }
 
+/// The words of a text with their byte spans, for reading names.
+struct Words<'t> {
+    text: &'t str,
+    list: Vec<(usize, usize, &'t str)>,
+}
+
+impl<'t> Words<'t> {
+    fn new(word: &Regex, text: &'t str) -> Self {
+        let list = word
+            .find_iter(text)
+            .map(|m| (m.start(), m.end(), m.as_str()))
+            .collect();
+        Words { text, list }
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    fn start(&self, j: usize) -> usize {
+        self.list[j].0
+    }
+
+    fn end(&self, j: usize) -> usize {
+        self.list[j].1
+    }
+
+    fn word(&self, j: usize) -> &'t str {
+        self.list[j].2
+    }
+
+    /// What separates word `j` from word `j - 1`.
+    fn gap(&self, j: usize) -> &'t str {
+        &self.text[self.list[j - 1].1..self.list[j].0]
+    }
+
+    /// Word `j` follows word `j - 1` after spaces only.
+    fn adjacent(&self, j: usize) -> bool {
+        j < self.len() && only_spaces(self.gap(j))
+    }
+
+    /// Word `j` follows an abbreviation with or without its dot ("Dr. Smith", "tri Aho").
+    fn after_abbreviation(&self, j: usize) -> bool {
+        j < self.len() && {
+            let g = self.gap(j);
+            only_spaces(g.strip_prefix('.').unwrap_or(g))
+        }
+    }
+
+    /// Word `j` follows a greeting or sign-off: spaces, a comma or dot, up to two line ends.
+    fn after_salutation(&self, j: usize) -> bool {
+        j < self.len() && {
+            let g = self.gap(j);
+            !g.is_empty()
+                && g.chars()
+                    .all(|c| matches!(c, ' ' | ',' | '.' | '\n' | '\r' | '\t'))
+                && g.matches('\n').count() <= 2
+        }
+    }
+}
+
+fn only_spaces(gap: &str) -> bool {
+    !gap.is_empty() && gap.chars().all(|c| c == ' ')
+}
+
+/// A name found in [`Words`]: its byte span, and the word to go on from.
+struct Found {
+    span: (usize, usize),
+    next: usize,
+}
+
+/// What the name lists and its place in the sentence say about a capitalised word.
+struct Listed {
+    first: bool,
+    surname: bool,
+    starts_sentence: bool,
+}
+
 impl PiiDetector {
     /// `models/pii.toml` when it exists, else the built-in lists.
     /// `models/pii.toml` in the working directory when it exists, else the built-in copy.
@@ -521,136 +599,21 @@ impl PiiDetector {
     }
 
     fn names(&self, text: &str) -> Vec<(usize, usize)> {
-        let words: Vec<(usize, usize, &str)> = self
-            .word
-            .find_iter(text)
-            .map(|m| (m.start(), m.end(), m.as_str()))
-            .collect();
-        let gap = |j: usize| &text[words[j - 1].1..words[j].0];
-        // Word j follows word j-1 after spaces only.
-        let adjacent = |j: usize| {
-            j < words.len() && {
-                let g = gap(j);
-                !g.is_empty() && g.chars().all(|c| c == ' ')
-            }
-        };
-        // Word j follows an abbreviation with or without its dot ("Dr. Smith", "tri Aho").
-        let after_abbreviation = |j: usize| {
-            j < words.len() && {
-                let g = gap(j).strip_prefix('.').unwrap_or(gap(j));
-                !g.is_empty() && g.chars().all(|c| c == ' ')
-            }
-        };
-        // Word j follows a greeting or sign-off: spaces, a comma or dot, up to two line ends.
-        let after_salutation = |j: usize| {
-            j < words.len() && {
-                let g = gap(j);
-                !g.is_empty()
-                    && g.chars()
-                        .all(|c| matches!(c, ' ' | ',' | '.' | '\n' | '\r' | '\t'))
-                    && g.matches('\n').count() <= 2
-            }
-        };
-        // The candidate words from j on: one, or two (three after a sign-off) in a row.
-        let run = |j: usize, max: usize| -> Option<(usize, usize)> {
-            if j >= words.len() || !self.is_candidate(words[j].2) {
-                return None;
-            }
-            let mut last = j;
-            while last + 1 < words.len()
-                && last + 1 - j < max
-                && adjacent(last + 1)
-                && self.is_candidate(words[last + 1].2)
-            {
-                last += 1;
-            }
-            Some((j, last))
-        };
+        let words = Words::new(&self.word, text);
         let mut out = Vec::new();
         let mut i = 0;
         while i < words.len() {
-            let (s, e, w) = words[i];
-            let lower = w.to_lowercase();
-            // After a title: the next one or two capitalised words.
-            let titled = (self.is_title(&lower) && adjacent(i + 1))
-                || (self.abbreviations.contains(&lower) && after_abbreviation(i + 1));
-            if titled {
-                if let Some((a, z)) = run(i + 1, 2) {
-                    out.push((words[a].0, words[z].1));
-                    i = z + 1;
-                    continue;
+            let lower = words.word(i).to_lowercase();
+            let found = self
+                .introduced_name(&words, i, &lower)
+                .or_else(|| self.listed_name(&words, i, &lower));
+            match found {
+                Some(found) => {
+                    out.push(found.span);
+                    i = found.next;
                 }
+                None => i += 1,
             }
-            // "Hei Raili,", "Hej Stig!", "Dear Aleksandra" — a name only when the
-            // salutation ends there.
-            if self.greetings.contains(&lower) && after_salutation(i + 1) {
-                if let Some((a, z)) = run(i + 1, 2) {
-                    let rest = text[words[z].1..].trim_start_matches([' ', '\t']);
-                    if rest.is_empty() || rest.starts_with([',', '!', '\n', '\r', '.', ':']) {
-                        out.push((words[a].0, words[z].1));
-                        i = z + 1;
-                        continue;
-                    }
-                }
-            }
-            // "Terveisin\nMaikki Heikura", "Med vänlig hälsning, Gun-Britt", "t. Reijo": a
-            // sign-off opens a sentence or follows its adjective ("Ystävällisin terveisin").
-            let opens =
-                is_sentence_start(text, s) || (i > 0 && adjacent(i) && capitalised(words[i - 1].2));
-            if self.signoffs.contains(&lower) && opens && after_salutation(i + 1) {
-                if let Some((a, z)) = run(i + 1, 3) {
-                    out.push((words[a].0, words[z].1));
-                    i = z + 1;
-                    continue;
-                }
-            }
-            if self.is_candidate(w) {
-                let first = self.in_list(w, &self.first);
-                let sur = self.in_list(w, &self.surnames);
-                let starts_sentence = is_sentence_start(text, s);
-                if adjacent(i + 1) && self.is_candidate(words[i + 1].2) {
-                    let w2 = words[i + 1].2;
-                    let w2_listed = self.in_list(w2, &self.surnames);
-                    // "Liisa Mäkinen", "Pekka Laine", "Anna Niemistä".
-                    if first && self.surname_like(w2) {
-                        out.push((s, words[i + 1].1));
-                        i += 2;
-                        continue;
-                    }
-                    // "Äitini Korhonen": at a sentence start the first word is just
-                    // capitalised, so only the listed surname is masked.
-                    if w2_listed {
-                        let from = if starts_sentence && !sur {
-                            words[i + 1].0
-                        } else {
-                            s
-                        };
-                        out.push((from, words[i + 1].1));
-                        i += 2;
-                        continue;
-                    }
-                    // An unlisted first name mid-sentence before a surname-like word
-                    // ("hoiti Maikki Heikura"); a genitive in -n is more often a place
-                    // ("Oulun Yliopistollinen") unless the surname is Swedish-looking.
-                    let swedish = ["sson", "qvist", "kvist", "ström", "berg", "holm", "lund"]
-                        .iter()
-                        .any(|end| w2.to_lowercase().ends_with(end));
-                    if !starts_sentence
-                        && self.surname_like(w2)
-                        && (!lower.ends_with('n') || swedish)
-                    {
-                        out.push((s, words[i + 1].1));
-                        i += 2;
-                        continue;
-                    }
-                }
-                // A lone listed name mid-sentence ("kiitos Annalle"); at a sentence start
-                // it is as often a word ("Anna palautetta").
-                if (first || sur) && !starts_sentence && !self.ambiguous.contains(&lower) {
-                    out.push((s, e));
-                }
-            }
-            i += 1;
         }
         if let Some(span) = self.signature_line(text) {
             if !out.iter().any(|&(s, e)| s < span.1 && span.0 < e) {
@@ -658,6 +621,116 @@ impl PiiDetector {
             }
         }
         out
+    }
+
+    /// A name that word `i` introduces: a title ("lääkäri Virtanen"), a greeting ("Hei
+    /// Raili,") or a sign-off ("Terveisin\nMaikki Heikura"). `lower` is word `i` in lower case.
+    fn introduced_name(&self, words: &Words, i: usize, lower: &str) -> Option<Found> {
+        // After a title: the next one or two capitalised words.
+        let titled = (self.is_title(lower) && words.adjacent(i + 1))
+            || (self.abbreviations.contains(lower) && words.after_abbreviation(i + 1));
+        if titled {
+            if let Some(found) = self.run(words, i + 1, 2) {
+                return Some(found);
+            }
+        }
+        // "Hei Raili,", "Hej Stig!", "Dear Aleksandra" — a name only when the
+        // salutation ends there.
+        if self.greetings.contains(lower) && words.after_salutation(i + 1) {
+            if let Some(found) = self.run(words, i + 1, 2) {
+                let rest = words.text[found.span.1..].trim_start_matches([' ', '\t']);
+                if rest.is_empty() || rest.starts_with([',', '!', '\n', '\r', '.', ':']) {
+                    return Some(found);
+                }
+            }
+        }
+        // "Terveisin\nMaikki Heikura", "Med vänlig hälsning, Gun-Britt", "t. Reijo": a
+        // sign-off opens a sentence or follows its adjective ("Ystävällisin terveisin").
+        let opens = is_sentence_start(words.text, words.start(i))
+            || (i > 0 && words.adjacent(i) && capitalised(words.word(i - 1)));
+        if self.signoffs.contains(lower) && opens && words.after_salutation(i + 1) {
+            return self.run(words, i + 1, 3);
+        }
+        None
+    }
+
+    /// The candidate words from word `j` on as one name: one word, or up to `max` in a row.
+    fn run(&self, words: &Words, j: usize, max: usize) -> Option<Found> {
+        if j >= words.len() || !self.is_candidate(words.word(j)) {
+            return None;
+        }
+        let mut last = j;
+        while last + 1 < words.len()
+            && last + 1 - j < max
+            && words.adjacent(last + 1)
+            && self.is_candidate(words.word(last + 1))
+        {
+            last += 1;
+        }
+        Some(Found {
+            span: (words.start(j), words.end(last)),
+            next: last + 1,
+        })
+    }
+
+    /// A name the name lists recognise at word `i`, alone or with the word after it.
+    fn listed_name(&self, words: &Words, i: usize, lower: &str) -> Option<Found> {
+        let w = words.word(i);
+        if !self.is_candidate(w) {
+            return None;
+        }
+        let listed = Listed {
+            first: self.in_list(w, &self.first),
+            surname: self.in_list(w, &self.surnames),
+            starts_sentence: is_sentence_start(words.text, words.start(i)),
+        };
+        if words.adjacent(i + 1) && self.is_candidate(words.word(i + 1)) {
+            if let Some(start) = self.two_word_name_start(words, i, lower, &listed) {
+                return Some(Found {
+                    span: (start, words.end(i + 1)),
+                    next: i + 2,
+                });
+            }
+        }
+        // A lone listed name mid-sentence ("kiitos Annalle"); at a sentence start it is as
+        // often a word ("Anna palautetta").
+        let alone = (listed.first || listed.surname)
+            && !listed.starts_sentence
+            && !self.ambiguous.contains(lower);
+        alone.then_some(Found {
+            span: (words.start(i), words.end(i)),
+            next: i + 1,
+        })
+    }
+
+    /// Where the name starts when capitalised words `i` and `i + 1` make one.
+    fn two_word_name_start(
+        &self,
+        words: &Words,
+        i: usize,
+        lower: &str,
+        listed: &Listed,
+    ) -> Option<usize> {
+        let w2 = words.word(i + 1);
+        // "Liisa Mäkinen", "Pekka Laine", "Anna Niemistä".
+        if listed.first && self.surname_like(w2) {
+            return Some(words.start(i));
+        }
+        // "Äitini Korhonen": at a sentence start the first word is just capitalised, so
+        // only the listed surname is masked.
+        if self.in_list(w2, &self.surnames) {
+            let first_is_a_word = listed.starts_sentence && !listed.surname;
+            return Some(words.start(if first_is_a_word { i + 1 } else { i }));
+        }
+        // An unlisted first name mid-sentence before a surname-like word ("hoiti Maikki
+        // Heikura"); a genitive in -n is more often a place ("Oulun Yliopistollinen") unless
+        // the surname is Swedish-looking.
+        let swedish = ["sson", "qvist", "kvist", "ström", "berg", "holm", "lund"]
+            .iter()
+            .any(|end| w2.to_lowercase().ends_with(end));
+        let unlisted_first =
+            !listed.starts_sentence && self.surname_like(w2) && (!lower.ends_with('n') || swedish);
+        unlisted_first.then_some(words.start(i))
     }
 
     /// A last line that is only two or three capitalised words ("…\nMaikki Heikura") is a

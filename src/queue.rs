@@ -3,7 +3,9 @@
 //! process named, how the writer wants to be contacted, a redacted excerpt and the unit the
 //! item should go to. Written as queue.csv, queue.xlsx and queue.md.
 
+use crate::classify::{Classification, TriageReason};
 use crate::error::{Error, Result};
+use crate::lang::Lang;
 use crate::output::{csv_bytes, FileSet};
 use crate::pii::{PiiDetector, PiiKind};
 use crate::pipeline::Tagged;
@@ -77,93 +79,96 @@ fn contact_via(text: &str, pii: &[crate::pii::PiiSpan]) -> Vec<&'static str> {
 }
 
 pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueItem> {
-    let mut items: Vec<QueueItem> = tagged
-        .iter()
-        .map(|t| {
-            let f = &t.feedback;
-            let r = t.result.as_ref();
-            let lang = r.map(|r| r.lang.lang).unwrap_or(crate::lang::Lang::Fi);
-            let spans = pii.find(&f.text);
-            let triage = r.map_or(TriageClass::Normal, |r| r.triage);
-            let reasons = r.map_or(Vec::new(), |r| {
-                r.triage_reasons
-                    .iter()
-                    .map(|x| {
-                        if x.evidence.matched.is_empty() && x.id == "model" {
-                            format!("{}: {}", x.class.code(), x.evidence.rule)
-                        } else if x.evidence.matched.is_empty() {
-                            // The model's guess at the kind: "urgent: neglect model p=0.71".
-                            format!("{}: {} {}", x.class.code(), x.id, x.evidence.rule)
-                        } else {
-                            // Evidence words can hold a name; mask them like the excerpt.
-                            format!(
-                                "{}: {} \"{}\"",
-                                x.class.code(),
-                                x.id,
-                                pii.redact(&x.evidence.matched, lang)
-                            )
-                        }
-                    })
-                    .collect()
-            });
-            let processes = r.map_or(Vec::new(), |r| {
-                let mut p: Vec<String> = r
-                    .triage_reasons
-                    .iter()
-                    .filter(|x| x.class == TriageClass::Formal && x.id != "model")
-                    .map(|x| x.id.clone())
-                    .collect();
-                p.dedup();
-                p
-            });
-            let wants_contact = r.is_some_and(|r| {
-                r.triage_reasons
-                    .iter()
-                    .any(|x| x.class == TriageClass::ContactRequested)
-            });
-            let route = units.route(f.unit.as_deref(), &f.text);
-            let classes = r.map_or(Vec::new(), |r| r.triage_classes());
-            let urgent_kinds = r.map_or(Vec::new(), |r| {
-                r.urgent_kinds().into_iter().map(str::to_string).collect()
-            });
-            QueueItem {
-                classes,
-                urgent_kinds,
-                id: f.id.clone(),
-                file: f.file.clone(),
-                row: f.row,
-                date: f.date,
-                unit: f.unit.clone(),
-                lang: r.map_or(String::new(), |r| r.lang.lang.code().to_string()),
-                triage,
-                reasons,
-                processes,
-                contact_via: if wants_contact {
-                    contact_via(&f.text, &spans)
-                } else {
-                    Vec::new()
-                },
-                themes: r.map_or(Vec::new(), |r| r.theme_ids().map(str::to_string).collect()),
-                excerpt: crate::text::excerpt(&pii.redact(&f.text, lang), EXCERPT_CHARS),
-                route_to: route.as_ref().map(|r| r.unit.clone()),
-                route_because: route.map(|r| r.because),
-            }
-        })
-        .collect();
-    // Oldest first within a class: it has waited longest. Undated items go last.
-    items.sort_by(|a, b| {
-        a.triage
-            .cmp(&b.triage)
-            .then_with(|| match (a.date, b.date) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            })
-            .then_with(|| a.file.cmp(&b.file))
-            .then_with(|| a.row.cmp(&b.row))
-    });
+    let mut items: Vec<QueueItem> = tagged.iter().map(|t| queue_item(t, units, pii)).collect();
+    items.sort_by(queue_order);
     items
+}
+
+/// Most serious class first; oldest first within a class: it has waited longest. Undated
+/// items go last.
+fn queue_order(a: &QueueItem, b: &QueueItem) -> std::cmp::Ordering {
+    a.triage
+        .cmp(&b.triage)
+        .then_with(|| match (a.date, b.date) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| a.file.cmp(&b.file))
+        .then_with(|| a.row.cmp(&b.row))
+}
+
+fn queue_item(t: &Tagged, units: &Units, pii: &PiiDetector) -> QueueItem {
+    let f = &t.feedback;
+    let r = t.result.as_ref();
+    let lang = r.map(|r| r.lang.lang).unwrap_or(crate::lang::Lang::Fi);
+    let spans = pii.find(&f.text);
+    let wants_contact = r.is_some_and(|r| {
+        r.triage_reasons
+            .iter()
+            .any(|x| x.class == TriageClass::ContactRequested)
+    });
+    let route = units.route(f.unit.as_deref(), &f.text);
+    QueueItem {
+        classes: r.map_or(Vec::new(), |r| r.triage_classes()),
+        urgent_kinds: r.map_or(Vec::new(), |r| {
+            r.urgent_kinds().into_iter().map(str::to_string).collect()
+        }),
+        id: f.id.clone(),
+        file: f.file.clone(),
+        row: f.row,
+        date: f.date,
+        unit: f.unit.clone(),
+        lang: r.map_or(String::new(), |r| r.lang.lang.code().to_string()),
+        triage: r.map_or(TriageClass::Normal, |r| r.triage),
+        reasons: r.map_or(Vec::new(), |r| {
+            r.triage_reasons
+                .iter()
+                .map(|x| reason_text(x, pii, lang))
+                .collect()
+        }),
+        processes: r.map_or(Vec::new(), processes),
+        contact_via: if wants_contact {
+            contact_via(&f.text, &spans)
+        } else {
+            Vec::new()
+        },
+        themes: r.map_or(Vec::new(), |r| r.theme_ids().map(str::to_string).collect()),
+        excerpt: crate::text::excerpt(&pii.redact(&f.text, lang), EXCERPT_CHARS),
+        route_to: route.as_ref().map(|r| r.unit.clone()),
+        route_because: route.map(|r| r.because),
+    }
+}
+
+/// "class: rule id \"matched words\"", or the model's reading when it has no words.
+fn reason_text(x: &TriageReason, pii: &PiiDetector, lang: Lang) -> String {
+    if x.evidence.matched.is_empty() && x.id == "model" {
+        format!("{}: {}", x.class.code(), x.evidence.rule)
+    } else if x.evidence.matched.is_empty() {
+        // The model's guess at the kind: "urgent: neglect model p=0.71".
+        format!("{}: {} {}", x.class.code(), x.id, x.evidence.rule)
+    } else {
+        // Evidence words can hold a name; mask them like the excerpt.
+        format!(
+            "{}: {} \"{}\"",
+            x.class.code(),
+            x.id,
+            pii.redact(&x.evidence.matched, lang)
+        )
+    }
+}
+
+/// The statutory processes the rules found named, for formal items.
+fn processes(r: &Classification) -> Vec<String> {
+    let mut p: Vec<String> = r
+        .triage_reasons
+        .iter()
+        .filter(|x| x.class == TriageClass::Formal && x.id != "model")
+        .map(|x| x.id.clone())
+        .collect();
+    p.dedup();
+    p
 }
 
 const HEADERS: [&str; 15] = [

@@ -300,76 +300,139 @@ pub fn near_score_warnings(table: &RawTable, map: &ColumnMap) -> Vec<String> {
         .collect()
 }
 
+/// One column role: the column the user named for it, the header words that detect it, the
+/// flag that names it and what messages call it.
+struct Role<'o> {
+    named: &'o Option<String>,
+    aliases: &'static [&'static str],
+    flag: &'static str,
+    what: &'static str,
+}
+
+fn roles(o: &ColumnOverrides) -> [Role<'_>; 6] {
+    let role = |named, aliases, flag, what| Role {
+        named,
+        aliases,
+        flag,
+        what,
+    };
+    [
+        // Order matters: the id and date columns are claimed before "palaute" could match
+        // "Palautteen päivämäärä", and the NPS question before the free text.
+        role(&o.id, ID, "--id-col", "id"),
+        role(&o.nps, NPS, "--nps-col", "NPS answer"),
+        role(&o.date, DATE, "--date-col", "date"),
+        role(&o.channel, CHANNEL, "--channel-col", "channel"),
+        role(&o.unit, UNIT, "--unit-col", "unit"),
+        role(&o.text, TEXT, "--text-col", "feedback text"),
+    ]
+}
+
+/// The columns the user named, each for one role only.
+struct Claims<'t> {
+    table: &'t RawTable,
+    claimed: Vec<(usize, &'static str)>,
+}
+
+impl Claims<'_> {
+    fn claim(&mut self, name: &str, flag: &'static str) -> Result<usize> {
+        let col = named(self.table, name, flag)?;
+        if let Some((_, other)) = self.claimed.iter().find(|(c, _)| *c == col) {
+            return Err(Error::input(
+                &self.table.path,
+                format!(
+                    "column {:?} is named for two roles ({other} and {flag}); a column can hold one",
+                    self.table.headers[col]
+                ),
+            ));
+        }
+        self.claimed.push((col, flag));
+        Ok(col)
+    }
+}
+
+/// Detection by header name among the columns not yet taken.
+struct Detection<'t> {
+    table: &'t RawTable,
+    /// Lines read without error.
+    lines: usize,
+    /// JSONL keys in too few lines to take a role by detection.
+    rare: Vec<usize>,
+    taken: Vec<usize>,
+    warnings: Vec<String>,
+}
+
+impl<'t> Detection<'t> {
+    fn new(table: &'t RawTable, taken: Vec<usize>) -> Self {
+        let lines = table.rows.iter().filter(|r| r.error.is_none()).count();
+        let rare = (0..table.key_lines.len())
+            .filter(|&i| lines >= 10 && table.key_lines[i] * 10 < lines)
+            .collect();
+        Detection {
+            table,
+            lines,
+            rare,
+            taken,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The best free column for `role`; a rare key is passed over, and that is said.
+    fn detect(&mut self, role: &Role) -> Option<usize> {
+        let headers = &self.table.headers;
+        match best(headers, role.aliases, &self.taken) {
+            Some(i) if self.rare.contains(&i) => {
+                self.warnings.push(format!(
+                    "key {:?} occurs in only {} of {} lines, so it is not taken as the {}; name it with {} to use it",
+                    headers[i], self.table.key_lines[i], self.lines, role.what, role.flag
+                ));
+                let mut skip = self.taken.clone();
+                skip.extend(&self.rare);
+                best(headers, role.aliases, &skip)
+            }
+            other => other,
+        }
+    }
+
+    fn take(&mut self, col: Option<usize>) {
+        if let Some(i) = col {
+            if !self.taken.contains(&i) {
+                self.taken.push(i);
+            }
+        }
+    }
+}
+
 /// Resolves the column roles of one file. Columns named by the user are claimed first, so
 /// detection never gives one of them a second role; naming one column for two roles is an
 /// error. In JSONL, a key found in under a tenth of the lines is not given a role by
 /// detection (one stray `"nps"` must not decide the file), and that is said.
 pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
-    let roles: [(&Option<String>, &[&str], &'static str, &'static str); 6] = [
-        // Order matters: the id and date columns are claimed before "palaute" could match
-        // "Palautteen päivämäärä", and the NPS question before the free text.
-        (&o.id, ID, "--id-col", "id"),
-        (&o.nps, NPS, "--nps-col", "NPS answer"),
-        (&o.date, DATE, "--date-col", "date"),
-        (&o.channel, CHANNEL, "--channel-col", "channel"),
-        (&o.unit, UNIT, "--unit-col", "unit"),
-        (&o.text, TEXT, "--text-col", "feedback text"),
-    ];
-    let mut named_cols: Vec<(usize, &'static str)> = Vec::new();
-    let mut claim = |col: usize, flag: &'static str| -> Result<usize> {
-        if let Some((_, other)) = named_cols.iter().find(|(c, _)| *c == col) {
-            return Err(Error::input(
-                &table.path,
-                format!(
-                    "column {:?} is named for two roles ({other} and {flag}); a column can hold one",
-                    table.headers[col]
-                ),
-            ));
-        }
-        named_cols.push((col, flag));
-        Ok(col)
+    let roles = roles(o);
+    let mut claims = Claims {
+        table,
+        claimed: Vec::new(),
     };
-    let mut given: Vec<Option<usize>> = Vec::new();
-    for (name, _, flag, _) in &roles {
-        given.push(match name {
-            Some(n) => Some(claim(named(table, n, flag)?, flag)?),
-            None => None,
-        });
-    }
+    let given = roles
+        .iter()
+        .map(|r| {
+            r.named
+                .as_ref()
+                .map(|n| claims.claim(n, r.flag))
+                .transpose()
+        })
+        .collect::<Result<Vec<_>>>()?;
     let named_scores = o
         .scores
         .iter()
-        .map(|s| claim(named(table, s, "--score-col")?, "--score-col"))
+        .map(|s| claims.claim(s, "--score-col"))
         .collect::<Result<Vec<_>>>()?;
-    let lines = table.rows.iter().filter(|r| r.error.is_none()).count();
-    let rare: Vec<usize> = (0..table.key_lines.len())
-        .filter(|&i| lines >= 10 && table.key_lines[i] * 10 < lines)
-        .collect();
-    let mut taken: Vec<usize> = named_cols.iter().map(|(c, _)| *c).collect();
+    let mut detection = Detection::new(table, claims.claimed.iter().map(|(c, _)| *c).collect());
     let mut found: Vec<Option<usize>> = Vec::new();
-    let mut warnings: Vec<String> = Vec::new();
-    for ((_, aliases, flag, role), given) in roles.iter().zip(given) {
-        let idx = given.or_else(|| {
-            let pick = best(&table.headers, aliases, &taken);
-            match pick {
-                Some(i) if rare.contains(&i) => {
-                    warnings.push(format!(
-                        "key {:?} occurs in only {} of {lines} lines, so it is not taken as the {role}; name it with {flag} to use it",
-                        table.headers[i], table.key_lines[i]
-                    ));
-                    let mut skip = taken.clone();
-                    skip.extend(&rare);
-                    best(&table.headers, aliases, &skip)
-                }
-                other => other,
-            }
-        });
-        if let Some(i) = idx {
-            if !taken.contains(&i) {
-                taken.push(i);
-            }
-        }
-        found.push(idx);
+    for (role, given) in roles.iter().zip(given) {
+        let col = given.or_else(|| detection.detect(role));
+        detection.take(col);
+        found.push(col);
     }
     let [id, nps, date, channel, unit, text] = found[..] else {
         unreachable!("one entry per role")
@@ -382,7 +445,7 @@ pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
     })?;
     let scores = if o.scores.is_empty() {
         (0..table.headers.len())
-            .filter(|i| !taken.contains(i) && is_score_column(table, *i))
+            .filter(|i| !detection.taken.contains(i) && is_score_column(table, *i))
             .collect()
     } else {
         named_scores
@@ -395,7 +458,7 @@ pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
         unit,
         channel,
         id,
-        warnings,
+        warnings: detection.warnings,
     })
 }
 

@@ -143,75 +143,71 @@ pub fn to_records(
     n_scores: usize,
     rows: std::ops::Range<usize>,
 ) -> (Vec<Feedback>, Vec<Reject>) {
-    let file = table.path.display().to_string();
-    let header = |c: usize| table.headers.get(c).cloned().unwrap_or_default();
+    let reader = RowReader {
+        table,
+        map,
+        score_slots,
+        n_scores,
+        file: table.path.display().to_string(),
+    };
     let mut records = Vec::new();
     let mut rejects = Vec::new();
     for i in rows {
-        let row = &table.rows.get(i);
-        let reject = |column: String, reason: String| Reject {
-            file: file.clone(),
-            row: row.row,
-            column,
-            reason,
-            id: cell(row, map.id).to_string(),
-            date: cell(row, map.date).to_string(),
-            unit: cell(row, map.unit).to_string(),
-            text: cell(row, Some(map.text)).to_string(),
-        };
+        let row = table.rows.get(i);
+        match reader.read(&row) {
+            Ok(record) => records.push(record),
+            Err(problem) => rejects.push(reader.reject(&row, problem)),
+        }
+    }
+    (records, rejects)
+}
+
+/// Why a row cannot be used: the header of the column at fault (empty when the row could
+/// not be read at all) and the reason.
+struct Problem {
+    column: String,
+    reason: String,
+}
+
+/// Reads the rows of one table: what [`to_records`] was given, with the file's name.
+struct RowReader<'a> {
+    table: &'a RawTable,
+    map: &'a ColumnMap,
+    score_slots: &'a [usize],
+    n_scores: usize,
+    file: String,
+}
+
+impl RowReader<'_> {
+    /// One row as a record, or the first reason it cannot be one.
+    fn read(&self, row: &RowRef) -> Result<Feedback, Problem> {
+        let map = self.map;
         if let Some(e) = row.error {
-            rejects.push(reject(String::new(), e.to_string()));
-            continue;
+            return Err(Problem {
+                column: String::new(),
+                reason: e.to_string(),
+            });
         }
         let text = cell(row, Some(map.text)).to_string();
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
-            rejects.push(reject(
-                header(map.text),
+            return Err(self.problem(
+                map.text,
                 format!("text is {chars} characters, over the limit of {MAX_TEXT_CHARS} (merged rows from a broken quote?)"),
             ));
-            continue;
         }
-        let nps = match parse_answer(cell(row, map.nps), 0, 10) {
-            Ok(v) => v,
-            Err(e) => {
-                rejects.push(reject(
-                    header(map.nps.unwrap_or(0)),
-                    format!("recommendation score {e}"),
-                ));
-                continue;
-            }
-        };
-        let mut scores = vec![None; n_scores];
-        let mut bad = None;
-        for (&col, &slot) in map.scores.iter().zip(score_slots) {
-            match parse_answer(cell(row, Some(col)), 1, 5) {
-                Ok(v) => scores[slot] = v,
-                Err(e) => {
-                    bad = Some(reject(header(col), format!("1–5 score {e}")));
-                    break;
-                }
-            }
-        }
-        if let Some(r) = bad {
-            rejects.push(r);
-            continue;
-        }
-        let date = match parse_date(cell(row, map.date)) {
-            Ok(d) => d,
-            Err(e) => {
-                rejects.push(reject(header(map.date.unwrap_or(0)), e));
-                continue;
-            }
-        };
+        let nps = parse_answer(cell(row, map.nps), 0, 10)
+            .map_err(|e| self.problem(map.nps.unwrap_or(0), format!("recommendation score {e}")))?;
+        let scores = self.scores(row)?;
+        let date =
+            parse_date(cell(row, map.date)).map_err(|e| self.problem(map.date.unwrap_or(0), e))?;
         if text.is_empty() && nps.is_none() && scores.iter().all(Option::is_none) {
-            rejects.push(reject(header(map.text), "no text and no score".to_string()));
-            continue;
+            return Err(self.problem(map.text, "no text and no score".to_string()));
         }
         let opt = |c: Option<usize>| Some(cell(row, c).to_string()).filter(|s| !s.is_empty());
-        records.push(Feedback {
-            id: opt(map.id).unwrap_or_else(|| format!("{}:{}", short_name(&file), row.row)),
-            file: file.clone(),
+        Ok(Feedback {
+            id: opt(map.id).unwrap_or_else(|| format!("{}:{}", short_name(&self.file), row.row)),
+            file: self.file.clone(),
             row: row.row,
             text,
             nps,
@@ -220,9 +216,40 @@ pub fn to_records(
             date,
             unit: opt(map.unit),
             channel: opt(map.channel),
-        });
+        })
     }
-    (records, rejects)
+
+    /// The 1–5 answers in their slots of [`super::Dataset::score_names`].
+    fn scores(&self, row: &RowRef) -> Result<Vec<Option<u8>>, Problem> {
+        let mut scores = vec![None; self.n_scores];
+        for (&col, &slot) in self.map.scores.iter().zip(self.score_slots) {
+            scores[slot] = parse_answer(cell(row, Some(col)), 1, 5)
+                .map_err(|e| self.problem(col, format!("1–5 score {e}")))?;
+        }
+        Ok(scores)
+    }
+
+    fn problem(&self, col: usize, reason: String) -> Problem {
+        Problem {
+            column: self.table.headers.get(col).cloned().unwrap_or_default(),
+            reason,
+        }
+    }
+
+    /// The reject for a row, with the cells a person needs to find it.
+    fn reject(&self, row: &RowRef, problem: Problem) -> Reject {
+        let map = self.map;
+        Reject {
+            file: self.file.clone(),
+            row: row.row,
+            column: problem.column,
+            reason: problem.reason,
+            id: cell(row, map.id).to_string(),
+            date: cell(row, map.date).to_string(),
+            unit: cell(row, map.unit).to_string(),
+            text: cell(row, Some(map.text)).to_string(),
+        }
+    }
 }
 
 fn short_name(path: &str) -> &str {

@@ -520,48 +520,78 @@ fn read_xlsx_unguarded(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result
                 ),
             )
         })?;
-    let names = wb.sheet_names();
     let mut warnings = Vec::new();
     let name = match sheet {
-        Some(s) => names
-            .iter()
-            .find(|n| n.as_str() == s)
-            .cloned()
-            .ok_or_else(|| {
-                Error::input(
-                    path,
-                    format!("no sheet {s:?}; sheets are: {}", names.join(", ")),
-                )
-            })?,
+        Some(s) => named_sheet(path, &wb.sheet_names(), s)?,
         None => {
-            // The first sheet a person sees: a hidden first sheet (lookup tables, an old
-            // export) is skipped, and that is said.
-            let shown = wb
-                .sheets_metadata()
-                .iter()
-                .find(|m| {
-                    m.visible == calamine::SheetVisible::Visible
-                        && m.typ == calamine::SheetType::WorkSheet
-                })
-                .map(|m| m.name.clone());
-            let first = names
-                .first()
-                .cloned()
-                .ok_or_else(|| Error::input(path, "the workbook has no sheets"))?;
-            match shown {
-                Some(s) if s != first => {
-                    warnings.push(format!(
-                        "the first sheet {first:?} is hidden; read {s:?}, the first visible one (choose with --sheet)"
-                    ));
-                    s
-                }
-                _ => first,
-            }
+            let (name, warning) =
+                first_visible_sheet(path, &wb.sheet_names(), wb.sheets_metadata())?;
+            warnings.extend(warning);
+            name
         }
     };
     let range = wb
         .worksheet_range(&name)
         .map_err(|e| Error::input(path, format!("cannot read sheet {name:?}: {e}")))?;
+    let (headers, rows) = sheet_rows(path, &name, &range)?;
+    Ok(RawTable {
+        path: path.to_path_buf(),
+        headers,
+        rows,
+        format: format!("XLSX sheet {name:?}"),
+        warnings,
+        key_lines: Vec::new(),
+    })
+}
+
+/// The sheet `--sheet` names, if the workbook has it.
+fn named_sheet(path: &Path, names: &[String], sheet: &str) -> Result<String> {
+    names
+        .iter()
+        .find(|n| n.as_str() == sheet)
+        .cloned()
+        .ok_or_else(|| {
+            Error::input(
+                path,
+                format!("no sheet {sheet:?}; sheets are: {}", names.join(", ")),
+            )
+        })
+}
+
+/// The first sheet a person sees: a hidden first sheet (lookup tables, an old export) is
+/// skipped, with a warning that says so.
+fn first_visible_sheet(
+    path: &Path,
+    names: &[String],
+    metadata: &[calamine::Sheet],
+) -> Result<(String, Option<String>)> {
+    let shown = metadata
+        .iter()
+        .find(|m| {
+            m.visible == calamine::SheetVisible::Visible && m.typ == calamine::SheetType::WorkSheet
+        })
+        .map(|m| m.name.clone());
+    let first = names
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::input(path, "the workbook has no sheets"))?;
+    Ok(match shown {
+        Some(s) if s != first => {
+            let warning = format!(
+                "the first sheet {first:?} is hidden; read {s:?}, the first visible one (choose with --sheet)"
+            );
+            (s, Some(warning))
+        }
+        _ => (first, None),
+    })
+}
+
+/// The header row and the data rows of a sheet, numbered as the spreadsheet shows them.
+fn sheet_rows(
+    path: &Path,
+    name: &str,
+    range: &calamine::Range<Data>,
+) -> Result<(Vec<String>, RowStore)> {
     let start_row = range.start().map_or(0, |(r, _)| r as usize);
     let mut iter = range.rows();
     let headers: Vec<String> = iter
@@ -583,14 +613,7 @@ fn read_xlsx_unguarded(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result
         // +1 for 1-based rows, +1 for the header.
         rows.push(start_row + i + 2, fields.iter().map(String::as_str), error);
     }
-    Ok(RawTable {
-        path: path.to_path_buf(),
-        headers,
-        rows,
-        format: format!("XLSX sheet {name:?}"),
-        warnings,
-        key_lines: Vec::new(),
-    })
+    Ok((headers, rows))
 }
 
 /// A cell as text; whole numbers without ".0", dates as ISO dates.
