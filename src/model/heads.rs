@@ -357,6 +357,10 @@ pub struct ThemeData<'a> {
     pub example_embeddings: Vec<Vec<f32>>,
 }
 
+/// One comment's statements: each one's embedding and, per theme, whether the rules found
+/// the theme in that statement.
+pub type StatementThemes = Vec<(Vec<f32>, Vec<bool>)>;
+
 pub struct TrainInput<'a> {
     pub embeddings: &'a [Vec<f32>],
     pub themes: Vec<ThemeData<'a>>,
@@ -371,7 +375,7 @@ pub struct TrainInput<'a> {
     pub statements: Vec<Vec<Vec<f32>>>,
     /// Per example of several statements: each statement's embedding and, per theme (in
     /// the order of `themes`), whether the rules found it in that statement.
-    pub theme_statements: Vec<Vec<(Vec<f32>, Vec<bool>)>>,
+    pub theme_statements: Vec<StatementThemes>,
     /// Per triage class code: whether the rules raised that class on each example.
     pub triage_rule_hits: BTreeMap<String, Vec<bool>>,
     pub model_fingerprint: String,
@@ -380,22 +384,46 @@ pub struct TrainInput<'a> {
     pub trained_on: String,
 }
 
-pub fn train(input: TrainInput) -> Heads {
+/// What the heads learn from, built once from the embeddings.
+struct TrainingRows {
+    /// The embeddings standardised with `mean` and `std`.
+    x: Array2<f32>,
+    mean: Vec<f32>,
+    std: Vec<f32>,
+    /// The stacked heads' input per example ([`stacked_row`]).
+    stacked: Array2<f32>,
+    /// Width of an embedding.
+    dim: usize,
+}
+
+impl TrainingRows {
+    fn new(input: &TrainInput) -> Self {
+        let n = input.embeddings.len();
+        let d = input.embeddings.first().map_or(0, Vec::len);
+        let raw = Array2::from_shape_fn((n, d), |(i, j)| input.embeddings[i][j]);
+        let mean = raw
+            .mean_axis(Axis(0))
+            .map(|m| m.to_vec())
+            .unwrap_or_else(|| vec![0.0; d]);
+        let std: Vec<f32> = raw
+            .std_axis(Axis(0), 0.0)
+            .iter()
+            .map(|s| s.max(1e-6))
+            .collect();
+        TrainingRows {
+            x: standardise(&raw, &mean, &std),
+            mean,
+            std,
+            stacked: stacked_matrix(input, d),
+            dim: d,
+        }
+    }
+}
+
+/// Every example's [`stacked_row`]: the raw embedding and the rule hits of every theme.
+fn stacked_matrix(input: &TrainInput, d: usize) -> Array2<f32> {
     let n = input.embeddings.len();
-    let d = input.embeddings.first().map_or(0, Vec::len);
-    let raw = Array2::from_shape_fn((n, d), |(i, j)| input.embeddings[i][j]);
-    let mean = raw
-        .mean_axis(Axis(0))
-        .map(|m| m.to_vec())
-        .unwrap_or_else(|| vec![0.0; d]);
-    let std: Vec<f32> = raw
-        .std_axis(Axis(0), 0.0)
-        .iter()
-        .map(|s| s.max(1e-6))
-        .collect();
-    let x = standardise(&raw, &mean, &std);
-    let rule_features: Vec<String> = input.themes.iter().map(|t| t.id.to_string()).collect();
-    let stacked_rows: Vec<Vec<f32>> = (0..n)
+    let rows: Vec<Vec<f32>> = (0..n)
         .map(|i| {
             let matches: Vec<usize> = input.themes.iter().map(|t| t.rule_matches[i]).collect();
             stacked_row(
@@ -405,84 +433,24 @@ pub fn train(input: TrainInput) -> Heads {
             )
         })
         .collect();
-    let width = stacked_rows.first().map_or(d, Vec::len);
-    let stacked_x = Array2::from_shape_fn((n, width), |(i, j)| stacked_rows[i][j]);
+    let width = rows.first().map_or(d, Vec::len);
+    Array2::from_shape_fn((n, width), |(i, j)| rows[i][j])
+}
+
+pub fn train(input: TrainInput) -> Heads {
+    let rows = TrainingRows::new(&input);
+    let rule_features: Vec<String> = input.themes.iter().map(|t| t.id.to_string()).collect();
     // Themes train independently: one per core.
     let themes: BTreeMap<String, ThemeHead> = input
         .themes
         .par_iter()
         .map(|t| {
-            let positives = t.gold.iter().filter(|g| **g).count();
-            let head = if positives >= MIN_POSITIVES {
-                let oof = out_of_fold(&x, &t.gold, L2);
-                let folds: Vec<usize> = (0..n).map(|i| i % FOLDS).collect();
-                let stacked_folds = fold_models(&stacked_x, &t.gold, &folds, STACKED_L2);
-                let oof_stacked: Vec<f32> = (0..n)
-                    .map(|i| stacked_folds[folds[i]].prob(stacked_x.row(i)))
-                    .collect();
-                let none = vec![false; n];
-                let threshold_stacked = best_threshold(&oof_stacked, &t.gold, &none);
-                // Each comment's most theme-like statement, scored out of fold.
-                let statement_max: Vec<f32> = (0..n)
-                    .map(|i| {
-                        input.theme_statements[i]
-                            .iter()
-                            .map(|(e, hits)| {
-                                let matches: Vec<usize> =
-                                    hits.iter().map(|h| usize::from(*h)).collect();
-                                let row = stacked_row(e, &matches, false);
-                                stacked_folds[folds[i]].prob(ArrayView1::from(&row))
-                            })
-                            .fold(0.0f32, f32::max)
-                    })
-                    .collect();
-                let whole: Vec<bool> = oof_stacked
-                    .iter()
-                    .map(|p| *p >= threshold_stacked)
-                    .collect();
-                ThemeHead::LogReg {
-                    model: train_logreg(&x, &t.gold, L2),
-                    threshold_alone: best_threshold(&oof, &t.gold, &none),
-                    stacked: train_logreg(&stacked_x, &t.gold, STACKED_L2),
-                    threshold_stacked,
-                    threshold_statement: statement_threshold(&statement_max, &t.gold, &whole),
-                    positives,
-                }
-            } else {
-                let mut c = vec![0f32; d];
-                for e in &t.example_embeddings {
-                    c.iter_mut().zip(e).for_each(|(a, b)| *a += b);
-                }
-                let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-                c.iter_mut().for_each(|v| *v /= norm);
-                ThemeHead::Prototype {
-                    centroid: c,
-                    threshold: PROTOTYPE_THRESHOLD,
-                    positives,
-                }
-            };
+            let head = train_theme(t, &rows, &input.theme_statements);
             (t.id.to_string(), head)
         })
         .collect();
-    let classes: Vec<String> = {
-        let mut c: Vec<String> = input.sentiment.iter().flatten().cloned().collect();
-        c.sort();
-        c.dedup();
-        c
-    };
-    let sentiment = classes
-        .into_iter()
-        .map(|c| {
-            let y: Vec<bool> = input
-                .sentiment
-                .iter()
-                .map(|s| s.as_deref() == Some(c.as_str()))
-                .collect();
-            let m = train_logreg(&x, &y, L2);
-            (c, m)
-        })
-        .collect();
-    let (triage, urgent_kinds) = train_triage(&input, &x, &mean, &std);
+    let sentiment = train_sentiment(&input.sentiment, &rows.x);
+    let (triage, urgent_kinds) = train_triage(&input, &rows.x, &rows.mean, &rows.std);
     let triage_rule_features = TRIAGE_RULE_FEATURES.iter().map(|s| s.to_string()).collect();
     Heads {
         triage,
@@ -492,13 +460,113 @@ pub fn train(input: TrainInput) -> Heads {
         taxonomy_fingerprint: input.taxonomy_fingerprint,
         training_fingerprint: input.training_fingerprint,
         trained_on: input.trained_on,
-        examples: n,
-        mean,
-        std,
+        examples: input.embeddings.len(),
+        mean: rows.mean,
+        std: rows.std,
         themes,
         rule_features,
         sentiment,
     }
+}
+
+/// A theme's head: logistic regression when it has enough labels, else its prototype.
+fn train_theme(
+    t: &ThemeData,
+    rows: &TrainingRows,
+    theme_statements: &[StatementThemes],
+) -> ThemeHead {
+    let positives = t.gold.iter().filter(|g| **g).count();
+    if positives >= MIN_POSITIVES {
+        logreg_theme_head(&t.gold, positives, rows, theme_statements)
+    } else {
+        prototype_head(&t.example_embeddings, rows.dim, positives)
+    }
+}
+
+/// The plain and the stacked head of a theme, with their thresholds and the statement
+/// threshold, all chosen on out-of-fold scores.
+fn logreg_theme_head(
+    gold: &[bool],
+    positives: usize,
+    rows: &TrainingRows,
+    theme_statements: &[StatementThemes],
+) -> ThemeHead {
+    let n = gold.len();
+    let none = vec![false; n];
+    let oof = out_of_fold(&rows.x, gold, L2);
+    let folds: Vec<usize> = (0..n).map(|i| i % FOLDS).collect();
+    let stacked_folds = fold_models(&rows.stacked, gold, &folds, STACKED_L2);
+    let oof_stacked: Vec<f32> = (0..n)
+        .map(|i| stacked_folds[folds[i]].prob(rows.stacked.row(i)))
+        .collect();
+    let threshold_stacked = best_threshold(&oof_stacked, gold, &none);
+    let statement_max = statement_max_out_of_fold(theme_statements, &stacked_folds, &folds);
+    let whole: Vec<bool> = oof_stacked
+        .iter()
+        .map(|p| *p >= threshold_stacked)
+        .collect();
+    ThemeHead::LogReg {
+        model: train_logreg(&rows.x, gold, L2),
+        threshold_alone: best_threshold(&oof, gold, &none),
+        stacked: train_logreg(&rows.stacked, gold, STACKED_L2),
+        threshold_stacked,
+        threshold_statement: statement_threshold(&statement_max, gold, &whole),
+        positives,
+    }
+}
+
+/// Each comment's most theme-like statement (0 for a comment of one statement), scored by
+/// the stacked head that did not see the comment's fold.
+fn statement_max_out_of_fold(
+    theme_statements: &[StatementThemes],
+    fold_models: &[LogReg],
+    folds: &[usize],
+) -> Vec<f32> {
+    (0..folds.len())
+        .map(|i| {
+            theme_statements[i]
+                .iter()
+                .map(|(e, hits)| {
+                    let matches: Vec<usize> = hits.iter().map(|h| usize::from(*h)).collect();
+                    let row = stacked_row(e, &matches, false);
+                    fold_models[folds[i]].prob(ArrayView1::from(&row))
+                })
+                .fold(0.0f32, f32::max)
+        })
+        .collect()
+}
+
+/// A theme with too few labels: the unit-length mean of its example phrasings.
+fn prototype_head(examples: &[Vec<f32>], dim: usize, positives: usize) -> ThemeHead {
+    let mut c = vec![0f32; dim];
+    for e in examples {
+        c.iter_mut().zip(e).for_each(|(a, b)| *a += b);
+    }
+    let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+    c.iter_mut().for_each(|v| *v /= norm);
+    ThemeHead::Prototype {
+        centroid: c,
+        threshold: PROTOTYPE_THRESHOLD,
+        positives,
+    }
+}
+
+/// One head per sentiment class seen in training, that class against the rest.
+fn train_sentiment(labels: &[Option<String>], x: &Array2<f32>) -> Vec<(String, LogReg)> {
+    let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
+    classes.sort();
+    classes.dedup();
+    classes
+        .into_iter()
+        .map(|c| {
+            let y: Vec<bool> = labels
+                .iter()
+                .map(|s| s.as_deref() == Some(c.as_str()))
+                .collect();
+            let m = train_logreg(x, &y, L2);
+            (c, m)
+        })
+        .collect()
 }
 
 /// With PALAUTE_DEBUG_TRIAGE set, prints out-of-fold recall and precision per threshold:
@@ -522,164 +590,239 @@ fn debug_table(p: &[f32], g: &[bool]) {
     }
 }
 
-/// Triage heads on the raw embedding. Urgent is trained on whole texts plus the statements
-/// of non-urgent texts (a statement of a letter with nothing urgent is not urgent either);
-/// its thresholds come from out-of-fold scores taken as the maximum over a text and its
-/// statements, exactly as at run time.
+/// Triage heads on the standardised embedding. Urgent is trained on whole texts plus the
+/// statements of non-urgent texts (a statement of a letter with nothing urgent is not urgent
+/// either); its thresholds come from out-of-fold scores taken as the maximum over a text and
+/// its statements, exactly as at run time.
 fn train_triage(
     input: &TrainInput,
-    raw: &Array2<f32>,
+    x: &Array2<f32>,
     mean: &[f32],
     std: &[f32],
 ) -> (BTreeMap<String, TriageHead>, Vec<(String, LogReg)>) {
-    let n = raw.nrows();
-    let d = raw.ncols();
-    let statements: Vec<Vec<Vec<f32>>> = input
-        .statements
-        .iter()
-        .map(|v| v.iter().map(|e| standard_row(e, mean, std)).collect())
-        .collect();
-    let applies = |i: usize, class: &str| {
-        input.triage[i]
-            .as_ref()
-            .is_some_and(|t| t.iter().any(|c| c == class))
-    };
+    let n = x.nrows();
     let mut heads = BTreeMap::new();
     for class in ["urgent", "formal", "contact_requested"] {
-        let y: Vec<bool> = (0..n).map(|i| applies(i, class)).collect();
+        let y: Vec<bool> = (0..n).map(|i| labeled_with(input, i, class)).collect();
         let positives = y.iter().filter(|v| **v).count();
         if positives < MIN_POSITIVES {
             continue;
         }
-        if class != "urgent" {
-            let oof = out_of_fold(raw, &y, TRIAGE_L2);
-            let rules = input
-                .triage_rule_hits
-                .get(class)
-                .cloned()
-                .unwrap_or_else(|| vec![false; n]);
-            heads.insert(
-                class.to_string(),
-                TriageHead {
-                    model: train_logreg(raw, &y, TRIAGE_L2),
-                    threshold: best_threshold(&oof, &y, &rules),
-                    possible_threshold: None,
-                    long: None,
-                    demote_below: None,
-                    positives,
-                },
-            );
-            continue;
-        }
-        // Rows: every text, then the statements of labeled non-urgent texts.
+        let head = if class == "urgent" {
+            train_urgent(input, x, mean, std, &y, positives)
+        } else {
+            train_flag_class(input, x, class, &y, positives)
+        };
+        heads.insert(class.to_string(), head);
+    }
+    (heads, train_urgent_kinds(input, x))
+}
+
+/// Whether example `i` is labeled with triage class `class`.
+fn labeled_with(input: &TrainInput, i: usize, class: &str) -> bool {
+    input.triage[i]
+        .as_ref()
+        .is_some_and(|t| t.iter().any(|c| c == class))
+}
+
+/// Formal or contact_requested: the threshold with the best F1 next to the class's rules.
+fn train_flag_class(
+    input: &TrainInput,
+    x: &Array2<f32>,
+    class: &str,
+    y: &[bool],
+    positives: usize,
+) -> TriageHead {
+    let oof = out_of_fold(x, y, TRIAGE_L2);
+    let rules = input
+        .triage_rule_hits
+        .get(class)
+        .cloned()
+        .unwrap_or_else(|| vec![false; y.len()]);
+    TriageHead {
+        model: train_logreg(x, y, TRIAGE_L2),
+        threshold: best_threshold(&oof, y, &rules),
+        possible_threshold: None,
+        long: None,
+        demote_below: None,
+        positives,
+    }
+}
+
+/// The urgent head's inputs: each text and each of its statements, standardised, with
+/// the text's triage rule hits appended.
+struct UrgentInputs {
+    whole: Vec<Vec<f32>>,
+    statements: Vec<Vec<Vec<f32>>>,
+}
+
+impl UrgentInputs {
+    fn new(input: &TrainInput, x: &Array2<f32>, mean: &[f32], std: &[f32]) -> Self {
         let hits = |i: usize| {
             TRIAGE_RULE_FEATURES
                 .iter()
                 .map(move |c| input.triage_rule_hits.get(*c).is_some_and(|v| v[i]))
         };
-        let whole: Vec<Vec<f32>> = (0..n)
-            .map(|i| with_rule_features(raw.row(i).to_vec(), hits(i)))
+        let whole = (0..x.nrows())
+            .map(|i| with_rule_features(x.row(i).to_vec(), hits(i)))
             .collect();
-        let statements: Vec<Vec<Vec<f32>>> = statements
+        let statements = input
+            .statements
             .iter()
             .enumerate()
             .map(|(i, v)| {
                 v.iter()
-                    .map(|e| with_rule_features(e.clone(), hits(i)))
+                    .map(|e| with_rule_features(standard_row(e, mean, std), hits(i)))
                     .collect()
             })
             .collect();
-        let d = d + TRIAGE_RULE_FEATURES.len();
-        let mut rows: Vec<&[f32]> = whole.iter().map(Vec::as_slice).collect();
-        let mut ys = y.clone();
-        let mut folds: Vec<usize> = (0..n).map(|i| i % FOLDS).collect();
-        for i in 0..n {
-            if input.triage[i].is_some() && !y[i] {
-                for st in &statements[i] {
-                    rows.push(st);
-                    ys.push(false);
-                    folds.push(i % FOLDS);
-                }
+        UrgentInputs { whole, statements }
+    }
+
+    /// Text `i` and its statements.
+    fn text_and_statements(&self, i: usize) -> impl Iterator<Item = &[f32]> {
+        std::iter::once(self.whole[i].as_slice())
+            .chain(self.statements[i].iter().map(Vec::as_slice))
+    }
+}
+
+/// The urgent head's training rows, each with its label and the fold of its text.
+struct UrgentRows<'a> {
+    rows: Vec<&'a [f32]>,
+    ys: Vec<bool>,
+    folds: Vec<usize>,
+    width: usize,
+}
+
+impl<'a> UrgentRows<'a> {
+    /// Every text, then the statements of labeled non-urgent texts.
+    fn new(input: &TrainInput, urgent: &'a UrgentInputs, y: &[bool], width: usize) -> Self {
+        let n = y.len();
+        let mut set = UrgentRows {
+            rows: urgent.whole.iter().map(Vec::as_slice).collect(),
+            ys: y.to_vec(),
+            folds: (0..n).map(|i| i % FOLDS).collect(),
+            width,
+        };
+        for i in (0..n).filter(|&i| input.triage[i].is_some() && !y[i]) {
+            for st in &urgent.statements[i] {
+                set.push(st, false, i);
             }
         }
-        // An urgent letter's urgency sits in one or two of its statements: after a first fit,
-        // the statement that looks most urgent joins the positives (one round of
-        // multiple-instance learning), so the head learns the urgent sentence, not the story.
-        let first = {
-            let x = Array2::from_shape_fn((rows.len(), d), |(r, j)| rows[r][j]);
-            train_logreg(&x, &ys, TRIAGE_L2)
-        };
-        for i in 0..n {
-            if !y[i] {
-                continue;
-            }
-            let best = statements[i].iter().max_by(|a, b| {
+        set
+    }
+
+    fn push(&mut self, row: &'a [f32], y: bool, text: usize) {
+        self.rows.push(row);
+        self.ys.push(y);
+        self.folds.push(text % FOLDS);
+    }
+
+    fn matrix(&self) -> Array2<f32> {
+        Array2::from_shape_fn((self.rows.len(), self.width), |(r, j)| self.rows[r][j])
+    }
+
+    /// An urgent letter's urgency sits in one or two of its statements: after a first fit,
+    /// the statement that looks most urgent joins the positives (one round of
+    /// multiple-instance learning), so the head learns the urgent sentence, not the story.
+    fn add_most_urgent_statements(&mut self, urgent: &'a UrgentInputs, y: &[bool]) {
+        let first = train_logreg(&self.matrix(), &self.ys, TRIAGE_L2);
+        for i in (0..y.len()).filter(|&i| y[i]) {
+            let best = urgent.statements[i].iter().max_by(|a, b| {
                 first
                     .prob(ArrayView1::from(a.as_slice()))
                     .total_cmp(&first.prob(ArrayView1::from(b.as_slice())))
             });
             if let Some(st) = best {
-                rows.push(st);
-                ys.push(true);
-                folds.push(i % FOLDS);
+                self.push(st, true, i);
             }
         }
-        let x = Array2::from_shape_fn((rows.len(), d), |(r, j)| rows[r][j]);
-        let models = fold_models(&x, &ys, &folds, TRIAGE_L2);
-        let oof: Vec<f32> = (0..n)
-            .map(|i| {
-                let m = &models[i % FOLDS];
-                std::iter::once(whole[i].as_slice())
-                    .chain(statements[i].iter().map(Vec::as_slice))
-                    .map(|e| m.prob(ArrayView1::from(e)))
-                    .fold(0f32, f32::max)
-            })
-            .collect();
-        let thresholds = |items: &[usize]| {
-            let p: Vec<f32> = items.iter().map(|&i| oof[i]).collect();
-            let g: Vec<bool> = items.iter().map(|&i| y[i]).collect();
-            debug_table(&p, &g);
-            // Precision depends on how many urgent items the training set holds (far more
-            // than a real inbox); the false-alarm rate on ordinary items does not.
-            let threshold =
-                threshold_for_precision(&p, &g, URGENT_MODEL_PRECISION, REFERENCE_URGENT_SHARE)
-                    .max(threshold_for_false_rate(&p, &g, URGENT_MAX_FALSE_RATE));
-            let possible = threshold_for_recall(&p, &g, POSSIBLE_RECALL_TARGET)
-                .max(threshold_for_false_rate(&p, &g, POSSIBLE_MAX_FALSE_RATE))
-                .min(threshold);
-            (threshold, possible)
-        };
-        let labeled: Vec<usize> = (0..n).filter(|&i| input.triage[i].is_some()).collect();
-        let (short, long): (Vec<usize>, Vec<usize>) = labeled
-            .iter()
-            .partition(|&&i| input.statements[i].is_empty());
-        let enough = |items: &[usize]| {
-            let pos = items.iter().filter(|&&i| y[i]).count();
-            pos >= MIN_POSITIVES && items.len() - pos >= MIN_POSITIVES
-        };
-        let (threshold, possible) = thresholds(if enough(&short) { &short } else { &labeled });
-        let long = enough(&long).then(|| thresholds(&long));
-        let rule_urgent = input
-            .triage_rule_hits
-            .get("urgent")
-            .cloned()
-            .unwrap_or_else(|| vec![false; n]);
-        let demote_below = demote_threshold(&oof, &y, &rule_urgent, DEMOTE_KEEP);
-        heads.insert(
-            class.to_string(),
-            TriageHead {
-                model: train_logreg(&x, &ys, TRIAGE_L2),
-                threshold,
-                possible_threshold: Some(possible),
-                long,
-                demote_below,
-                positives,
-            },
-        );
     }
-    // Kind heads: among urgent examples only, one kind against the others.
-    let urgent: Vec<usize> = (0..n)
-        .filter(|&i| applies(i, "urgent") && input.urgent_kind[i].is_some())
+}
+
+/// The urgent head with its thresholds for short and long texts and for doubting a rule's
+/// urgent flag.
+fn train_urgent(
+    input: &TrainInput,
+    x: &Array2<f32>,
+    mean: &[f32],
+    std: &[f32],
+    y: &[bool],
+    positives: usize,
+) -> TriageHead {
+    let urgent = UrgentInputs::new(input, x, mean, std);
+    let mut set = UrgentRows::new(input, &urgent, y, x.ncols() + TRIAGE_RULE_FEATURES.len());
+    set.add_most_urgent_statements(&urgent, y);
+    let xu = set.matrix();
+    let models = fold_models(&xu, &set.ys, &set.folds, TRIAGE_L2);
+    // Scored as at run time: the most urgent-looking of a text and its statements.
+    let oof: Vec<f32> = (0..y.len())
+        .map(|i| {
+            let m = &models[i % FOLDS];
+            urgent
+                .text_and_statements(i)
+                .map(|e| m.prob(ArrayView1::from(e)))
+                .fold(0f32, f32::max)
+        })
+        .collect();
+    let ((threshold, possible), long) = short_and_long_thresholds(input, &oof, y);
+    let rule_urgent = input
+        .triage_rule_hits
+        .get("urgent")
+        .cloned()
+        .unwrap_or_else(|| vec![false; y.len()]);
+    TriageHead {
+        model: train_logreg(&xu, &set.ys, TRIAGE_L2),
+        threshold,
+        possible_threshold: Some(possible),
+        long,
+        demote_below: demote_threshold(&oof, y, &rule_urgent, DEMOTE_KEEP),
+        positives,
+    }
+}
+
+/// The urgent and possible_urgent thresholds for texts of one statement (all labeled texts
+/// when there are too few of them) and, when there are enough, for texts of several.
+fn short_and_long_thresholds(
+    input: &TrainInput,
+    oof: &[f32],
+    y: &[bool],
+) -> ((f32, f32), Option<(f32, f32)>) {
+    let labeled: Vec<usize> = (0..y.len())
+        .filter(|&i| input.triage[i].is_some())
+        .collect();
+    let (short, long): (Vec<usize>, Vec<usize>) = labeled
+        .iter()
+        .partition(|&&i| input.statements[i].is_empty());
+    let enough = |items: &[usize]| {
+        let pos = items.iter().filter(|&&i| y[i]).count();
+        pos >= MIN_POSITIVES && items.len() - pos >= MIN_POSITIVES
+    };
+    let short = urgent_thresholds(oof, y, if enough(&short) { &short } else { &labeled });
+    let long = enough(&long).then(|| urgent_thresholds(oof, y, &long));
+    (short, long)
+}
+
+/// The urgent threshold and the possible_urgent one below it, for the texts `items`.
+fn urgent_thresholds(oof: &[f32], y: &[bool], items: &[usize]) -> (f32, f32) {
+    let p: Vec<f32> = items.iter().map(|&i| oof[i]).collect();
+    let g: Vec<bool> = items.iter().map(|&i| y[i]).collect();
+    debug_table(&p, &g);
+    // Precision depends on how many urgent items the training set holds (far more than a
+    // real inbox); the false-alarm rate on ordinary items does not.
+    let threshold = threshold_for_precision(&p, &g, URGENT_MODEL_PRECISION, REFERENCE_URGENT_SHARE)
+        .max(threshold_for_false_rate(&p, &g, URGENT_MAX_FALSE_RATE));
+    let possible = threshold_for_recall(&p, &g, POSSIBLE_RECALL_TARGET)
+        .max(threshold_for_false_rate(&p, &g, POSSIBLE_MAX_FALSE_RATE))
+        .min(threshold);
+    (threshold, possible)
+}
+
+/// Kind heads: among urgent examples only, one kind against the others (kinds with at
+/// least three examples).
+fn train_urgent_kinds(input: &TrainInput, x: &Array2<f32>) -> Vec<(String, LogReg)> {
+    let urgent: Vec<usize> = (0..x.nrows())
+        .filter(|&i| labeled_with(input, i, "urgent") && input.urgent_kind[i].is_some())
         .collect();
     let mut kinds: Vec<String> = urgent
         .iter()
@@ -687,8 +830,8 @@ fn train_triage(
         .collect();
     kinds.sort();
     kinds.dedup();
-    let xu = raw.select(Axis(0), &urgent);
-    let kind_heads = kinds
+    let xu = x.select(Axis(0), &urgent);
+    kinds
         .par_iter()
         .filter_map(|k| {
             let y: Vec<bool> = urgent
@@ -698,8 +841,7 @@ fn train_triage(
             (y.iter().filter(|v| **v).count() >= 3)
                 .then(|| (k.clone(), train_logreg(&xu, &y, TRIAGE_L2)))
         })
-        .collect();
-    (heads, kind_heads)
+        .collect()
 }
 
 /// The urgent head also sees whether the urgent and possible_urgent rules fired, so that it
@@ -790,59 +932,54 @@ impl Heads {
             .themes
             .iter()
             .map(|(id, h)| {
-                let v = match h {
-                    ThemeHead::LogReg {
-                        model,
-                        threshold_alone,
-                        stacked,
-                        threshold_stacked,
-                        threshold_statement,
-                        ..
-                    } => {
-                        let p = model.prob(xv);
-                        let pc = stacked.prob(ArrayView1::from(&stacked_x));
-                        ThemeScore {
-                            p,
-                            alone: p >= *threshold_alone,
-                            p_combined: pc,
-                            combined: pc >= *threshold_stacked,
-                            statement: pc >= *threshold_statement,
-                        }
-                    }
-                    ThemeHead::Prototype {
-                        centroid,
-                        threshold,
-                        ..
-                    } => {
-                        let p: f32 = embedding.iter().zip(centroid).map(|(a, b)| a * b).sum();
-                        ThemeScore {
-                            p,
-                            alone: p >= *threshold,
-                            p_combined: p,
-                            combined: p >= *threshold || rule_hit(id),
-                            statement: p >= *threshold || rule_hit(id),
-                        }
-                    }
-                };
-                (id.clone(), v)
+                (
+                    id.clone(),
+                    h.score(embedding, xv, &stacked_x, || rule_hit(id)),
+                )
             })
             .collect();
+        let sentiment = self.sentiment_choice(xv);
+        let triage = self.triage_scores(&x, statements, &rule_hit);
+        ModelScores {
+            themes,
+            sentiment: sentiment.best,
+            sentiment_p: sentiment.p,
+            sentiment_one_sided: sentiment.one_sided,
+            triage: triage.triage,
+            urgent_p: triage.urgent_p,
+            urgent_doubt: triage.urgent_doubt,
+            statements: Vec::new(),
+        }
+    }
+
+    fn sentiment_choice(&self, xv: ArrayView1<f32>) -> SentimentChoice {
         let best = self
             .sentiment
             .iter()
             .map(|(c, m)| (c, m.prob(xv)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
-        let sentiment_p = best.map_or(0.0, |b| b.1);
-        let sentiment = best.map(|(c, _)| c.clone());
-        let sentiment_one_sided = self
+        let one_sided = self
             .sentiment
             .iter()
             .filter(|(c, _)| c.as_str() != "mixed")
             .map(|(c, m)| (c, m.prob(xv)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c.clone());
-        let mut triage = Vec::new();
-        let (mut urgent_p, mut urgent_doubt) = (None, false);
+        SentimentChoice {
+            p: best.map_or(0.0, |b| b.1),
+            best: best.map(|(c, _)| c.clone()),
+            one_sided,
+        }
+    }
+
+    /// The triage heads on one comment: `x` is its standardised embedding, `statements`
+    /// the raw embeddings of its statements.
+    fn triage_scores(
+        &self,
+        x: &[f32],
+        statements: &[Vec<f32>],
+        rule_hit: &impl Fn(&str) -> bool,
+    ) -> TriageOutcome {
         let statements: Vec<Vec<f32>> = statements
             .iter()
             .map(|e| standard_row(e, &self.mean, &self.std))
@@ -852,69 +989,136 @@ impl Heads {
             .iter()
             .map(|c| rule_hit(&format!("triage:{c}")))
             .collect();
-        let x_rules = with_rule_features(x.clone(), rule_hits.iter().copied());
+        let x_rules = with_rule_features(x.to_vec(), rule_hits.iter().copied());
         let statements_rules: Vec<Vec<f32>> = statements
             .iter()
             .map(|e| with_rule_features(e.clone(), rule_hits.iter().copied()))
             .collect();
+        let mut out = TriageOutcome::default();
         for (class, h) in &self.triage {
+            // Heads trained without rule features take the embedding alone.
             let (whole, parts) = if h.model.w.len() == x.len() {
-                (&x, &statements)
+                (x, &statements)
             } else {
-                (&x_rules, &statements_rules)
+                (x_rules.as_slice(), &statements_rules)
             };
-            // The most urgent-looking of the text and its statements speaks for it.
-            let (p, at) = std::iter::once(whole.as_slice())
-                .chain(parts.iter().map(Vec::as_slice))
-                .map(|e| (h.model.prob(ArrayView1::from(e)), e))
-                .fold(
-                    (f32::MIN, whole.as_slice()),
-                    |a, b| {
-                        if b.0 > a.0 {
-                            b
-                        } else {
-                            a
-                        }
-                    },
-                );
-            let at = &at[..x.len()];
+            let (p, at) = most_likely(&h.model, whole, parts);
             if class == "urgent" {
-                urgent_p = Some(p);
-                urgent_doubt = h.demote_below.is_some_and(|t| p < t);
+                out.urgent_p = Some(p);
+                out.urgent_doubt = h.demote_below.is_some_and(|t| p < t);
             }
-            let (urgent_t, possible_t) = match h.long {
-                Some(long) if !statements.is_empty() => (long.0, Some(long.1)),
-                _ => (h.threshold, h.possible_threshold),
-            };
-            let class = if p >= urgent_t {
-                class.clone()
-            } else if possible_t.is_some_and(|t| p >= t) {
-                "possible_urgent".to_string()
-            } else {
+            let Some(class) = h.class_at(class, p, !statements.is_empty()) else {
                 continue;
             };
-            let kind = (class.contains("urgent"))
-                .then(|| {
-                    self.urgent_kinds
-                        .iter()
-                        .map(|(k, m)| (k, m.prob(ArrayView1::from(at))))
-                        .max_by(|a, b| a.1.total_cmp(&b.1))
-                        .map(|(k, _)| k.clone())
-                })
+            let kind = class
+                .contains("urgent")
+                .then(|| self.urgent_kind(&at[..x.len()]))
                 .flatten();
-            triage.push(TriageScore { class, p, kind });
+            out.triage.push(TriageScore { class, p, kind });
         }
-        ModelScores {
-            themes,
-            sentiment,
-            sentiment_p,
-            sentiment_one_sided,
-            triage,
-            urgent_p,
-            urgent_doubt,
-            statements: Vec::new(),
+        out
+    }
+
+    /// The likeliest kind of urgency of a standardised embedding.
+    fn urgent_kind(&self, x: &[f32]) -> Option<String> {
+        self.urgent_kinds
+            .iter()
+            .map(|(k, m)| (k, m.prob(ArrayView1::from(x))))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k.clone())
+    }
+}
+
+impl ThemeHead {
+    /// This theme for one comment: `embedding` raw, `x` standardised, `stacked_x` its
+    /// [`stacked_row`]; `rule_hit` says whether a rule found the theme.
+    fn score(
+        &self,
+        embedding: &[f32],
+        x: ArrayView1<f32>,
+        stacked_x: &[f32],
+        rule_hit: impl Fn() -> bool,
+    ) -> ThemeScore {
+        match self {
+            ThemeHead::LogReg {
+                model,
+                threshold_alone,
+                stacked,
+                threshold_stacked,
+                threshold_statement,
+                ..
+            } => {
+                let p = model.prob(x);
+                let pc = stacked.prob(ArrayView1::from(stacked_x));
+                ThemeScore {
+                    p,
+                    alone: p >= *threshold_alone,
+                    p_combined: pc,
+                    combined: pc >= *threshold_stacked,
+                    statement: pc >= *threshold_statement,
+                }
+            }
+            ThemeHead::Prototype {
+                centroid,
+                threshold,
+                ..
+            } => {
+                let p: f32 = embedding.iter().zip(centroid).map(|(a, b)| a * b).sum();
+                ThemeScore {
+                    p,
+                    alone: p >= *threshold,
+                    p_combined: p,
+                    combined: p >= *threshold || rule_hit(),
+                    statement: p >= *threshold || rule_hit(),
+                }
+            }
         }
     }
+}
+
+impl TriageHead {
+    /// The class a comment gets from this head's probability `p`: `class` at or above the
+    /// threshold, possible_urgent in the band below it (urgent only), else none. Comments of
+    /// several statements use the long-text thresholds when the head has them.
+    fn class_at(&self, class: &str, p: f32, several_statements: bool) -> Option<String> {
+        let (urgent_t, possible_t) = match self.long {
+            Some(long) if several_statements => (long.0, Some(long.1)),
+            _ => (self.threshold, self.possible_threshold),
+        };
+        if p >= urgent_t {
+            Some(class.to_string())
+        } else if possible_t.is_some_and(|t| p >= t) {
+            Some("possible_urgent".to_string())
+        } else {
+            None
+        }
+    }
+}
+
+/// The most urgent-looking of a text and its statements speaks for it: that row and its
+/// probability (the text itself on a tie).
+fn most_likely<'a>(model: &LogReg, whole: &'a [f32], parts: &'a [Vec<f32>]) -> (f32, &'a [f32]) {
+    std::iter::once(whole)
+        .chain(parts.iter().map(Vec::as_slice))
+        .map(|e| (model.prob(ArrayView1::from(e)), e))
+        .fold((f32::MIN, whole), |a, b| if b.0 > a.0 { b } else { a })
+}
+
+/// The sentiment heads on one comment.
+struct SentimentChoice {
+    /// The likeliest class and its probability.
+    best: Option<String>,
+    p: f32,
+    /// The likeliest of the classes other than mixed.
+    one_sided: Option<String>,
+}
+
+/// The triage heads on one comment.
+#[derive(Default)]
+struct TriageOutcome {
+    triage: Vec<TriageScore>,
+    urgent_p: Option<f32>,
+    urgent_doubt: bool,
 }
 
 #[cfg(test)]

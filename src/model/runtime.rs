@@ -11,7 +11,7 @@ use crate::datafile::DataFile;
 use crate::sentiment::Sentiment;
 use crate::statements;
 use crate::taxonomy::{Taxonomy, TriageClass};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// How rules and model are combined.
@@ -470,21 +470,9 @@ fn train_heads(
     let texts: Vec<&str> = gold.iter().map(|g| g.text.as_str()).collect();
     let embeddings = embed_cached(encoder, cache, &texts)?;
     let rules: Vec<Classification> = texts.iter().map(|t| classifier.classify(t)).collect();
-    let mut themes = Vec::new();
-    for th in &taxonomy.themes {
-        let examples: Vec<&str> = th.examples.values().flatten().map(String::as_str).collect();
-        let example_embeddings = if examples.is_empty() {
-            Vec::new()
-        } else {
-            embed_cached(encoder, cache, &examples)?
-        };
-        themes.push(ThemeData {
-            id: &th.id,
-            gold: gold.iter().map(|g| g.themes.contains(&th.id)).collect(),
-            rule_matches: rules.iter().map(|r| rule_matches(r, &th.id)).collect(),
-            example_embeddings,
-        });
-    }
+    let themes = theme_data(encoder, cache, taxonomy, &gold, &rules)?;
+    let statements = statement_embeddings(encoder, cache, &texts)?;
+    let theme_statements = theme_statement_rows(encoder, cache, taxonomy, &texts, &rules)?;
     Ok(heads::train(TrainInput {
         embeddings: &embeddings,
         themes,
@@ -501,48 +489,90 @@ fn train_heads(
             })
             .collect(),
         urgent_kind: gold.iter().map(|g| g.urgent_kind.clone()).collect(),
-        statements: statement_embeddings(encoder, cache, &texts)?,
-        theme_statements: {
-            let parts = theme_statement_texts(&texts, rules.iter());
-            let mut emb = embed_cached(encoder, cache, &parts)?.into_iter();
-            rules
-                .iter()
-                .map(|r| {
-                    if r.statements.len() < 2 {
-                        return Vec::new();
-                    }
-                    r.statements
-                        .iter()
-                        .zip(emb.by_ref())
-                        .map(|(s, e)| {
-                            let hits = taxonomy
-                                .themes
-                                .iter()
-                                .map(|th| s.themes.contains(&th.id))
-                                .collect();
-                            (e, hits)
-                        })
-                        .collect()
-                })
-                .collect()
-        },
-        triage_rule_hits: TriageClass::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.code().to_string(),
-                    rules
-                        .iter()
-                        .map(|r| r.triage_reasons.iter().any(|x| x.class == *c))
-                        .collect(),
-                )
-            })
-            .collect(),
+        statements,
+        theme_statements,
+        triage_rule_hits: triage_rule_hits(&rules),
         model_fingerprint: encoder.fingerprint.clone(),
         taxonomy_fingerprint: taxonomy.fingerprint(),
         training_fingerprint,
         trained_on: train.origin.describe(),
     }))
+}
+
+/// Per theme: its gold labels, the rules' matches and the embeddings of its example
+/// phrasings (for the prototype of a theme with few labels).
+fn theme_data<'a>(
+    encoder: &Encoder,
+    cache: &mut EmbeddingCache,
+    taxonomy: &'a Taxonomy,
+    gold: &[crate::labeled::GoldItem],
+    rules: &[Classification],
+) -> Result<Vec<ThemeData<'a>>, ModelError> {
+    let mut themes = Vec::new();
+    for th in &taxonomy.themes {
+        let examples: Vec<&str> = th.examples.values().flatten().map(String::as_str).collect();
+        let example_embeddings = if examples.is_empty() {
+            Vec::new()
+        } else {
+            embed_cached(encoder, cache, &examples)?
+        };
+        themes.push(ThemeData {
+            id: &th.id,
+            gold: gold.iter().map(|g| g.themes.contains(&th.id)).collect(),
+            rule_matches: rules.iter().map(|r| rule_matches(r, &th.id)).collect(),
+            example_embeddings,
+        });
+    }
+    Ok(themes)
+}
+
+/// Per comment of several statements: each statement's embedding and, per theme, whether
+/// the rules found that theme in it (empty for a comment of one statement).
+fn theme_statement_rows(
+    encoder: &Encoder,
+    cache: &mut EmbeddingCache,
+    taxonomy: &Taxonomy,
+    texts: &[&str],
+    rules: &[Classification],
+) -> Result<Vec<heads::StatementThemes>, ModelError> {
+    let parts = theme_statement_texts(texts, rules.iter());
+    let mut emb = embed_cached(encoder, cache, &parts)?.into_iter();
+    Ok(rules
+        .iter()
+        .map(|r| {
+            if r.statements.len() < 2 {
+                return Vec::new();
+            }
+            r.statements
+                .iter()
+                .zip(emb.by_ref())
+                .map(|(s, e)| {
+                    let hits = taxonomy
+                        .themes
+                        .iter()
+                        .map(|th| s.themes.contains(&th.id))
+                        .collect();
+                    (e, hits)
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// Per triage class code: whether the rules raised that class on each comment.
+fn triage_rule_hits(rules: &[Classification]) -> BTreeMap<String, Vec<bool>> {
+    TriageClass::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.code().to_string(),
+                rules
+                    .iter()
+                    .map(|r| r.triage_reasons.iter().any(|x| x.class == *c))
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// Each statement's themes and sentiment from its own scores, and the comment gets the
@@ -605,11 +635,6 @@ fn apply_statements(c: &mut Classification, scores: &ModelScores, mode: Mode) {
 
 /// Joins the model's scores to a rule classification.
 pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
-    let decide = |s: &ThemeScore| match mode {
-        Mode::Rules => None,
-        Mode::Model | Mode::Union => Some((s.alone, s.p)),
-        Mode::Combined => Some((s.combined, s.p_combined)),
-    };
     if mode == Mode::Rules {
         return;
     }
@@ -617,37 +642,8 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
         c.themes.clear();
     }
     for (id, s) in &scores.themes {
-        let Some((passes, p)) = decide(s) else {
-            continue;
-        };
-        let evidence = Evidence {
-            rule: format!("model p={p:.2}"),
-            matched: String::new(),
-        };
-        let existing = c.themes.iter().position(|t| &t.theme == id);
-        match (existing, passes) {
-            (Some(i), true) => {
-                c.themes[i].model_p = Some(p);
-                c.themes[i].evidence.push(evidence);
-            }
-            (Some(i), false) => {
-                let mut tag = c.themes[i].clone();
-                tag.model_p = Some(p);
-                if mode == Mode::Combined {
-                    // The stacked head has seen the rule hit and still says no.
-                    c.themes.remove(i);
-                    c.overruled.push(tag);
-                } else {
-                    c.themes[i] = tag;
-                }
-            }
-            (None, true) => c.themes.push(ThemeTag {
-                theme: id.clone(),
-                evidence: vec![evidence],
-                by_rules: false,
-                model_p: Some(p),
-            }),
-            (None, false) => {}
+        if let Some((passes, p)) = theme_decision(s, mode) {
+            join_theme(c, id, passes, p, mode);
         }
     }
     if let Some(s) = scores.sentiment.as_deref().and_then(Sentiment::from_code) {
@@ -656,50 +652,98 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
     }
     apply_statements(c, scores, mode);
     if mode == Mode::Combined {
-        c.urgent_p = scores.urgent_p;
-        // The model can raise a triage class the rules missed. It lowers only a rule's
-        // urgent flag it clearly doubts, and only to possible_urgent (read the same day):
-        // an illness word in a story of good care, software that "crashes".
-        let model_urgent = scores.triage.iter().any(|t| t.class == "urgent");
-        if scores.urgent_doubt && !model_urgent {
-            for r in &mut c.triage_reasons {
-                if r.class == TriageClass::Urgent {
-                    r.class = TriageClass::PossibleUrgent;
-                    r.evidence.rule = format!(
-                        "{} (model p={:.2} doubts it)",
-                        r.evidence.rule,
-                        scores.urgent_p.unwrap_or(0.0)
-                    );
-                }
+        apply_triage(c, scores);
+    }
+}
+
+/// Whether the model gives the theme in this mode, and with which probability.
+fn theme_decision(s: &ThemeScore, mode: Mode) -> Option<(bool, f32)> {
+    match mode {
+        Mode::Rules => None,
+        Mode::Model | Mode::Union => Some((s.alone, s.p)),
+        Mode::Combined => Some((s.combined, s.p_combined)),
+    }
+}
+
+/// The model's decision on theme `id` next to the rules' tag, if any: it confirms the tag,
+/// adds the theme, or (combined mode) overrules the rules.
+fn join_theme(c: &mut Classification, id: &str, passes: bool, p: f32, mode: Mode) {
+    let evidence = Evidence {
+        rule: format!("model p={p:.2}"),
+        matched: String::new(),
+    };
+    let existing = c.themes.iter().position(|t| t.theme == id);
+    match (existing, passes) {
+        (Some(i), true) => {
+            c.themes[i].model_p = Some(p);
+            c.themes[i].evidence.push(evidence);
+        }
+        (Some(i), false) => {
+            let mut tag = c.themes[i].clone();
+            tag.model_p = Some(p);
+            if mode == Mode::Combined {
+                // The stacked head has seen the rule hit and still says no.
+                c.themes.remove(i);
+                c.overruled.push(tag);
+            } else {
+                c.themes[i] = tag;
             }
         }
-        for t in &scores.triage {
-            let Some(class) = TriageClass::from_code(&t.class) else {
-                continue;
-            };
-            if c.triage_reasons.iter().any(|r| r.class == class) {
-                continue;
-            }
-            c.triage_reasons.push(TriageReason {
-                id: t.kind.clone().unwrap_or_else(|| "model".to_string()),
-                class,
-                evidence: Evidence {
-                    rule: format!("model p={:.2}", t.p),
-                    matched: String::new(),
-                },
-            });
+        (None, true) => c.themes.push(ThemeTag {
+            theme: id.to_string(),
+            evidence: vec![evidence],
+            by_rules: false,
+            model_p: Some(p),
+        }),
+        (None, false) => {}
+    }
+}
+
+/// The model can raise a triage class the rules missed. It lowers only a rule's urgent
+/// flag it clearly doubts, and only to possible_urgent (read the same day): an illness word
+/// in a story of good care, software that "crashes".
+fn apply_triage(c: &mut Classification, scores: &ModelScores) {
+    c.urgent_p = scores.urgent_p;
+    let model_urgent = scores.triage.iter().any(|t| t.class == "urgent");
+    if scores.urgent_doubt && !model_urgent {
+        demote_rule_urgent(c, scores.urgent_p.unwrap_or(0.0));
+    }
+    for t in &scores.triage {
+        let Some(class) = TriageClass::from_code(&t.class) else {
+            continue;
+        };
+        if c.triage_reasons.iter().any(|r| r.class == class) {
+            continue;
         }
-        // Urgent from either side makes a possible_urgent flag moot.
-        if c.triage_reasons
-            .iter()
-            .any(|r| r.class == TriageClass::Urgent)
-        {
-            c.triage_reasons
-                .retain(|r| r.class != TriageClass::PossibleUrgent);
-        }
-        c.triage_reasons.sort_by_key(|r| r.class);
-        if let Some(first) = c.triage_reasons.first() {
-            c.triage = first.class;
+        c.triage_reasons.push(TriageReason {
+            id: t.kind.clone().unwrap_or_else(|| "model".to_string()),
+            class,
+            evidence: Evidence {
+                rule: format!("model p={:.2}", t.p),
+                matched: String::new(),
+            },
+        });
+    }
+    // Urgent from either side makes a possible_urgent flag moot.
+    if c.triage_reasons
+        .iter()
+        .any(|r| r.class == TriageClass::Urgent)
+    {
+        c.triage_reasons
+            .retain(|r| r.class != TriageClass::PossibleUrgent);
+    }
+    c.triage_reasons.sort_by_key(|r| r.class);
+    if let Some(first) = c.triage_reasons.first() {
+        c.triage = first.class;
+    }
+}
+
+/// The rules' urgent flags become possible_urgent, their evidence naming the model's doubt.
+fn demote_rule_urgent(c: &mut Classification, urgent_p: f32) {
+    for r in &mut c.triage_reasons {
+        if r.class == TriageClass::Urgent {
+            r.class = TriageClass::PossibleUrgent;
+            r.evidence.rule = format!("{} (model p={urgent_p:.2} doubts it)", r.evidence.rule);
         }
     }
 }
