@@ -32,6 +32,13 @@ pub enum Error {
     Taxonomy { path: String, message: String },
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
+    /// A report template failed: a bug in palaute, not in the user's data.
+    #[error("report template {name}")]
+    Template {
+        name: &'static str,
+        #[source]
+        source: minijinja::Error,
+    },
 }
 
 impl Error {

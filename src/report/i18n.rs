@@ -3,6 +3,7 @@
 use crate::lang::Lang;
 
 /// Every fixed text of the reports, in one language.
+#[derive(Debug, serde::Serialize)]
 pub struct Words {
     pub title: &'static str,
     pub undated: &'static str,

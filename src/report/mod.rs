@@ -1,10 +1,10 @@
 //! Report outputs: `report.html`, `report.xlsx`, `report.md`, `report.json`,
 //! `theme_counts.csv`.
 
-pub mod html;
 pub mod i18n;
-pub mod markdown;
+pub mod render;
 pub mod svg;
+pub mod view;
 pub mod xlsx;
 
 use crate::aggregate::{Summary, NONE_LABEL};
@@ -17,12 +17,13 @@ use std::path::{Path, PathBuf};
 /// feed the workbook's Comments sheet.
 pub fn files(dir: &Path, summary: &Summary, answers: &Answers) -> Result<FileSet> {
     let mut set = FileSet::new(dir);
-    set.add("report.html", html::render(summary).into_bytes());
+    let view = view::ReportView::new(summary);
+    set.add("report.html", render::html(&view)?.into_bytes());
     set.add(
         "report.xlsx",
         xlsx::bytes(&dir.join("report.xlsx"), summary, answers)?,
     );
-    set.add("report.md", markdown::render(summary).into_bytes());
+    set.add("report.md", render::markdown(&view)?.into_bytes());
     let json = dir.join("report.json");
     let text = serde_json::to_string_pretty(summary).map_err(|e| crate::error::Error::Output {
         path: json.clone(),

@@ -3,8 +3,8 @@
 //! percentages, headers are frozen. Text goes in string cells, so a comment starting with
 //! "=" can never run as a formula.
 
-use super::html::by_lift;
 use super::i18n::words;
+use super::view::by_lift;
 use crate::aggregate::{Summary, NONE_LABEL};
 use crate::answers::Answers;
 use crate::error::{Error, Result};

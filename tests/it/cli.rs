@@ -1046,7 +1046,7 @@ fn report_html_and_xlsx_match_the_json() {
     assert_eq!(r["lang"], "sv");
 
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert!(html.starts_with("<!DOCTYPE html><html lang=\"sv\">"));
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"sv\">"));
     assert!(html.contains("Sammanfattning") && html.contains("NPS-potential"));
     assert!(html.matches("<svg").count() >= 3, "charts inline");
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
