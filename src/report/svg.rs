@@ -65,30 +65,24 @@ pub fn bars(title: &str, rows: &[(String, f64, String)], diverging: bool) -> Str
     o
 }
 
+/// The y axis of a line chart: from the lowest value (or 0) to the highest (or 0), widened
+/// when flat so that a constant series is not drawn on a zero-height axis.
+fn value_range(series: &[(String, Vec<Option<f64>>)]) -> (f64, f64) {
+    let values = || series.iter().flat_map(|s| s.1.iter().flatten()).copied();
+    let lo = values().fold(f64::INFINITY, f64::min).min(0.0);
+    let hi = values().fold(f64::NEG_INFINITY, f64::max).max(0.0);
+    if (hi - lo).abs() < 1e-9 {
+        (lo - 1.0, hi + 1.0)
+    } else {
+        (lo, hi)
+    }
+}
+
 /// One line per series over the same x labels; None leaves a gap.
 pub fn lines(title: &str, x: &[String], series: &[(String, Vec<Option<f64>>)]) -> String {
     let (w, h) = (WIDTH, 260.0);
     let (left, right, top, bottom) = (50.0, 40.0, 30.0, 40.0);
-    let values: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.1.iter().flatten())
-        .copied()
-        .collect();
-    let lo = values
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min)
-        .min(0.0);
-    let hi = values
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max)
-        .max(0.0);
-    let (lo, hi) = if (hi - lo).abs() < 1e-9 {
-        (lo - 1.0, hi + 1.0)
-    } else {
-        (lo, hi)
-    };
+    let (lo, hi) = value_range(series);
     let step = |i: usize| {
         if x.len() <= 1 {
             left + (w - left - right) / 2.0
@@ -123,32 +117,47 @@ pub fn lines(title: &str, x: &[String], series: &[(String, Vec<Option<f64>>)]) -
         );
     }
     for (k, (name, ys)) in series.iter().enumerate() {
-        let pts: Vec<String> = ys
+        let points: Vec<Option<(f64, f64)>> = ys
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", step(i), yv(v))))
+            .map(|(i, v)| v.map(|v| (step(i), yv(v))))
             .collect();
-        let _ = write!(
-            o,
-            r#"<polyline points="{}" class="line s{k}"><title>{}</title></polyline>"#,
-            pts.join(" "),
-            esc(name)
-        );
-        for (i, v) in ys.iter().enumerate() {
-            if let Some(v) = v {
-                let _ = write!(
-                    o,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="4" class="dot s{k}"><title>{} {}: {v:.0}</title></circle>"#,
-                    step(i),
-                    yv(*v),
-                    esc(name),
-                    esc(&x[i])
-                );
-            }
-        }
+        series_marks(&mut o, k, name, x, ys, &points);
     }
     o.push_str("</svg>");
     o
+}
+
+/// A series' line and a dot per value, each with a tooltip.
+fn series_marks(
+    o: &mut String,
+    k: usize,
+    name: &str,
+    x: &[String],
+    ys: &[Option<f64>],
+    points: &[Option<(f64, f64)>],
+) {
+    let pts: Vec<String> = points
+        .iter()
+        .flatten()
+        .map(|(px, py)| format!("{px:.1},{py:.1}"))
+        .collect();
+    let _ = write!(
+        o,
+        r#"<polyline points="{}" class="line s{k}"><title>{}</title></polyline>"#,
+        pts.join(" "),
+        esc(name)
+    );
+    for ((label, v), p) in x.iter().zip(ys).zip(points) {
+        if let (Some(v), Some((px, py))) = (v, p) {
+            let _ = write!(
+                o,
+                r#"<circle cx="{px:.1}" cy="{py:.1}" r="4" class="dot s{k}"><title>{} {}: {v:.0}</title></circle>"#,
+                esc(name),
+                esc(label)
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 //! percentages, headers are frozen. Text goes in string cells, so a comment starting with
 //! "=" can never run as a formula.
 
-use super::i18n::words;
+use super::i18n::{words, Words};
 use super::view::by_lift;
-use crate::aggregate::{Summary, NONE_LABEL};
+use crate::aggregate::{Summary, ThemeStats, NONE_LABEL};
 use crate::answers::Answers;
 use crate::error::{Error, Result};
 use crate::lang::Lang;
@@ -14,6 +14,7 @@ use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet, Xlsx
 use std::path::Path;
 
 struct Formats {
+    plain: Format,
     head: Format,
     pct: Format,
     dec1: Format,
@@ -42,206 +43,210 @@ fn opt_num(
     Ok(())
 }
 
+/// The words and formats every sheet uses.
+struct Sheets {
+    w: &'static Words,
+    f: Formats,
+}
+
+type Sheet = std::result::Result<(), XlsxError>;
+
 fn build(s: &Summary, answers: &Answers) -> std::result::Result<Workbook, XlsxError> {
     let l = Lang::from_code(&s.lang).unwrap_or(Lang::Fi);
-    let w = words(l);
-    let f = Formats {
-        head: Format::new()
-            .set_bold()
-            .set_background_color(Color::RGB(0xD9E1F2))
-            .set_text_wrap(),
-        pct: Format::new().set_num_format("0.0%"),
-        dec1: Format::new().set_num_format("0.0"),
-        dec2: Format::new().set_num_format("0.00"),
-        wrap: Format::new().set_text_wrap(),
+    let x = Sheets {
+        w: words(l),
+        f: Formats {
+            plain: Format::new(),
+            head: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xD9E1F2))
+                .set_text_wrap(),
+            pct: Format::new().set_num_format("0.0%"),
+            dec1: Format::new().set_num_format("0.0"),
+            dec2: Format::new().set_num_format("0.00"),
+            wrap: Format::new().set_text_wrap(),
+        },
     };
     let mut wb = crate::output::new_workbook();
     let themes = by_lift(s);
+    x.summary(wb.add_worksheet(), s, &themes)?;
+    x.themes(wb.add_worksheet(), s, &themes)?;
+    x.trends(wb.add_worksheet(), s)?;
+    x.units(wb.add_worksheet(), s)?;
+    comments_sheet(&mut wb, s, answers, &x.f, l)?;
+    Ok(wb)
+}
 
-    // Summary
-    let ws = wb.add_worksheet();
-    ws.set_name("Summary")?;
-    header(ws, &f, &[w.summary, ""])?;
-    let ov = &s.overall.stats;
-    let mut r = 1u32;
-    let mut line = |ws: &mut Worksheet, label: &str, v: Option<f64>, fmt: &Format| {
-        let res = ws
-            .write_string(r, 0, excel_text(label))
-            .and_then(|ws| match v {
-                Some(v) => ws.write_number_with_format(r, 1, v, fmt).map(|_| ()),
-                None => Ok(()),
-            });
-        r += 1;
-        res
-    };
-    line(ws, w.comments, Some(ov.comments as f64), &Format::new())?;
-    line(ws, w.answers, Some(ov.answers as f64), &Format::new())?;
-    line(ws, "NPS", ov.nps.nps, &f.dec1)?;
-    line(ws, "NPS 95 % low", ov.nps.ci_low, &f.dec1)?;
-    line(ws, "NPS 95 % high", ov.nps.ci_high, &f.dec1)?;
-    for sc in &ov.scores {
-        line(ws, &format!("{} ({})", sc.name, w.mean), sc.mean, &f.dec2)?;
-        line(
-            ws,
-            &format!("{} ({})", sc.name, w.answered_45),
-            sc.top2_share,
-            &f.pct,
-        )?;
-    }
-    for (k, v) in &s.overall.languages {
-        line(
-            ws,
-            &format!("{}: {}", w.languages, w.language(k)),
-            Some(*v as f64 / ov.comments.max(1) as f64),
-            &f.pct,
-        )?;
-    }
-    ws.set_column_width(0, 42)?;
-    ws.set_column_width(1, 12)?;
-    // Chart data: theme counts, in the same order as the Themes sheet.
-    let chart_row = r + 1;
-    ws.write_string_with_format(chart_row, 0, w.theme, &f.head)?;
-    ws.write_string_with_format(chart_row, 1, w.comments, &f.head)?;
-    for (i, t) in themes.iter().enumerate() {
-        let row = chart_row + 1 + i as u32;
-        ws.write_string(row, 0, &t.label)?;
-        ws.write_number(row, 1, t.count as f64)?;
-    }
-    let last = chart_row + themes.len() as u32;
-    let mut chart = Chart::new(ChartType::Bar);
-    chart
-        .add_series()
-        .set_categories(("Summary", chart_row + 1, 0, last, 0))
-        .set_values(("Summary", chart_row + 1, 1, last, 1))
-        .set_name(w.comments);
-    chart.title().set_name(w.chart_themes);
-    chart.legend().set_hidden();
-    ws.insert_chart(1, 3, &chart)?;
-
-    // Themes
-    let ws = wb.add_worksheet();
-    ws.set_name("Themes")?;
-    let mut cols = vec![
-        "id",
-        w.theme,
-        w.comments,
-        w.share,
-        w.negative,
-        w.positive,
-        w.nps_with,
-        w.nps_without,
-        w.impact,
-        w.lift,
-    ];
-    let score_names: Vec<String> = ov
-        .scores
-        .iter()
-        .map(|x| format!("{} ({})", w.mean_1_5, x.name))
-        .collect();
-    cols.extend(score_names.iter().map(String::as_str));
-    header(ws, &f, &cols)?;
-    for (i, t) in themes.iter().enumerate() {
-        let row = i as u32 + 1;
-        ws.write_string(row, 0, &t.id)?;
-        ws.write_string(row, 1, &t.label)?;
-        ws.write_number(row, 2, t.count as f64)?;
-        ws.write_number_with_format(row, 3, t.share, &f.pct)?;
-        ws.write_number(
-            row,
-            4,
-            t.statements.get("negative").copied().unwrap_or(0) as f64,
-        )?;
-        ws.write_number(
-            row,
-            5,
-            t.statements.get("positive").copied().unwrap_or(0) as f64,
-        )?;
-        opt_num(ws, row, 6, t.nps_with.nps, &f.dec1)?;
-        opt_num(ws, row, 7, t.nps_without.nps, &f.dec1)?;
-        opt_num(ws, row, 8, t.nps_impact, &f.dec1)?;
-        opt_num(ws, row, 9, t.nps_lift, &f.dec1)?;
-        for (k, sc) in t.scores_with.iter().enumerate() {
-            opt_num(ws, row, 10 + k as u16, sc.mean, &f.dec2)?;
+impl Sheets {
+    fn name<'a>(&self, n: &'a str) -> &'a str {
+        if n == NONE_LABEL {
+            self.w.none
+        } else {
+            n
         }
     }
-    ws.autofilter(0, 0, themes.len() as u32, cols.len() as u16 - 1)?;
-    ws.set_column_width(1, 34)?;
 
-    // Trends: one row per theme × month
-    let ws = wb.add_worksheet();
-    ws.set_name("Trends")?;
-    header(
-        ws,
-        &f,
-        &["id", w.theme, w.month, w.comments, "n", w.share, "NPS"],
-    )?;
-    let mut row = 1u32;
-    for t in &s.themes {
-        for m in &t.by_month {
+    /// Summary: the headline figures, and theme counts with a bar chart.
+    fn summary(&self, ws: &mut Worksheet, s: &Summary, themes: &[&ThemeStats]) -> Sheet {
+        let (w, f) = (self.w, &self.f);
+        ws.set_name("Summary")?;
+        header(ws, f, &[w.summary, ""])?;
+        let ov = &s.overall.stats;
+        let mut lines: Vec<(String, Option<f64>, &Format)> = vec![
+            (w.comments.into(), Some(ov.comments as f64), &f.plain),
+            (w.answers.into(), Some(ov.answers as f64), &f.plain),
+            ("NPS".into(), ov.nps.nps, &f.dec1),
+            ("NPS 95 % low".into(), ov.nps.ci_low, &f.dec1),
+            ("NPS 95 % high".into(), ov.nps.ci_high, &f.dec1),
+        ];
+        for sc in &ov.scores {
+            lines.push((format!("{} ({})", sc.name, w.mean), sc.mean, &f.dec2));
+            let top2 = format!("{} ({})", sc.name, w.answered_45);
+            lines.push((top2, sc.top2_share, &f.pct));
+        }
+        for (k, v) in &s.overall.languages {
+            let label = format!("{}: {}", w.languages, w.language(k));
+            lines.push((label, Some(*v as f64 / ov.comments.max(1) as f64), &f.pct));
+        }
+        for (r, (label, v, fmt)) in lines.iter().enumerate() {
+            let r = r as u32 + 1;
+            ws.write_string(r, 0, excel_text(label))?;
+            opt_num(ws, r, 1, *v, fmt)?;
+        }
+        ws.set_column_width(0, 42)?;
+        ws.set_column_width(1, 12)?;
+        self.theme_chart(ws, lines.len() as u32 + 2, themes)
+    }
+
+    /// Theme counts in the Themes sheet's order from `chart_row` down, and their chart.
+    fn theme_chart(&self, ws: &mut Worksheet, chart_row: u32, themes: &[&ThemeStats]) -> Sheet {
+        let w = self.w;
+        ws.write_string_with_format(chart_row, 0, w.theme, &self.f.head)?;
+        ws.write_string_with_format(chart_row, 1, w.comments, &self.f.head)?;
+        for (i, t) in themes.iter().enumerate() {
+            let row = chart_row + 1 + i as u32;
+            ws.write_string(row, 0, &t.label)?;
+            ws.write_number(row, 1, t.count as f64)?;
+        }
+        let last = chart_row + themes.len() as u32;
+        let mut chart = Chart::new(ChartType::Bar);
+        chart
+            .add_series()
+            .set_categories(("Summary", chart_row + 1, 0, last, 0))
+            .set_values(("Summary", chart_row + 1, 1, last, 1))
+            .set_name(w.comments);
+        chart.title().set_name(w.chart_themes);
+        chart.legend().set_hidden();
+        ws.insert_chart(1, 3, &chart)?;
+        Ok(())
+    }
+
+    /// Themes: one row per theme in key-driver order, numbers as numbers.
+    fn themes(&self, ws: &mut Worksheet, s: &Summary, themes: &[&ThemeStats]) -> Sheet {
+        let (w, f) = (self.w, &self.f);
+        ws.set_name("Themes")?;
+        let mut cols = vec![
+            "id",
+            w.theme,
+            w.comments,
+            w.share,
+            w.negative,
+            w.positive,
+            w.nps_with,
+            w.nps_without,
+            w.impact,
+            w.lift,
+        ];
+        let score_names: Vec<String> = s
+            .overall
+            .stats
+            .scores
+            .iter()
+            .map(|x| format!("{} ({})", w.mean_1_5, x.name))
+            .collect();
+        cols.extend(score_names.iter().map(String::as_str));
+        header(ws, f, &cols)?;
+        for (i, t) in themes.iter().enumerate() {
+            let row = i as u32 + 1;
+            let statements = |k: &str| t.statements.get(k).copied().unwrap_or(0) as f64;
             ws.write_string(row, 0, &t.id)?;
             ws.write_string(row, 1, &t.label)?;
-            ws.write_string(
-                row,
-                2,
-                excel_text(if m.name == NONE_LABEL {
-                    w.none
-                } else {
-                    &m.name
-                }),
-            )?;
-            ws.write_number(row, 3, m.value.count as f64)?;
-            ws.write_number(row, 4, m.value.comments as f64)?;
-            ws.write_number_with_format(row, 5, m.value.share, &f.pct)?;
+            ws.write_number(row, 2, t.count as f64)?;
+            ws.write_number_with_format(row, 3, t.share, &f.pct)?;
+            ws.write_number(row, 4, statements("negative"))?;
+            ws.write_number(row, 5, statements("positive"))?;
+            opt_num(ws, row, 6, t.nps_with.nps, &f.dec1)?;
+            opt_num(ws, row, 7, t.nps_without.nps, &f.dec1)?;
+            opt_num(ws, row, 8, t.nps_impact, &f.dec1)?;
+            opt_num(ws, row, 9, t.nps_lift, &f.dec1)?;
+            for (k, sc) in t.scores_with.iter().enumerate() {
+                opt_num(ws, row, 10 + k as u16, sc.mean, &f.dec2)?;
+            }
+        }
+        ws.autofilter(0, 0, themes.len() as u32, cols.len() as u16 - 1)?;
+        ws.set_column_width(1, 34)?;
+        Ok(())
+    }
+
+    /// Trends: one row per theme × month, then NPS per month.
+    fn trends(&self, ws: &mut Worksheet, s: &Summary) -> Sheet {
+        let (w, f) = (self.w, &self.f);
+        ws.set_name("Trends")?;
+        let cols = ["id", w.theme, w.month, w.comments, "n", w.share, "NPS"];
+        header(ws, f, &cols)?;
+        let mut row = 1u32;
+        for t in &s.themes {
+            for m in &t.by_month {
+                ws.write_string(row, 0, &t.id)?;
+                ws.write_string(row, 1, &t.label)?;
+                ws.write_string(row, 2, excel_text(self.name(&m.name)))?;
+                ws.write_number(row, 3, m.value.count as f64)?;
+                ws.write_number(row, 4, m.value.comments as f64)?;
+                ws.write_number_with_format(row, 5, m.value.share, &f.pct)?;
+                opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
+                row += 1;
+            }
+        }
+        for m in &s.months {
+            ws.write_string(row, 0, "(all)")?;
+            ws.write_string(row, 1, "NPS")?;
+            ws.write_string(row, 2, excel_text(&m.name))?;
+            ws.write_number(row, 3, m.value.comments as f64)?;
+            ws.write_number(row, 4, m.value.answers as f64)?;
             opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
             row += 1;
         }
+        ws.autofilter(0, 0, row.saturating_sub(1).max(1), 6)?;
+        ws.set_column_width(1, 34)?;
+        Ok(())
     }
-    for m in &s.months {
-        ws.write_string(row, 0, "(all)")?;
-        ws.write_string(row, 1, "NPS")?;
-        ws.write_string(row, 2, excel_text(&m.name))?;
-        ws.write_number(row, 3, m.value.comments as f64)?;
-        ws.write_number(row, 4, m.value.answers as f64)?;
-        opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
-        row += 1;
-    }
-    ws.autofilter(0, 0, row.saturating_sub(1).max(1), 6)?;
-    ws.set_column_width(1, 34)?;
 
-    // Units: NPS per unit, then theme × unit counts
-    let ws = wb.add_worksheet();
-    ws.set_name("Units")?;
-    let mut cols = vec![w.unit, w.answers, w.comments, "NPS", "small"];
-    cols.extend(s.themes.iter().map(|t| t.label.as_str()));
-    header(ws, &f, &cols)?;
-    for (i, u) in s.units.iter().enumerate() {
-        let row = i as u32 + 1;
-        ws.write_string(
-            row,
-            0,
-            excel_text(if u.name == NONE_LABEL {
-                w.none
-            } else {
-                &u.name
-            }),
-        )?;
-        ws.write_number(row, 1, u.value.answers as f64)?;
-        ws.write_number(row, 2, u.value.comments as f64)?;
-        opt_num(ws, row, 3, u.value.nps.nps, &f.dec1)?;
-        ws.write_boolean(row, 4, u.value.small)?;
-        for (k, t) in s.themes.iter().enumerate() {
-            let c = t
-                .by_unit
-                .iter()
-                .find(|x| x.name == u.name)
-                .map_or(0, |x| x.value.count);
-            ws.write_number(row, 5 + k as u16, c as f64)?;
+    /// Units: NPS per unit, then theme × unit counts.
+    fn units(&self, ws: &mut Worksheet, s: &Summary) -> Sheet {
+        let w = self.w;
+        ws.set_name("Units")?;
+        let mut cols = vec![w.unit, w.answers, w.comments, "NPS", "small"];
+        cols.extend(s.themes.iter().map(|t| t.label.as_str()));
+        header(ws, &self.f, &cols)?;
+        for (i, u) in s.units.iter().enumerate() {
+            let row = i as u32 + 1;
+            ws.write_string(row, 0, excel_text(self.name(&u.name)))?;
+            ws.write_number(row, 1, u.value.answers as f64)?;
+            ws.write_number(row, 2, u.value.comments as f64)?;
+            opt_num(ws, row, 3, u.value.nps.nps, &self.f.dec1)?;
+            ws.write_boolean(row, 4, u.value.small)?;
+            for (k, t) in s.themes.iter().enumerate() {
+                let count = t
+                    .by_unit
+                    .iter()
+                    .find(|x| x.name == u.name)
+                    .map_or(0, |x| x.value.count);
+                ws.write_number(row, 5 + k as u16, count as f64)?;
+            }
         }
+        ws.set_column_width(0, 34)?;
+        Ok(())
     }
-    ws.set_column_width(0, 34)?;
-
-    comments_sheet(&mut wb, s, answers, &f, l)?;
-    Ok(wb)
 }
 
 /// Comments: every comment, masked, with filters. Written row by row to a temporary file
