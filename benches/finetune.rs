@@ -3,11 +3,11 @@
 //!
 //! cargo bench --bench finetune
 
+use palaute::domain::Sentiment;
 use palaute::home::Home;
 use palaute::model::encoder::Encoder;
 use palaute::model::runtime::tuning_examples;
 use palaute::model::{fetch, finetune};
-use palaute::sentiment::Sentiment;
 use palaute::taxonomy::Taxonomy;
 use std::path::Path;
 use std::time::Instant;

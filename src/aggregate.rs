@@ -2,9 +2,9 @@
 //! also the `report.json` schema (see docs/report-schema.md).
 
 use crate::answers::{AnswerRef, Answers};
+use crate::domain::Sentiment;
 use crate::input::{Dataset, FileSummary};
 use crate::lang::Lang;
-use crate::sentiment::Sentiment;
 use crate::stats::{nps, score, two_proportion_p, NpsStat, ScoreStat, SMALL_GROUP};
 use crate::taxonomy::Taxonomy;
 use serde::Serialize;

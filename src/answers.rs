@@ -6,12 +6,10 @@
 //! Comments enter already masked ([`Answers::push`] is the report's one redaction), so the
 //! quotes and the workbook can only ever show masked text.
 
-use crate::classify::Classification;
+use crate::domain::{Classification, Sentiment, Tagged, TriageClass};
 use crate::lang::Lang;
 use crate::pii::PiiDetector;
-use crate::pipeline::Tagged;
-use crate::sentiment::Sentiment;
-use crate::taxonomy::{Taxonomy, TriageClass};
+use crate::taxonomy::Taxonomy;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::ops::Range;

@@ -1,9 +1,10 @@
 //! `palaute eval`: how good the tagging is against a hand-labeled file.
 
-use crate::classify::{Classification, Classifier};
+use crate::classify::Classifier;
+use crate::domain::{Classification, TriageClass};
 use crate::lang::Lang;
 use crate::pii::{PiiDetector, PiiKind};
-use crate::taxonomy::{Taxonomy, TriageClass};
+use crate::taxonomy::Taxonomy;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -3,12 +3,12 @@
 //! training and measuring never disagree about what a label means.
 
 use crate::datafile::{DataFile, FileOrigin};
+use crate::domain::{Sentiment, TriageClass};
 use crate::error::{Error, Result};
 use crate::input::table::{read_table, RawTable};
 use crate::lang::Lang;
 use crate::pii::PiiKind;
-use crate::sentiment::Sentiment;
-use crate::taxonomy::{Taxonomy, TriageClass};
+use crate::taxonomy::Taxonomy;
 use crate::text::fold;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

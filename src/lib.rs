@@ -3,6 +3,7 @@ pub mod aggregate;
 pub mod answers;
 pub mod classify;
 pub mod datafile;
+pub mod domain;
 pub mod error;
 pub mod eval;
 #[cfg(test)]

@@ -1,22 +1,10 @@
 //! The classification step of the pipeline: every record with text gets a
 //! [`Classification`]; records with scores only pass through untagged.
 
-use crate::classify::{Classification, Classifier};
+use crate::classify::Classifier;
+use crate::domain::{Classification, Tagged};
 use crate::input::Feedback;
 use rayon::prelude::*;
-
-#[derive(Debug, Clone)]
-pub struct Tagged {
-    pub feedback: Feedback,
-    /// None for answers without text.
-    pub result: Option<Classification>,
-}
-
-impl Tagged {
-    pub fn has_theme(&self, id: &str) -> bool {
-        self.result.as_ref().is_some_and(|r| r.has_theme(id))
-    }
-}
 
 /// Classifies in parallel on all cores; the output keeps the input order.
 pub fn classify_all(records: Vec<Feedback>, classifier: &Classifier) -> Vec<Tagged> {
@@ -65,7 +53,7 @@ pub fn apply_model(
     runtime: &mut crate::model::runtime::ModelRuntime,
 ) -> Result<(), crate::model::ModelError> {
     let (idx, texts) = commented(tagged);
-    let rules: Vec<&crate::classify::Classification> = idx
+    let rules: Vec<&Classification> = idx
         .iter()
         .filter_map(|&i| tagged[i].result.as_ref())
         .collect();

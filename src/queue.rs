@@ -3,13 +3,11 @@
 //! process named, how the writer wants to be contacted, a redacted excerpt and the unit the
 //! item should go to. Written as queue.csv, queue.xlsx and queue.md.
 
-use crate::classify::{Classification, TriageReason};
+use crate::domain::{Classification, Tagged, TriageClass, TriageReason};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::output::{csv_bytes, FileSet};
 use crate::pii::{PiiDetector, PiiKind};
-use crate::pipeline::Tagged;
-use crate::taxonomy::TriageClass;
 use crate::text::tokenize;
 use crate::units::Units;
 use chrono::NaiveDate;

@@ -6,7 +6,7 @@
 //! personal data, in the report's language.
 
 use crate::answers::{AnswerRef, Answers, CommentRef};
-use crate::sentiment::Sentiment;
+use crate::domain::Sentiment;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -5,73 +5,16 @@
 //! cues as written. A comment without cues that negates something ("tulkkia ei
 //! järjestetty") is negative: in feedback, a negated verb is almost always a complaint.
 
+use crate::domain::Sentiment;
 use crate::lang::Lang;
 use crate::pattern::{Match, Pattern};
 use crate::taxonomy::Taxonomy;
 use crate::term_index::{Hits, IndexBuilder, IndexedPattern};
 use crate::text::Token;
-use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// Words before a cue that a negator may stand at.
 pub const NEGATION_WINDOW: usize = 3;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sentiment {
-    Positive,
-    Negative,
-    Mixed,
-    Neutral,
-}
-
-impl Sentiment {
-    pub const ALL: [Sentiment; 4] = [
-        Sentiment::Positive,
-        Sentiment::Negative,
-        Sentiment::Mixed,
-        Sentiment::Neutral,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Sentiment::Positive => "positive",
-            Sentiment::Negative => "negative",
-            Sentiment::Mixed => "mixed",
-            Sentiment::Neutral => "neutral",
-        }
-    }
-
-    pub fn from_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == s.trim())
-    }
-
-    /// What several statements say together: mixed when both sides are there.
-    pub fn overall(signs: &[Sentiment]) -> Sentiment {
-        let pos = signs
-            .iter()
-            .any(|s| matches!(s, Sentiment::Positive | Sentiment::Mixed));
-        let neg = signs
-            .iter()
-            .any(|s| matches!(s, Sentiment::Negative | Sentiment::Mixed));
-        match (pos, neg) {
-            (true, true) => Sentiment::Mixed,
-            (true, false) => Sentiment::Positive,
-            (false, true) => Sentiment::Negative,
-            _ => Sentiment::Neutral,
-        }
-    }
-
-    /// `+`, `-`, `~` (both) or `0`, as in the `theme_sentiment` column.
-    pub fn sign(self) -> char {
-        match self {
-            Sentiment::Positive => '+',
-            Sentiment::Negative => '-',
-            Sentiment::Mixed => '~',
-            Sentiment::Neutral => '0',
-        }
-    }
-}
 
 pub struct SentimentModel {
     positive: Vec<IndexedPattern>,

@@ -1,9 +1,9 @@
 //! `palaute classify` output: one row per answer with language, themes, evidence,
 //! sentiment, triage and the original scores.
 
+use crate::domain::Tagged;
 use crate::error::{Error, Result};
 use crate::output::{csv_bytes, write_atomic};
-use crate::pipeline::Tagged;
 use serde_json::json;
 use std::path::Path;
 

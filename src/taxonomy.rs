@@ -3,6 +3,7 @@
 //! rules. Users edit it; [`Taxonomy::load`] validates it with messages that name the theme
 //! and pattern at fault.
 
+use crate::domain::{Sentiment, TriageClass};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::pattern::Pattern;
@@ -58,7 +59,7 @@ pub struct ThemeDef {
     /// Sentiment of a comment with this theme and no cue words: an incident ("sain toisen
     /// potilaan lääkkeet") is negative without saying so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leans: Option<crate::sentiment::Sentiment>,
+    pub leans: Option<Sentiment>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -71,51 +72,6 @@ pub struct SentimentCues {
     /// Words that flip the polarity of a cue up to three words after them.
     #[serde(default)]
     pub negators: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TriageClass {
-    Urgent,
-    /// Not sure enough for urgent, too likely to leave in the pile: read it the same day.
-    /// Never a gold label; the band between the urgent threshold and a lower one, or a weak
-    /// rule (an illness word with no event).
-    PossibleUrgent,
-    Formal,
-    ContactRequested,
-    Normal,
-}
-
-impl TriageClass {
-    pub const ALL: [TriageClass; 5] = [
-        TriageClass::Urgent,
-        TriageClass::PossibleUrgent,
-        TriageClass::Formal,
-        TriageClass::ContactRequested,
-        TriageClass::Normal,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            TriageClass::Urgent => "urgent",
-            TriageClass::PossibleUrgent => "possible_urgent",
-            TriageClass::Formal => "formal",
-            TriageClass::ContactRequested => "contact_requested",
-            TriageClass::Normal => "normal",
-        }
-    }
-
-    pub fn from_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == s.trim())
-    }
-
-    /// The classes a person labels (and a head learns): all but the possible_urgent band.
-    pub const DEFINITE: [TriageClass; 4] = [
-        TriageClass::Urgent,
-        TriageClass::Formal,
-        TriageClass::ContactRequested,
-        TriageClass::Normal,
-    ];
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,9 +4,9 @@ use super::args::ModelOpts;
 use super::input::InputOpts;
 use super::session::{finish, read_and_classify, with_model};
 use anyhow::Result;
+use palaute::domain::TriageClass;
 use palaute::output::add_rejects;
 use palaute::pii::PiiDetector;
-use palaute::taxonomy::TriageClass;
 use palaute::units::Units;
 use std::path::PathBuf;
 

@@ -6,11 +6,11 @@
 use super::encoder::Encoder;
 use super::heads::{self, Heads, ModelScores, ThemeData, ThemeScore, TrainInput};
 use super::{fetch, finetune, ModelError};
-use crate::classify::{Classification, Classifier, Evidence, ThemeTag, TriageReason};
+use crate::classify::Classifier;
 use crate::datafile::DataFile;
-use crate::sentiment::Sentiment;
+use crate::domain::{Classification, Evidence, Sentiment, ThemeTag, TriageClass, TriageReason};
 use crate::statements;
-use crate::taxonomy::{Taxonomy, TriageClass};
+use crate::taxonomy::Taxonomy;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 

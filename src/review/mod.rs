@@ -9,10 +9,9 @@ pub mod page;
 pub mod server;
 pub mod store;
 
-use crate::classify::Classification;
+use crate::domain::{Classification, Tagged, TriageClass};
 use crate::error::Error;
-use crate::pipeline::Tagged;
-use crate::taxonomy::{Taxonomy, TriageClass};
+use crate::taxonomy::Taxonomy;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use store::KeyedCsv;
@@ -317,7 +316,7 @@ impl Review {
         }
         let sentiment = match d.sentiment.as_deref().map(str::trim) {
             None | Some("") => String::new(),
-            Some(s) => crate::sentiment::Sentiment::from_code(s)
+            Some(s) => crate::domain::Sentiment::from_code(s)
                 .ok_or_else(|| ReviewError::Invalid(format!("unknown sentiment {s:?}")))?
                 .code()
                 .to_string(),

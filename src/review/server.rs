@@ -164,7 +164,7 @@ async fn meta(State(app): State<Arc<App>>) -> Json<Value> {
         "themes": r.themes.iter().map(|(id, label)| json!({
             "id": id, "label": label, "labels": counts.get(id).copied().unwrap_or(0)
         })).collect::<Vec<_>>(),
-        "sentiments": crate::sentiment::Sentiment::ALL.iter().map(|s| s.code()).collect::<Vec<_>>(),
+        "sentiments": crate::domain::Sentiment::ALL.iter().map(|s| s.code()).collect::<Vec<_>>(),
         "triage": ["urgent", "formal", "contact_requested"],
         "units": distinct(&|it| it.unit.clone()),
         "months": distinct(&|it| it.month.clone()),
@@ -183,7 +183,7 @@ fn item_json(r: &Review, it: &Item, unmasked: bool) -> Value {
     } else {
         (&it.masked, &it.shown)
     };
-    let tags = |v: &[crate::classify::ThemeTag]| {
+    let tags = |v: &[crate::domain::ThemeTag]| {
         v.iter()
             .map(|t| {
                 json!({"id": t.theme, "by_rules": t.by_rules, "model_p": t.model_p,

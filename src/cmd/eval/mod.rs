@@ -3,7 +3,7 @@
 
 use super::args::ModelOpts;
 use anyhow::{bail, Result};
-use palaute::classify::Classification;
+use palaute::domain::Classification;
 use palaute::eval::{self, EvalReport, GoldItem, ModeScore};
 use palaute::model::runtime::{apply, Mode, ModelRuntime};
 use palaute::taxonomy::Taxonomy;

@@ -1,6 +1,6 @@
 //! The tables `palaute eval` prints.
 
-use palaute::classify::Classification;
+use palaute::domain::Classification;
 use palaute::eval::{EvalReport, GoldItem};
 use palaute::pii::{PiiDetector, PiiKind};
 use std::collections::BTreeSet;
