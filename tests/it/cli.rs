@@ -865,27 +865,27 @@ fn a_user_added_theme_works_without_recompiling() {
     assert_eq!(text.matches("food: ").count(), 2, "{text}");
 }
 
-/// report.md on the sample data against the committed snapshot. After an intended change
-/// to rules or layout, regenerate with `UPDATE_SNAPSHOTS=1 cargo test` and review the diff.
+/// report.md and report.html on the sample data against the committed snapshots
+/// (tests/snapshots/*.snap, insta). After an intended change
+/// to rules or layout, regenerate with `INSTA_UPDATE=always cargo test --release --test it
+/// sample_report` (or `cargo insta review`) and review the diff in git.
 #[test]
-fn sample_report_md_matches_snapshot() {
+fn sample_report_md_and_html_match_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["report", "--no-model"];
     let files = sample_csvs();
     args.extend(files.iter().map(String::as_str));
     args.extend(["-o", s(dir.path())]);
     ok(&palaute(&args));
-    let got = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-    let snap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/sample_report.md");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snap, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&snap).unwrap();
-    assert!(
-        got == want,
-        "report.md differs from {}; run with UPDATE_SNAPSHOTS=1 if intended",
-        snap.display()
-    );
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("sample_report.md", read("report.md"));
+        insta::assert_snapshot!("sample_report.html", read("report.html"));
+    });
 }
 
 /// Every personal-data value in the sample registry file.
