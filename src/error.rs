@@ -32,6 +32,25 @@ pub enum Error {
     Taxonomy { path: String, message: String },
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
+    /// Writing a CSV file's records (an I/O error on flush is `Io`).
+    #[error("{path}")]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("{path}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}")]
+    Xlsx {
+        path: PathBuf,
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
     /// A report template failed: a bug in palaute, not in the user's data.
     #[error("report template {name}")]
     Template {

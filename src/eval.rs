@@ -409,12 +409,7 @@ fn prf(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
     } else {
         tp as f64 / (tp + fn_) as f64
     };
-    let f = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
-    (p, r, f)
+    (p, r, crate::stats::f1(tp, fp, fn_))
 }
 
 fn round4(x: f64) -> f64 {

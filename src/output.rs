@@ -231,9 +231,9 @@ pub fn csv_bytes(path: &Path, delimiter: u8, rows: &[Vec<String>]) -> Result<Vec
             .from_writer(&mut out);
         for r in rows {
             w.write_record(r.iter().map(|c| formula_safe(c).into_owned()))
-                .map_err(|e| Error::Output {
+                .map_err(|source| Error::Csv {
                     path: path.to_path_buf(),
-                    message: e.to_string(),
+                    source,
                 })?;
         }
         w.flush().map_err(|e| Error::io(path, e))?;

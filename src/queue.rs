@@ -219,9 +219,9 @@ fn csv_file(path: &Path, items: &[QueueItem]) -> Result<Vec<u8>> {
 
 fn xlsx_file(path: &Path, items: &[QueueItem]) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Color, Format};
-    let err = |e: rust_xlsxwriter::XlsxError| Error::Output {
+    let err = |source: rust_xlsxwriter::XlsxError| Error::Xlsx {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let mut wb = crate::output::new_workbook();
     let ws = wb.add_worksheet();

@@ -165,6 +165,17 @@ fn normal_cdf(z: f64) -> f64 {
     Normal::standard().cdf(z)
 }
 
+/// F1 from true positives, false positives and false negatives (the harmonic mean of
+/// precision and recall, written so that it needs no division by zero); 0 without a true
+/// positive. Eval's per-theme figures and the heads' threshold choice both use it.
+pub fn f1(tp: usize, fp: usize, fn_: usize) -> f64 {
+    if tp == 0 {
+        0.0
+    } else {
+        2.0 * tp as f64 / (2 * tp + fp + fn_) as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -153,9 +153,9 @@ pub fn jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<V
             "triage_reasons": t.result.as_ref().map(|r| &r.triage_reasons),
             "urgent_p": t.result.as_ref().and_then(|r| r.urgent_p),
         });
-        out.push_str(&serde_json::to_string(&v).map_err(|e| Error::Output {
+        out.push_str(&serde_json::to_string(&v).map_err(|source| Error::Json {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?);
         out.push('\n');
     }

@@ -287,11 +287,7 @@ fn f1(pred: impl Iterator<Item = bool>, gold: &[bool]) -> f64 {
             _ => {}
         }
     }
-    if tp == 0 {
-        0.0
-    } else {
-        2.0 * tp as f64 / (2 * tp + fp + fn_) as f64
-    }
+    crate::stats::f1(tp, fp, fn_)
 }
 
 /// The threshold in 0.05…0.95 with the best F1 of `extra || p >= t`.

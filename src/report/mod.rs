@@ -25,10 +25,11 @@ pub fn files(dir: &Path, summary: &Summary, answers: &Answers) -> Result<FileSet
     );
     set.add("report.md", render::markdown(&view)?.into_bytes());
     let json = dir.join("report.json");
-    let text = serde_json::to_string_pretty(summary).map_err(|e| crate::error::Error::Output {
-        path: json.clone(),
-        message: e.to_string(),
-    })?;
+    let text =
+        serde_json::to_string_pretty(summary).map_err(|source| crate::error::Error::Json {
+            path: json.clone(),
+            source,
+        })?;
     set.add("report.json", text.into_bytes());
     let counts = dir.join("theme_counts.csv");
     set.add("theme_counts.csv", theme_counts(summary, &counts)?);

@@ -320,9 +320,9 @@ fn comments_sheet(
 
 /// report.xlsx as bytes; `path` only names it in errors.
 pub fn bytes(path: &Path, s: &Summary, answers: &Answers) -> Result<Vec<u8>> {
-    let err = |e: XlsxError| Error::Output {
+    let err = |source: XlsxError| Error::Xlsx {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let mut wb = build(s, answers).map_err(err)?;
     wb.save_to_buffer().map_err(err)
