@@ -198,7 +198,7 @@ impl Answers {
         // Statements keep pointing at the same words of the masked text.
         let mut offsets: Vec<usize> = r.statements.iter().flat_map(|s| [s.start, s.end]).collect();
         let masked = pii.redact_mapped(raw, self.lang, &mut offsets);
-        self.text.push_str(&masked);
+        self.text.push_str(masked.as_str());
         let themes = self.put_tags(r.theme_ids());
         let first = self.statements.len();
         let plain = match r.statements.as_slice() {
@@ -227,7 +227,7 @@ impl Answers {
             (self.embeddings.len() / self.dims.max(1) - 1) as u32
         });
         Comment {
-            len: masked.len() as u32,
+            len: masked.as_str().len() as u32,
             lang: r.lang.lang,
             sentiment: r.sentiment,
             triage: r.triage,

@@ -252,21 +252,15 @@ pub fn reject_excerpt(
     text: &str,
     pii: &crate::pii::PiiDetector,
     detector: &crate::lang::LanguageDetector,
-) -> String {
+) -> crate::pii::Masked {
     if text.trim().is_empty() {
-        return String::new();
+        return crate::pii::Masked::default();
     }
     let lang = match detector.detect(text).lang {
         crate::lang::Lang::Other => crate::lang::Lang::Fi,
         l => l,
     };
-    cut_excerpt(&pii.redact(text, lang))
-}
-
-/// Whitespace runs to single spaces, then at most [`EXCERPT_CHARS`] characters.
-fn cut_excerpt(text: &str) -> String {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::text::cut_chars(&collapsed, EXCERPT_CHARS).into_owned()
+    pii.redact(text, lang).one_line(EXCERPT_CHARS)
 }
 
 /// The rejects file as CSV bytes: every input row that could not be used, with its reason,
@@ -283,22 +277,24 @@ pub fn rejects_csv_bytes(
     ]
     .map(String::from)
     .to_vec()];
+    let mask = |s: &str| pii.redact(s, crate::lang::Lang::Fi);
     rows.extend(rejects.iter().map(|r| {
-        vec![
-            r.file.clone(),
-            r.row.to_string(),
-            r.column.clone(),
+        let echoed: [crate::pii::Masked; 5] = [
             // Reasons quote the cell at fault, and an identity code typed into a date cell
             // is still personal data.
-            pii.redact(&r.reason, crate::lang::Lang::Fi),
+            mask(&r.reason),
             // Every echoed cell is masked: an identity code used as the id, a name typed into
             // the unit. A runaway unit cell is cut like the excerpt.
-            pii.redact(&r.id, crate::lang::Lang::Fi),
-            pii.redact(&r.date, crate::lang::Lang::Fi),
-            crate::text::cut_chars(&pii.redact(&r.unit, crate::lang::Lang::Fi), EXCERPT_CHARS)
-                .into_owned(),
+            mask(&r.id),
+            mask(&r.date),
+            mask(&r.unit).cut(EXCERPT_CHARS),
             reject_excerpt(&r.text, pii, &detector),
-        ]
+        ];
+        let place = [r.file.clone(), r.row.to_string(), r.column.clone()];
+        place
+            .into_iter()
+            .chain(echoed.map(crate::pii::Masked::into_string))
+            .collect()
     }));
     csv_bytes(path_for_errors, b',', &rows)
 }
@@ -468,9 +464,9 @@ mod tests {
         assert!(e.ends_with("pitkä jon…"), "{e}");
         // Exactly the limit is kept whole; one over is cut on a character boundary.
         let exact = "ä".repeat(EXCERPT_CHARS);
-        assert_eq!(cut_excerpt(&exact), exact);
-        let cut = cut_excerpt(&"ä".repeat(EXCERPT_CHARS + 1));
-        assert_eq!(cut, format!("{}…", "ä".repeat(EXCERPT_CHARS - 1)));
+        assert_eq!(*reject_excerpt(&exact, &pii, &det), exact);
+        let cut = reject_excerpt(&"ä".repeat(EXCERPT_CHARS + 1), &pii, &det);
+        assert_eq!(*cut, format!("{}…", "ä".repeat(EXCERPT_CHARS - 1)));
     }
 
     #[test]

@@ -757,7 +757,7 @@ impl PiiDetector {
     /// `text` with every span masked in `lang`.
     /// Like [`redact`](Self::redact), and moves each byte offset in `offsets` to where the
     /// same place is in the masked text (an offset inside a masked span moves past the mask).
-    pub fn redact_mapped(&self, text: &str, lang: Lang, offsets: &mut [usize]) -> String {
+    pub fn redact_mapped(&self, text: &str, lang: Lang, offsets: &mut [usize]) -> Masked {
         let spans = self.find(text);
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
@@ -781,10 +781,10 @@ impl PiiDetector {
         }
         out.push_str(&text[at..]);
         offsets.copy_from_slice(&moved);
-        out
+        Masked(out)
     }
 
-    pub fn redact(&self, text: &str, lang: Lang) -> String {
+    pub fn redact(&self, text: &str, lang: Lang) -> Masked {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for s in self.find(text) {
@@ -793,7 +793,67 @@ impl PiiDetector {
             at = s.end;
         }
         out.push_str(&text[at..]);
-        out
+        Masked(out)
+    }
+}
+
+/// Text that has been through [`PiiDetector::redact`]: only the detector makes one, and the
+/// outputs that show people's words (queue excerpts and reasons, rejects, report quotes and
+/// comments) take this type, so a new output cannot forget to mask.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Masked(String);
+
+impl Masked {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// Whitespace runs to single spaces, then at most `max` characters ("…" when cut):
+    /// shortening masked text keeps it masked, since masks are whole words.
+    pub fn excerpt(&self, max: usize) -> Masked {
+        Masked(crate::text::excerpt(&self.0, max))
+    }
+
+    /// Whitespace runs to single spaces, then at most `max` characters.
+    pub fn one_line(&self, max: usize) -> Masked {
+        let collapsed = self.0.split_whitespace().collect::<Vec<_>>().join(" ");
+        Masked(crate::text::cut_chars(&collapsed, max).into_owned())
+    }
+
+    /// At most `max` characters, as they are.
+    pub fn cut(&self, max: usize) -> Masked {
+        Masked(crate::text::cut_chars(&self.0, max).into_owned())
+    }
+}
+
+/// Reading masked text is always safe; only making it is restricted.
+impl std::ops::Deref for Masked {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for Masked {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<Masked> for &str {
+    fn eq(&self, other: &Masked) -> bool {
+        *self == other.0
+    }
+}
+
+impl std::fmt::Display for Masked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

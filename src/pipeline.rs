@@ -80,7 +80,10 @@ pub fn redact_all(tagged: &mut [Tagged], pii: &crate::pii::PiiDetector) {
         let mut offsets: Vec<usize> = t.result.as_ref().map_or(Vec::new(), |r| {
             r.statements.iter().flat_map(|s| [s.start, s.end]).collect()
         });
-        t.feedback.text = pii.redact_mapped(&t.feedback.text, lang, &mut offsets);
+        // `classify --redact` writes the masked words in the tagged record's own fields.
+        t.feedback.text = pii
+            .redact_mapped(&t.feedback.text, lang, &mut offsets)
+            .into_string();
         if let Some(r) = t.result.as_mut() {
             for (s, o) in r.statements.iter_mut().zip(offsets.chunks_exact(2)) {
                 s.start = o[0];
@@ -93,7 +96,7 @@ pub fn redact_all(tagged: &mut [Tagged], pii: &crate::pii::PiiDetector) {
                 .flat_map(|th| th.evidence.iter_mut())
                 .chain(r.triage_reasons.iter_mut().map(|x| &mut x.evidence));
             for e in evidence {
-                e.matched = pii.redact(&e.matched, lang);
+                e.matched = pii.redact(&e.matched, lang).into_string();
             }
         }
     });

@@ -38,7 +38,7 @@ pub struct QueueItem {
     /// How the writer asked to be contacted: phone, email, letter.
     pub contact_via: Vec<&'static str>,
     pub themes: Vec<String>,
-    pub excerpt: String,
+    pub excerpt: crate::pii::Masked,
     pub route_to: Option<String>,
     pub route_because: Option<String>,
 }
@@ -133,7 +133,7 @@ fn queue_item(t: &Tagged, units: &Units, pii: &PiiDetector) -> QueueItem {
             Vec::new()
         },
         themes: r.map_or(Vec::new(), |r| r.theme_ids().map(str::to_string).collect()),
-        excerpt: crate::text::excerpt(&pii.redact(&f.text, lang), EXCERPT_CHARS),
+        excerpt: pii.redact(&f.text, lang).excerpt(EXCERPT_CHARS),
         route_to: route.as_ref().map(|r| r.unit.clone()),
         route_because: route.map(|r| r.because),
     }
@@ -206,7 +206,7 @@ fn fields(it: &QueueItem) -> [String; 15] {
         it.processes.join(", "),
         it.contact_via.join(", "),
         it.themes.join(";"),
-        it.excerpt.clone(),
+        it.excerpt.to_string(),
         format!("{}:{}", it.file, it.row),
     ]
 }
@@ -316,7 +316,7 @@ pub fn render_md(items: &[QueueItem], source: &str) -> String {
                 md_cell(&it.reasons.join("; ")),
                 md_cell(&extra),
                 md_cell(&it.themes.join(", ")),
-                md_cell(&it.excerpt)
+                md_cell(it.excerpt.as_str())
             );
         }
         o.push('\n');
