@@ -6,6 +6,7 @@ pub mod datafile;
 pub mod domain;
 pub mod error;
 pub mod eval;
+pub mod fingerprint;
 #[cfg(test)]
 mod fuzz;
 pub mod home;

@@ -143,13 +143,7 @@ impl Taxonomy {
     /// taxonomy they were made with.
     pub fn fingerprint(&self) -> String {
         let text = toml::to_string(self).unwrap_or_default();
-        // FNV-1a: stable across Rust versions, unlike DefaultHasher.
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in text.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
-        }
-        format!("{h:016x}")
+        crate::fingerprint::short(&[text.as_bytes()])
     }
 
     pub fn theme_ids(&self) -> Vec<&str> {

@@ -86,17 +86,14 @@ fn read_records(path: &Path, dim: usize) -> HashMap<u64, Vec<f32>> {
 }
 
 fn text_key(text: &str) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
+    crate::fingerprint::key64(text.as_bytes())
 }
 
 impl EmbeddingCache {
     pub fn open(dir: &Path, fingerprint: &str, dim: usize) -> Self {
-        let path = dir.join(format!("embeddings-{fingerprint}.bin"));
+        // "-s": entries keyed by SHA-256 of the text (an older cache keyed by FNV-1a is
+        // left alone rather than mixed in).
+        let path = dir.join(format!("embeddings-{fingerprint}-s.bin"));
         let map = read_records(&path, dim);
         EmbeddingCache {
             path,
@@ -346,19 +343,16 @@ fn tuned_encoder(
     retrain: bool,
 ) -> Result<Encoder, ModelError> {
     use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
     // The tuning learns the themes, not the rules: editing a rule retrains the heads (they
     // see rule hits) but not these layers.
     let themes: Vec<&str> = taxonomy.themes.iter().map(|t| t.id.as_str()).collect();
     // The labeled data itself, not the heads' recipe: a change to how heads are trained
     // must not rebuild these layers.
     let data = format!("{:x}", Sha256::digest(&opts.training.bytes));
-    for part in [FINETUNE_RECIPE, &base.fingerprint, &themes.join(";"), &data] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    let key = format!("{:x}", h.finalize());
-    let path = dir.join(format!("tuned-{}.safetensors", &key[..16]));
+    let themes = themes.join(";");
+    let parts = [FINETUNE_RECIPE, &base.fingerprint, &themes, &data];
+    let key = crate::fingerprint::short(&parts.map(str::as_bytes));
+    let path = dir.join(format!("tuned-{key}.safetensors"));
     if path.is_file() && !retrain {
         return Encoder::load_tuned(&opts.model_dir, Some(&path));
     }
@@ -423,12 +417,7 @@ pub fn tuning_examples(
 const TRAINING_RECIPE: &str = "2026.12-5";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &b in TRAINING_RECIPE.as_bytes().iter().chain(bytes) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
+    crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
 }
 
 fn embed_cached(
@@ -798,7 +787,7 @@ mod tests {
         b.dirty = true;
         b.save().unwrap();
         // A crash mid-append leaves part of a record.
-        let path = dir.path().join("embeddings-fp.bin");
+        let path = dir.path().join("embeddings-fp-s.bin");
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.extend_from_slice(&[7, 7, 7]);
         std::fs::write(&path, bytes).unwrap();
