@@ -442,8 +442,8 @@ impl<'a> CommentRef<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::Classifier;
     use crate::input::Feedback;
+    use crate::tag::classify::Classifier;
 
     fn answers_of(texts: &[&str]) -> Answers {
         let taxonomy = Taxonomy::load(None).unwrap();

@@ -1,9 +1,9 @@
 //! `palaute eval`: how good the tagging is against a hand-labeled file.
 
-use crate::classify::Classifier;
 use crate::domain::{Classification, TriageClass};
 use crate::lang::Lang;
 use crate::pii::{PiiDetector, PiiKind};
+use crate::tag::classify::Classifier;
 use crate::taxonomy::Taxonomy;
 use rayon::prelude::*;
 use serde::Serialize;

@@ -6,7 +6,7 @@
 use crate::domain::{Sentiment, TriageClass};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
-use crate::pattern::Pattern;
+use crate::tag::pattern::Pattern;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;

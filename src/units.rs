@@ -2,7 +2,7 @@
 //! owns them: the unit column when the export has one, else a unit named in the text.
 
 use crate::lang::Lang;
-use crate::pattern::Pattern;
+use crate::tag::pattern::Pattern;
 use crate::text::tokenize;
 use serde::Deserialize;
 use std::collections::BTreeMap;

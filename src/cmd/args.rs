@@ -3,10 +3,10 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use palaute::classify::Classifier;
 use palaute::datafile::{self, DataFile};
 use palaute::home::Home;
 use palaute::model::runtime::{ModelOptions, ModelRuntime};
+use palaute::tag::classify::Classifier;
 use palaute::taxonomy::Taxonomy;
 use std::path::PathBuf;
 

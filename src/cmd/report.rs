@@ -6,13 +6,14 @@ use super::session::{close_inputs, finish, open_inputs};
 use anyhow::Result;
 use palaute::aggregate::summarize;
 use palaute::answers::Answers;
-use palaute::classify::Classifier;
 use palaute::eval;
 use palaute::lang::Lang;
-use palaute::model::runtime::{apply, Mode, ModelRuntime};
+use palaute::model::combine::{apply, Mode};
+use palaute::model::runtime::ModelRuntime;
 use palaute::output::add_rejects;
 use palaute::pii::PiiDetector;
-use palaute::pipeline::tag_into;
+use palaute::tag::classify::Classifier;
+use palaute::tag::pipeline::tag_into;
 use palaute::taxonomy::Taxonomy;
 use std::path::PathBuf;
 

@@ -111,7 +111,7 @@ pub fn run(a: Args) -> Result<()> {
 fn tagged_and_masked(
     a: &Args,
     taxonomy: &palaute::taxonomy::Taxonomy,
-    classifier: &palaute::classify::Classifier,
+    classifier: &palaute::tag::classify::Classifier,
 ) -> Result<(Vec<Tagged>, Vec<Tagged>)> {
     if a.input.files.is_empty() {
         return Ok((Vec::new(), Vec::new()));
@@ -130,6 +130,6 @@ fn tagged_and_masked(
     // as used but have nothing to review.
     finish(&dataset, Some(&rejects), &[], taxonomy, runtime.as_deref());
     let mut masked = tagged.clone();
-    palaute::pipeline::redact_all(&mut masked, &pii);
+    palaute::tag::pipeline::redact_all(&mut masked, &pii);
     Ok((tagged, masked))
 }

@@ -1,5 +1,6 @@
 //! The local transformer: getting it ([`fetch`], [`convert`]) and running it ([`encoder`]).
 
+pub mod combine;
 pub mod convert;
 pub mod encoder;
 pub mod fetch;

@@ -151,11 +151,11 @@ mod tests {
     use super::*;
     use crate::aggregate::{summarize, Summary};
     use crate::answers::Answers;
-    use crate::classify::Classifier;
     use crate::input::columns::ColumnOverrides;
     use crate::input::open;
     use crate::lang::Lang;
     use crate::pii::PiiDetector;
+    use crate::tag::classify::Classifier;
     use crate::taxonomy::Taxonomy;
 
     /// A report's summary of a small CSV, through the same stages as `palaute report`
@@ -169,7 +169,8 @@ mod tests {
         let pii = PiiDetector::builtin().unwrap();
         let mut records = open(&[path], &ColumnOverrides::default(), None, None).unwrap();
         let mut answers = Answers::new(&taxonomy, records.dataset().score_names.len(), lang);
-        crate::pipeline::tag_into(&mut records, &classifier, None, &pii, &mut answers).unwrap();
+        crate::tag::pipeline::tag_into(&mut records, &classifier, None, &pii, &mut answers)
+            .unwrap();
         let dataset = records.finish();
         let mut s = summarize(&answers, &dataset, &taxonomy, lang, None);
         let mut quotes = crate::quotes::select(&answers);

@@ -9,10 +9,10 @@ use crate::domain::{
     Classification, Evidence, Sentiment, Statement, ThemeTag, TriageClass, TriageReason,
 };
 use crate::lang::{Lang, LanguageDetector};
-use crate::pattern::Match;
-use crate::sentiment::{SentimentModel, NEGATION_WINDOW};
+use crate::tag::pattern::Match;
+use crate::tag::sentiment::{SentimentModel, NEGATION_WINDOW};
+use crate::tag::term_index::{Hits, IndexBuilder, IndexedPattern, TermIndex};
 use crate::taxonomy::{compile, RulesByLang, Taxonomy};
-use crate::term_index::{Hits, IndexBuilder, IndexedPattern, TermIndex};
 use crate::text::{tokenize, Token};
 
 /// Below this language confidence, rules of every language apply.
@@ -235,7 +235,7 @@ impl Classifier {
         folded: bool,
         rule_lang: Option<Lang>,
     ) -> Option<Vec<Statement>> {
-        let spans = crate::statements::statements(text);
+        let spans = crate::tag::statements::statements(text);
         if spans.len() <= 1 {
             return None;
         }

@@ -7,9 +7,9 @@
 
 use crate::domain::Sentiment;
 use crate::lang::Lang;
-use crate::pattern::{Match, Pattern};
+use crate::tag::pattern::{Match, Pattern};
+use crate::tag::term_index::{Hits, IndexBuilder, IndexedPattern};
 use crate::taxonomy::Taxonomy;
-use crate::term_index::{Hits, IndexBuilder, IndexedPattern};
 use crate::text::Token;
 use std::collections::HashSet;
 

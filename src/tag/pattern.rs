@@ -1,7 +1,7 @@
 //! Keyword rule patterns and how they match a tokenized comment.
 //!
 //! Syntax (one pattern per string in the taxonomy file):
-//! - `ajanvaraus`: a base form; matches its inflections and compounds (see [`crate::morph`]).
+//! - `ajanvaraus`: a base form; matches its inflections and compounds (see [`crate::tag::morph`]).
 //! - `puhel*`: an explicit prefix.
 //! - `=ei`: this exact word only.
 //! - `"ei vastattu"` or `ei vastattu`: words in this order, at most one other word between
@@ -12,7 +12,7 @@
 //!   triage rule can say "a dependent ... without ... food or medicine" as one pattern.
 
 use crate::lang::Lang;
-use crate::morph::{lemma_stems, StemMode, Stems, MIN_INFIX_CHARS};
+use crate::tag::morph::{lemma_stems, StemMode, Stems, MIN_INFIX_CHARS};
 use crate::text::{tokenize, Token};
 use thiserror::Error;
 

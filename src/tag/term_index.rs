@@ -4,7 +4,7 @@
 //! stems in one Aho-Corasick automaton. Patterns then only test bits, and a pattern with a
 //! term that matched nowhere is skipped without looking at the text.
 
-use crate::pattern::{Match, Pattern, TermKeys};
+use crate::tag::pattern::{Match, Pattern, TermKeys};
 use crate::text::Token;
 use aho_corasick::AhoCorasick;
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ type PrefixMap = HashMap<usize, HashMap<String, Vec<(u32, Option<usize>)>>>;
 
 #[derive(Default)]
 struct Builder {
-    ids: HashMap<crate::pattern::Term, u32>,
+    ids: HashMap<crate::tag::pattern::Term, u32>,
     exact: HashMap<String, Vec<u32>>,
     prefixes: PrefixMap,
     infixes: HashMap<String, Vec<u32>>,

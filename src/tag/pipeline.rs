@@ -1,9 +1,9 @@
 //! The classification step of the pipeline: every record with text gets a
 //! [`Classification`]; records with scores only pass through untagged.
 
-use crate::classify::Classifier;
 use crate::domain::{Classification, Tagged};
 use crate::input::Feedback;
+use crate::tag::classify::Classifier;
 use rayon::prelude::*;
 
 /// Classifies in parallel on all cores; the output keeps the input order.
@@ -60,7 +60,7 @@ pub fn apply_model(
     let scores = runtime.score_all(&texts, &rules)?;
     for (&i, s) in idx.iter().zip(&scores) {
         if let Some(r) = tagged[i].result.as_mut() {
-            crate::model::runtime::apply(r, s, crate::model::runtime::Mode::Combined);
+            crate::model::combine::apply(r, s, crate::model::combine::Mode::Combined);
             let f = &tagged[i].feedback;
             r.weigh_scores(f.nps, &f.scores);
         }
