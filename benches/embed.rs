@@ -4,13 +4,13 @@
 //!
 //! cargo bench --bench embed
 
-use palaute::classify::Classifier;
 use palaute::home::Home;
 use palaute::input::{columns::ColumnOverrides, read_dataset};
 use palaute::model::encoder::Encoder;
 use palaute::model::fetch;
 use palaute::model::runtime::{ModelOptions, ModelRuntime};
-use palaute::pipeline::{apply_model, classify_all};
+use palaute::tag::classify::Classifier;
+use palaute::tag::pipeline::{apply_model, classify_all};
 use palaute::taxonomy::Taxonomy;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -12,11 +12,11 @@
 
 use palaute::aggregate::summarize;
 use palaute::answers::Answers;
-use palaute::classify::Classifier;
 use palaute::input::{columns::ColumnOverrides, open};
 use palaute::lang::Lang;
-use palaute::pipeline::tag_into;
 use palaute::report::write_report;
+use palaute::tag::classify::Classifier;
+use palaute::tag::pipeline::tag_into;
 use palaute::taxonomy::Taxonomy;
 use std::io::Write;
 use std::path::{Path, PathBuf};

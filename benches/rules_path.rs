@@ -6,10 +6,10 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use palaute::aggregate::summarize;
 use palaute::answers::Answers;
-use palaute::classify::Classifier;
 use palaute::domain::Tagged;
 use palaute::input::{columns::ColumnOverrides, read_dataset};
 use palaute::lang::{Lang, LanguageDetector};
+use palaute::tag::classify::Classifier;
 use palaute::taxonomy::Taxonomy;
 use std::hint::black_box;
 use std::path::PathBuf;

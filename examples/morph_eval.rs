@@ -5,7 +5,7 @@
 //! cargo run --release --example morph_eval -- ../shared/data/lemmas_fi.tsv fi
 
 use palaute::lang::Lang;
-use palaute::morph::{lemma_stems, snowball, StemMode, Stems};
+use palaute::tag::morph::{lemma_stems, snowball, StemMode, Stems};
 use std::collections::BTreeSet;
 
 fn main() -> anyhow::Result<()> {
