@@ -16,6 +16,7 @@ pub mod model;
 pub mod notice;
 pub mod output;
 pub mod pii;
+pub mod pipeline;
 pub mod queue;
 pub mod quotes;
 pub mod report;

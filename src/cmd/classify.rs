@@ -45,7 +45,7 @@ pub fn run(a: Args) -> Result<()> {
     let runtime =
         with_model(&a.model, &taxonomy, &classifier, &mut tagged)?.map(|rt| rt.describe());
     if a.redact {
-        palaute::tag::pipeline::redact_all(&mut tagged, &pii);
+        palaute::pipeline::redact_all(&mut tagged, &pii);
     }
     let to_file = a.output.as_ref().filter(|p| p.as_os_str() != "-");
     let name = to_file.map_or(Path::new("<stdout>"), PathBuf::as_path);

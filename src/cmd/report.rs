@@ -12,8 +12,8 @@ use palaute::model::combine::{apply, Mode};
 use palaute::model::runtime::ModelRuntime;
 use palaute::output::add_rejects;
 use palaute::pii::PiiDetector;
+use palaute::pipeline::tag_into;
 use palaute::tag::classify::Classifier;
-use palaute::tag::pipeline::tag_into;
 use palaute::taxonomy::Taxonomy;
 use std::path::PathBuf;
 

@@ -130,6 +130,6 @@ fn tagged_and_masked(
     // as used but have nothing to review.
     finish(&dataset, Some(&rejects), &[], taxonomy, runtime.as_deref());
     let mut masked = tagged.clone();
-    palaute::tag::pipeline::redact_all(&mut masked, &pii);
+    palaute::pipeline::redact_all(&mut masked, &pii);
     Ok((tagged, masked))
 }

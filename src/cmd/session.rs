@@ -7,8 +7,8 @@ use anyhow::{bail, Result};
 use palaute::domain::Tagged;
 use palaute::input::{open, Dataset, Records};
 use palaute::model::runtime::ModelRuntime;
+use palaute::pipeline::{apply_model, classify_all};
 use palaute::tag::classify::Classifier;
-use palaute::tag::pipeline::{apply_model, classify_all};
 use palaute::taxonomy::Taxonomy;
 use std::path::{Path, PathBuf};
 

@@ -169,8 +169,7 @@ mod tests {
         let pii = PiiDetector::builtin().unwrap();
         let mut records = open(&[path], &ColumnOverrides::default(), None, None).unwrap();
         let mut answers = Answers::new(&taxonomy, records.dataset().score_names.len(), lang);
-        crate::tag::pipeline::tag_into(&mut records, &classifier, None, &pii, &mut answers)
-            .unwrap();
+        crate::pipeline::tag_into(&mut records, &classifier, None, &pii, &mut answers).unwrap();
         let dataset = records.finish();
         let mut s = summarize(&answers, &dataset, &taxonomy, lang, None);
         let mut quotes = crate::quotes::select(&answers);
