@@ -61,6 +61,16 @@ pub const UNITS: Builtin = Builtin {
     path: "models/units.toml",
     bytes: include_bytes!("../models/units.toml"),
 };
+/// The header words that find each column of an export.
+pub const COLUMNS: Builtin = Builtin {
+    path: "models/columns.toml",
+    bytes: include_bytes!("../models/columns.toml"),
+};
+/// The words that say how a writer wants an answer (registry queue).
+pub const CONTACT: Builtin = Builtin {
+    path: "models/contact.toml",
+    bytes: include_bytes!("../models/contact.toml"),
+};
 pub const PII: Builtin = Builtin {
     path: "models/pii.toml",
     bytes: include_bytes!("../models/pii.toml"),

@@ -43,41 +43,65 @@ pub struct QueueItem {
     pub route_because: Option<String>,
 }
 
+/// The word beginnings that name each way of answering, from `models/contact.toml`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ContactWords {
+    phone: Vec<String>,
+    email: Vec<String>,
+    letter: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ContactFile {
+    contact: ContactWords,
+}
+
+impl ContactWords {
+    /// The working directory's `models/contact.toml`, else the built-in copy; a broken
+    /// file is an error naming it.
+    pub fn load_default() -> Result<ContactWords> {
+        let spec = &crate::datafile::CONTACT;
+        let file = spec
+            .load(None)
+            .map_err(|e| Error::io(spec.path_for_errors(None), e))?;
+        let bad = |m: String| Error::input(file.origin.describe(), format!("contact words: {m}"));
+        let text = file.text().map_err(bad)?;
+        let parsed: ContactFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        Ok(parsed.contact)
+    }
+}
+
 /// How the writer wants an answer, from the contact details and words in the text.
-fn contact_via(text: &str, pii: &[crate::pii::PiiSpan]) -> Vec<&'static str> {
+fn contact_via(text: &str, pii: &[crate::pii::PiiSpan], words: &ContactWords) -> Vec<&'static str> {
     let tokens = tokenize(text);
-    let has = |stems: &[&str]| {
+    let has = |stems: &[String]| {
         tokens
             .iter()
-            .any(|t| stems.iter().any(|s| t.norm.starts_with(s)))
+            .any(|t| stems.iter().any(|s| t.norm.starts_with(s.as_str())))
     };
     let mut via = Vec::new();
-    if pii.iter().any(|s| s.kind == PiiKind::Phone)
-        || has(&["soit", "puhel", "ring", "telefon", "call", "phone"])
-    {
+    if pii.iter().any(|s| s.kind == PiiKind::Phone) || has(&words.phone) {
         via.push("phone");
     }
-    if pii.iter().any(|s| s.kind == PiiKind::Email)
-        || has(&["sähköpost", "sahkopost", "e-post", "epost", "email", "mail"])
-    {
+    if pii.iter().any(|s| s.kind == PiiKind::Email) || has(&words.email) {
         via.push("email");
     }
-    if has(&[
-        "kirjee",
-        "kirje",
-        "kirjallise",
-        "brev",
-        "skriftlig",
-        "letter",
-        "writing",
-    ]) {
+    if has(&words.letter) {
         via.push("letter");
     }
     via
 }
 
-pub fn build(tagged: &[Tagged], units: &Units, pii: &PiiDetector) -> Vec<QueueItem> {
-    let mut items: Vec<QueueItem> = tagged.iter().map(|t| queue_item(t, units, pii)).collect();
+pub fn build(
+    tagged: &[Tagged],
+    units: &Units,
+    pii: &PiiDetector,
+    contact: &ContactWords,
+) -> Vec<QueueItem> {
+    let mut items: Vec<QueueItem> = tagged
+        .iter()
+        .map(|t| queue_item(t, units, pii, contact))
+        .collect();
     items.sort_by(queue_order);
     items
 }
@@ -97,7 +121,7 @@ fn queue_order(a: &QueueItem, b: &QueueItem) -> std::cmp::Ordering {
         .then_with(|| a.row.cmp(&b.row))
 }
 
-fn queue_item(t: &Tagged, units: &Units, pii: &PiiDetector) -> QueueItem {
+fn queue_item(t: &Tagged, units: &Units, pii: &PiiDetector, contact: &ContactWords) -> QueueItem {
     let f = &t.feedback;
     let r = t.result.as_ref();
     let lang = r.map(|r| r.lang.lang).unwrap_or(crate::lang::Lang::Fi);
@@ -128,7 +152,7 @@ fn queue_item(t: &Tagged, units: &Units, pii: &PiiDetector) -> QueueItem {
         }),
         processes: r.map_or(Vec::new(), processes),
         contact_via: if wants_contact {
-            contact_via(&f.text, &spans)
+            contact_via(&f.text, &spans, contact)
         } else {
             Vec::new()
         },
@@ -331,4 +355,29 @@ pub fn files(dir: &Path, items: &[QueueItem], source: &str) -> Result<FileSet> {
     set.add("queue.xlsx", xlsx_file(&dir.join("queue.xlsx"), items)?);
     set.add("queue.md", render_md(items, source).into_bytes());
     Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_channels_come_from_the_words_file_and_the_details() {
+        let words = ContactWords::load_default().unwrap();
+        let none: &[crate::pii::PiiSpan] = &[];
+        assert_eq!(contact_via("Soittakaa minulle", none, &words), ["phone"]);
+        assert_eq!(
+            contact_via("Svara skriftligt, tack", none, &words),
+            ["letter"]
+        );
+        assert!(contact_via("Kiitos hyvästä hoidosta", none, &words).is_empty());
+        // Words are data: another county's word works once it is in the file.
+        let custom: ContactFile =
+            toml::from_str("[contact]\nphone = [\"teksta\"]\nemail = []\nletter = []").unwrap();
+        assert_eq!(
+            contact_via("Tekstatkaa minulle", none, &custom.contact),
+            ["phone"]
+        );
+        assert!(contact_via("Soittakaa", none, &custom.contact).is_empty());
+    }
 }

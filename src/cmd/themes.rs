@@ -75,6 +75,10 @@ fn check(model: &ModelOpts, labeled: &[PathBuf]) -> Result<()> {
     println!("{}: valid, {} units", units.source, units.units.len());
     palaute::pii::PiiDetector::load_default()?;
     println!("personal-data lists: valid");
+    let words = palaute::input::columns::check_column_words()?;
+    println!("column header words: valid, {words} words");
+    palaute::queue::ContactWords::load_default()?;
+    println!("contact words: valid");
     let files: Vec<DataFile> = if labeled.is_empty() {
         vec![datafile::TRAIN.load(None)?, datafile::DEV.load(None)?]
     } else {

@@ -30,10 +30,11 @@ pub fn run(a: Args) -> Result<()> {
     let (taxonomy, classifier) = a.model.rules()?;
     let units = Units::load(a.units.as_deref())?;
     let pii = PiiDetector::load_default()?;
+    let contact = palaute::queue::ContactWords::load_default()?;
     let (dataset, mut tagged) = read_and_classify(&a.input, &classifier)?;
     let runtime =
         with_model(&a.model, &taxonomy, &classifier, &mut tagged)?.map(|rt| rt.describe());
-    let items = palaute::queue::build(&tagged, &units, &pii);
+    let items = palaute::queue::build(&tagged, &units, &pii, &contact);
     let mut set = palaute::queue::files(&a.output, &items, &a.input.describe())?;
     let rejects = add_rejects(&mut set, &dataset.rejects, &pii)?;
     let mut written = set.commit()?;

@@ -89,94 +89,61 @@ impl ColumnMap {
     }
 }
 
-const TEXT: &[&str] = &[
-    "avoin palaute",
-    "vapaa sana",
-    "vapaa palaute",
-    "risut ja ruusut",
-    "palaute",
-    "kommentti",
-    "kommentit",
-    "kommentar",
-    "kommentarer",
-    "feedback",
-    "comment",
-    "comments",
-    "text",
-    "teksti",
-    "fritext",
-    "oppen respons",
-    "miksi",
-    "varfor",
-    "why",
-    "respons",
-];
-const NPS: &[&str] = &[
-    "suosittel",
-    "nps",
-    "rekommender",
-    "recommend",
-    "suositteluindeksi",
-    "likelihood",
-];
-const DATE: &[&str] = &[
-    "pvm",
-    "paivamaara",
-    "paiva",
-    "aika",
-    "vastausaika",
-    "datum",
-    "date",
-    "timestamp",
-    "tidpunkt",
-    "kuukausi",
-    "manad",
-    "month",
-    "submitted",
-    "saapunut",
-    "saapumispaiva",
-    "vastaanotettu",
-    "inkommit",
-    "received",
-];
-const UNIT: &[&str] = &[
-    "yksikko",
-    "toimipiste",
-    "palvelu",
-    "palvelupiste",
-    "palveluyksikko",
-    "vastuuyksikko",
-    "enhet",
-    "verksamhetsstalle",
-    "verksamhet",
-    "unit",
-    "department",
-    "osasto",
-    "avdelning",
-];
-const CHANNEL: &[&str] = &[
-    "kanava",
-    "kanal",
-    "channel",
-    "palautekanava",
-    "lahde",
-    "source",
-];
-const ID: &[&str] = &[
-    "id",
-    "tunniste",
-    "vastaus id",
-    "response id",
-    "nro",
-    "numero",
-    "tunnus",
-    "asianumero",
-    "diaarinumero",
-    "dnro",
-    "arendenummer",
-    "diarienummer",
-    "case",
-];
+/// The header words of each role, from `models/columns.toml` (see there), folded like
+/// headers so that a county may write "Päivämäärä".
+#[derive(Debug, serde::Deserialize)]
+struct ColumnWords {
+    id: Vec<String>,
+    nps: Vec<String>,
+    date: Vec<String>,
+    channel: Vec<String>,
+    unit: Vec<String>,
+    text: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ColumnsFile {
+    columns: ColumnWords,
+}
+
+/// The column words, read once: the working directory's `models/columns.toml`, else the
+/// built-in copy. A broken file is an error naming it.
+fn column_words() -> Result<&'static ColumnWords> {
+    static WORDS: std::sync::OnceLock<std::result::Result<ColumnWords, (String, String)>> =
+        std::sync::OnceLock::new();
+    let loaded = WORDS.get_or_init(|| {
+        let spec = &crate::datafile::COLUMNS;
+        let file = spec
+            .load(None)
+            .map_err(|e| (spec.path.to_string(), e.to_string()))?;
+        let text = file.text().map_err(|m| (file.origin.describe(), m))?;
+        let parsed: ColumnsFile =
+            toml::from_str(text).map_err(|e| (file.origin.describe(), e.to_string()))?;
+        let fold_all = |v: Vec<String>| v.iter().map(|w| fold(w)).collect();
+        let w = parsed.columns;
+        Ok(ColumnWords {
+            id: fold_all(w.id),
+            nps: fold_all(w.nps),
+            date: fold_all(w.date),
+            channel: fold_all(w.channel),
+            unit: fold_all(w.unit),
+            text: fold_all(w.text),
+        })
+    });
+    loaded
+        .as_ref()
+        .map_err(|(path, message)| Error::input(path, format!("column words: {message}")))
+}
+
+/// Reads `models/columns.toml` (working directory, else built in) as [`resolve`] will, for
+/// `palaute themes check`: the number of header words, or the error naming the file.
+pub fn check_column_words() -> Result<usize> {
+    let w = column_words()?;
+    Ok([&w.id, &w.nps, &w.date, &w.channel, &w.unit, &w.text]
+        .iter()
+        .map(|v| v.len())
+        .sum())
+}
 
 /// How well a folded header matches an alias: 3 exact, 2 a whole word or phrase,
 /// 1 a word beginning with a long alias ("suosittelisitko" for "suosittel").
@@ -198,7 +165,7 @@ fn match_quality(header: &str, alias: &str) -> u8 {
     0
 }
 
-fn best(headers: &[String], aliases: &[&str], taken: &[usize]) -> Option<usize> {
+fn best(headers: &[String], aliases: &[String], taken: &[usize]) -> Option<usize> {
     let mut best: Option<(u8, usize, usize)> = None;
     for (i, h) in headers.iter().enumerate() {
         if taken.contains(&i) {
@@ -304,12 +271,12 @@ pub fn near_score_warnings(table: &RawTable, map: &ColumnMap) -> Vec<String> {
 /// flag that names it and what messages call it.
 struct Role<'o> {
     named: &'o Option<String>,
-    aliases: &'static [&'static str],
+    aliases: &'static [String],
     flag: &'static str,
     what: &'static str,
 }
 
-fn roles(o: &ColumnOverrides) -> [Role<'_>; 6] {
+fn roles<'o>(o: &'o ColumnOverrides, w: &'static ColumnWords) -> [Role<'o>; 6] {
     let role = |named, aliases, flag, what| Role {
         named,
         aliases,
@@ -319,12 +286,12 @@ fn roles(o: &ColumnOverrides) -> [Role<'_>; 6] {
     [
         // Order matters: the id and date columns are claimed before "palaute" could match
         // "Palautteen päivämäärä", and the NPS question before the free text.
-        role(&o.id, ID, "--id-col", "id"),
-        role(&o.nps, NPS, "--nps-col", "NPS answer"),
-        role(&o.date, DATE, "--date-col", "date"),
-        role(&o.channel, CHANNEL, "--channel-col", "channel"),
-        role(&o.unit, UNIT, "--unit-col", "unit"),
-        role(&o.text, TEXT, "--text-col", "feedback text"),
+        role(&o.id, &w.id, "--id-col", "id"),
+        role(&o.nps, &w.nps, "--nps-col", "NPS answer"),
+        role(&o.date, &w.date, "--date-col", "date"),
+        role(&o.channel, &w.channel, "--channel-col", "channel"),
+        role(&o.unit, &w.unit, "--unit-col", "unit"),
+        role(&o.text, &w.text, "--text-col", "feedback text"),
     ]
 }
 
@@ -408,7 +375,7 @@ impl<'t> Detection<'t> {
 /// error. In JSONL, a key found in under a tenth of the lines is not given a role by
 /// detection (one stray `"nps"` must not decide the file), and that is said.
 pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
-    let roles = roles(o);
+    let roles = roles(o, column_words()?);
     let mut claims = Claims {
         table,
         claimed: Vec::new(),
@@ -593,5 +560,25 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("\"nope\""));
+    }
+
+    #[test]
+    fn column_words_are_data_and_folded_like_headers() {
+        let w = column_words().unwrap();
+        for (role, words) in [
+            ("id", &w.id),
+            ("nps", &w.nps),
+            ("date", &w.date),
+            ("channel", &w.channel),
+            ("unit", &w.unit),
+            ("text", &w.text),
+        ] {
+            assert!(!words.is_empty(), "{role} has no header words");
+            assert!(
+                words.iter().all(|x| *x == fold(x)),
+                "{role}: {words:?} not folded"
+            );
+        }
+        assert!(w.date.iter().any(|x| x == "paivamaara"));
     }
 }
