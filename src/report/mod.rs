@@ -21,7 +21,7 @@ pub fn files(dir: &Path, summary: &Summary, answers: &Answers) -> Result<FileSet
     set.add("report.html", render::html(&view)?.into_bytes());
     set.add(
         "report.xlsx",
-        xlsx::bytes(&dir.join("report.xlsx"), summary, answers)?,
+        xlsx::bytes(&dir.join("report.xlsx"), &view, answers)?,
     );
     set.add("report.md", render::markdown(&view)?.into_bytes());
     let json = dir.join("report.json");

@@ -110,6 +110,22 @@ pub struct Headline {
     pub sentiment: BTreeMap<&'static str, (String, usize)>,
     /// "urgent 3, formal 2, …" without normal; empty when nothing needs action.
     pub triage: Vec<(String, usize)>,
+    /// The same figures as numbers, for the workbook.
+    pub figures: Figures,
+}
+
+/// The headline's numbers unformatted, for the workbook's Summary sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub comments: usize,
+    pub answers: usize,
+    pub nps: Option<f64>,
+    pub nps_low: Option<f64>,
+    pub nps_high: Option<f64>,
+    /// (statement, mean, share of 4–5) for every statement.
+    pub scores: Vec<(String, Option<f64>, Option<f64>)>,
+    /// (language's name, share of comments), by language code.
+    pub languages: Vec<(String, f64)>,
 }
 
 /// A theme's share in one month, marked when it moved significantly from the month before.
@@ -129,6 +145,10 @@ pub struct SliceCell {
     pub count: usize,
     pub share: String,
     pub small: bool,
+    /// The raw figures, for the workbook.
+    pub comments: usize,
+    pub share_value: f64,
+    pub nps: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -162,6 +182,8 @@ pub struct ThemeRow {
     pub lift: Cell,
     /// The first statement's mean among comments with this theme (HTML's last column).
     pub first_score: Option<ScoreView>,
+    /// Every statement's mean among comments with this theme (the workbook).
+    pub scores_with: Vec<Option<f64>>,
     pub change: Option<ChangeView>,
     /// Every month of the data, the undated too (Markdown).
     pub by_month: Vec<SliceCell>,
@@ -398,6 +420,27 @@ fn headline(f: &Fmt, s: &Summary, months: &[String]) -> Headline {
             })
             .collect(),
         month_step: month_step(f, s, months),
+        figures: Figures {
+            comments: ov.stats.comments,
+            answers: ov.stats.answers,
+            nps: nps.nps,
+            nps_low: nps.ci_low,
+            nps_high: nps.ci_high,
+            scores: ov
+                .stats
+                .scores
+                .iter()
+                .map(|sc| (sc.name.clone(), sc.mean, sc.top2_share))
+                .collect(),
+            languages: ov
+                .languages
+                .iter()
+                .map(|(k, v)| {
+                    let share = *v as f64 / ov.stats.comments.max(1) as f64;
+                    (w.language(k).to_string(), share)
+                })
+                .collect(),
+        },
         sentiment,
         triage: w
             .in_order(&ov.triage)
@@ -442,6 +485,9 @@ fn theme_row(f: &Fmt, t: &ThemeStats, months: &[String]) -> ThemeRow {
         count: x.value.count,
         share: pct(x.value.share, l),
         small: x.value.comments < SMALL_GROUP,
+        comments: x.value.comments,
+        share_value: x.value.share,
+        nps: x.value.nps.nps,
     };
     ThemeRow {
         id: t.id.clone(),
@@ -455,6 +501,7 @@ fn theme_row(f: &Fmt, t: &ThemeStats, months: &[String]) -> ThemeRow {
         impact: f.signed_cell(t.nps_impact, 0),
         lift: f.signed_cell(t.nps_lift, 1),
         first_score: t.scores_with.first().map(|s| f.score(s)),
+        scores_with: t.scores_with.iter().map(|s| s.mean).collect(),
         change: t.month_change.as_ref().map(|ch| ChangeView {
             share_from: pct(ch.share_from, l),
             share_to: pct(ch.share_to, l),

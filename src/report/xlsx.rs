@@ -3,12 +3,10 @@
 //! percentages, headers are frozen. Text goes in string cells, so a comment starting with
 //! "=" can never run as a formula.
 
-use super::i18n::{words, Words};
-use super::view::by_lift;
-use crate::aggregate::{Summary, ThemeStats, NONE_LABEL};
+use super::i18n::Words;
+use super::view::{ReportView, ThemeRow};
 use crate::answers::Answers;
 use crate::error::{Error, Result};
-use crate::lang::Lang;
 use crate::output::{excel_text, EXCEL_ROWS};
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, Workbook, Worksheet, XlsxError};
 use std::path::Path;
@@ -51,10 +49,11 @@ struct Sheets {
 
 type Sheet = std::result::Result<(), XlsxError>;
 
-fn build(s: &Summary, answers: &Answers) -> std::result::Result<Workbook, XlsxError> {
-    let l = Lang::from_code(&s.lang).unwrap_or(Lang::Fi);
+/// The workbook from the same [`ReportView`] as the page and the memo (order, names), with
+/// its numbers as numbers.
+fn build(view: &ReportView, answers: &Answers) -> std::result::Result<Workbook, XlsxError> {
     let x = Sheets {
-        w: words(l),
+        w: view.words,
         f: Formats {
             plain: Format::new(),
             head: Format::new()
@@ -68,45 +67,35 @@ fn build(s: &Summary, answers: &Answers) -> std::result::Result<Workbook, XlsxEr
         },
     };
     let mut wb = crate::output::new_workbook();
-    let themes = by_lift(s);
-    x.summary(wb.add_worksheet(), s, &themes)?;
-    x.themes(wb.add_worksheet(), s, &themes)?;
-    x.trends(wb.add_worksheet(), s)?;
-    x.units(wb.add_worksheet(), s)?;
-    comments_sheet(&mut wb, s, answers, &x.f, l)?;
+    x.summary(wb.add_worksheet(), view)?;
+    x.themes(wb.add_worksheet(), view)?;
+    x.trends(wb.add_worksheet(), view)?;
+    x.units(wb.add_worksheet(), view)?;
+    comments_sheet(&mut wb, view, answers, &x.f)?;
     Ok(wb)
 }
 
 impl Sheets {
-    fn name<'a>(&self, n: &'a str) -> &'a str {
-        if n == NONE_LABEL {
-            self.w.none
-        } else {
-            n
-        }
-    }
-
     /// Summary: the headline figures, and theme counts with a bar chart.
-    fn summary(&self, ws: &mut Worksheet, s: &Summary, themes: &[&ThemeStats]) -> Sheet {
+    fn summary(&self, ws: &mut Worksheet, view: &ReportView) -> Sheet {
         let (w, f) = (self.w, &self.f);
         ws.set_name("Summary")?;
         header(ws, f, &[w.summary, ""])?;
-        let ov = &s.overall.stats;
+        let ov = &view.headline.figures;
         let mut lines: Vec<(String, Option<f64>, &Format)> = vec![
             (w.comments.into(), Some(ov.comments as f64), &f.plain),
             (w.answers.into(), Some(ov.answers as f64), &f.plain),
-            ("NPS".into(), ov.nps.nps, &f.dec1),
-            ("NPS 95 % low".into(), ov.nps.ci_low, &f.dec1),
-            ("NPS 95 % high".into(), ov.nps.ci_high, &f.dec1),
+            ("NPS".into(), ov.nps, &f.dec1),
+            ("NPS 95 % low".into(), ov.nps_low, &f.dec1),
+            ("NPS 95 % high".into(), ov.nps_high, &f.dec1),
         ];
-        for sc in &ov.scores {
-            lines.push((format!("{} ({})", sc.name, w.mean), sc.mean, &f.dec2));
-            let top2 = format!("{} ({})", sc.name, w.answered_45);
-            lines.push((top2, sc.top2_share, &f.pct));
+        for (name, mean, top2) in &ov.scores {
+            lines.push((format!("{name} ({})", w.mean), *mean, &f.dec2));
+            lines.push((format!("{name} ({})", w.answered_45), *top2, &f.pct));
         }
-        for (k, v) in &s.overall.languages {
-            let label = format!("{}: {}", w.languages, w.language(k));
-            lines.push((label, Some(*v as f64 / ov.comments.max(1) as f64), &f.pct));
+        for (language, share) in &ov.languages {
+            let label = format!("{}: {language}", w.languages);
+            lines.push((label, Some(*share), &f.pct));
         }
         for (r, (label, v, fmt)) in lines.iter().enumerate() {
             let r = r as u32 + 1;
@@ -115,18 +104,18 @@ impl Sheets {
         }
         ws.set_column_width(0, 42)?;
         ws.set_column_width(1, 12)?;
-        self.theme_chart(ws, lines.len() as u32 + 2, themes)
+        self.theme_chart(ws, lines.len() as u32 + 2, &view.drivers)
     }
 
     /// Theme counts in the Themes sheet's order from `chart_row` down, and their chart.
-    fn theme_chart(&self, ws: &mut Worksheet, chart_row: u32, themes: &[&ThemeStats]) -> Sheet {
+    fn theme_chart(&self, ws: &mut Worksheet, chart_row: u32, themes: &[ThemeRow]) -> Sheet {
         let w = self.w;
         ws.write_string_with_format(chart_row, 0, w.theme, &self.f.head)?;
         ws.write_string_with_format(chart_row, 1, w.comments, &self.f.head)?;
         for (i, t) in themes.iter().enumerate() {
             let row = chart_row + 1 + i as u32;
             ws.write_string(row, 0, &t.label)?;
-            ws.write_number(row, 1, t.count as f64)?;
+            ws.write_number(row, 1, t.count.value.unwrap_or(0.0))?;
         }
         let last = chart_row + themes.len() as u32;
         let mut chart = Chart::new(ChartType::Bar);
@@ -142,7 +131,7 @@ impl Sheets {
     }
 
     /// Themes: one row per theme in key-driver order, numbers as numbers.
-    fn themes(&self, ws: &mut Worksheet, s: &Summary, themes: &[&ThemeStats]) -> Sheet {
+    fn themes(&self, ws: &mut Worksheet, view: &ReportView) -> Sheet {
         let (w, f) = (self.w, &self.f);
         ws.set_name("Themes")?;
         let mut cols = vec![
@@ -157,63 +146,60 @@ impl Sheets {
             w.impact,
             w.lift,
         ];
-        let score_names: Vec<String> = s
-            .overall
-            .stats
-            .scores
+        let score_names: Vec<String> = view
+            .score_names
             .iter()
-            .map(|x| format!("{} ({})", w.mean_1_5, x.name))
+            .map(|x| format!("{} ({x})", w.mean_1_5))
             .collect();
         cols.extend(score_names.iter().map(String::as_str));
         header(ws, f, &cols)?;
-        for (i, t) in themes.iter().enumerate() {
+        for (i, t) in view.drivers.iter().enumerate() {
             let row = i as u32 + 1;
-            let statements = |k: &str| t.statements.get(k).copied().unwrap_or(0) as f64;
             ws.write_string(row, 0, &t.id)?;
             ws.write_string(row, 1, &t.label)?;
-            ws.write_number(row, 2, t.count as f64)?;
-            ws.write_number_with_format(row, 3, t.share, &f.pct)?;
-            ws.write_number(row, 4, statements("negative"))?;
-            ws.write_number(row, 5, statements("positive"))?;
-            opt_num(ws, row, 6, t.nps_with.nps, &f.dec1)?;
-            opt_num(ws, row, 7, t.nps_without.nps, &f.dec1)?;
-            opt_num(ws, row, 8, t.nps_impact, &f.dec1)?;
-            opt_num(ws, row, 9, t.nps_lift, &f.dec1)?;
-            for (k, sc) in t.scores_with.iter().enumerate() {
-                opt_num(ws, row, 10 + k as u16, sc.mean, &f.dec2)?;
+            ws.write_number(row, 2, t.count.value.unwrap_or(0.0))?;
+            ws.write_number_with_format(row, 3, t.share.value.unwrap_or(0.0), &f.pct)?;
+            ws.write_number(row, 4, t.negative as f64)?;
+            ws.write_number(row, 5, t.positive as f64)?;
+            opt_num(ws, row, 6, t.nps_with.raw, &f.dec1)?;
+            opt_num(ws, row, 7, t.nps_without.raw, &f.dec1)?;
+            opt_num(ws, row, 8, t.impact.value, &f.dec1)?;
+            opt_num(ws, row, 9, t.lift.value, &f.dec1)?;
+            for (k, mean) in t.scores_with.iter().enumerate() {
+                opt_num(ws, row, 10 + k as u16, *mean, &f.dec2)?;
             }
         }
-        ws.autofilter(0, 0, themes.len() as u32, cols.len() as u16 - 1)?;
+        ws.autofilter(0, 0, view.drivers.len() as u32, cols.len() as u16 - 1)?;
         ws.set_column_width(1, 34)?;
         Ok(())
     }
 
     /// Trends: one row per theme × month, then NPS per month.
-    fn trends(&self, ws: &mut Worksheet, s: &Summary) -> Sheet {
+    fn trends(&self, ws: &mut Worksheet, view: &ReportView) -> Sheet {
         let (w, f) = (self.w, &self.f);
         ws.set_name("Trends")?;
         let cols = ["id", w.theme, w.month, w.comments, "n", w.share, "NPS"];
         header(ws, f, &cols)?;
         let mut row = 1u32;
-        for t in &s.themes {
+        for t in &view.themes {
             for m in &t.by_month {
                 ws.write_string(row, 0, &t.id)?;
                 ws.write_string(row, 1, &t.label)?;
-                ws.write_string(row, 2, excel_text(self.name(&m.name)))?;
-                ws.write_number(row, 3, m.value.count as f64)?;
-                ws.write_number(row, 4, m.value.comments as f64)?;
-                ws.write_number_with_format(row, 5, m.value.share, &f.pct)?;
-                opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
+                ws.write_string(row, 2, excel_text(&m.name))?;
+                ws.write_number(row, 3, m.count as f64)?;
+                ws.write_number(row, 4, m.comments as f64)?;
+                ws.write_number_with_format(row, 5, m.share_value, &f.pct)?;
+                opt_num(ws, row, 6, m.nps, &f.dec1)?;
                 row += 1;
             }
         }
-        for m in &s.months {
+        for m in &view.month_rows {
             ws.write_string(row, 0, "(all)")?;
             ws.write_string(row, 1, "NPS")?;
             ws.write_string(row, 2, excel_text(&m.name))?;
-            ws.write_number(row, 3, m.value.comments as f64)?;
-            ws.write_number(row, 4, m.value.answers as f64)?;
-            opt_num(ws, row, 6, m.value.nps.nps, &f.dec1)?;
+            ws.write_number(row, 3, m.comments.value.unwrap_or(0.0))?;
+            ws.write_number(row, 4, m.answers.value.unwrap_or(0.0))?;
+            opt_num(ws, row, 6, m.nps.raw, &f.dec1)?;
             row += 1;
         }
         ws.autofilter(0, 0, row.saturating_sub(1).max(1), 6)?;
@@ -222,25 +208,25 @@ impl Sheets {
     }
 
     /// Units: NPS per unit, then theme × unit counts.
-    fn units(&self, ws: &mut Worksheet, s: &Summary) -> Sheet {
+    fn units(&self, ws: &mut Worksheet, view: &ReportView) -> Sheet {
         let w = self.w;
         ws.set_name("Units")?;
         let mut cols = vec![w.unit, w.answers, w.comments, "NPS", "small"];
-        cols.extend(s.themes.iter().map(|t| t.label.as_str()));
+        cols.extend(view.themes.iter().map(|t| t.label.as_str()));
         header(ws, &self.f, &cols)?;
-        for (i, u) in s.units.iter().enumerate() {
+        for (i, u) in view.unit_rows.iter().enumerate() {
             let row = i as u32 + 1;
-            ws.write_string(row, 0, excel_text(self.name(&u.name)))?;
-            ws.write_number(row, 1, u.value.answers as f64)?;
-            ws.write_number(row, 2, u.value.comments as f64)?;
-            opt_num(ws, row, 3, u.value.nps.nps, &self.f.dec1)?;
-            ws.write_boolean(row, 4, u.value.small)?;
-            for (k, t) in s.themes.iter().enumerate() {
+            ws.write_string(row, 0, excel_text(&u.name))?;
+            ws.write_number(row, 1, u.answers.value.unwrap_or(0.0))?;
+            ws.write_number(row, 2, u.comments.value.unwrap_or(0.0))?;
+            opt_num(ws, row, 3, u.nps.raw, &self.f.dec1)?;
+            ws.write_boolean(row, 4, u.small)?;
+            for (k, t) in view.themes.iter().enumerate() {
                 let count = t
                     .by_unit
                     .iter()
                     .find(|x| x.name == u.name)
-                    .map_or(0, |x| x.value.count);
+                    .map_or(0, |x| x.count);
                 ws.write_number(row, 5 + k as u16, count as f64)?;
             }
         }
@@ -254,12 +240,11 @@ impl Sheets {
 /// cells.
 fn comments_sheet(
     wb: &mut Workbook,
-    s: &Summary,
+    view: &ReportView,
     answers: &Answers,
     f: &Formats,
-    l: Lang,
 ) -> std::result::Result<(), XlsxError> {
-    let w = words(l);
+    let w = view.words;
     let ws = wb.add_worksheet_with_constant_memory();
     ws.set_name("Comments")?;
     let mut cols = vec![
@@ -272,7 +257,7 @@ fn comments_sheet(
         w.triage,
         "NPS",
     ];
-    cols.extend(s.overall.stats.scores.iter().map(|x| x.name.as_str()));
+    cols.extend(view.score_names.iter().map(String::as_str));
     cols.push(w.comment);
     let text_col = cols.len() as u16 - 1;
     ws.set_column_width(4, 28)?;
@@ -319,11 +304,11 @@ fn comments_sheet(
 }
 
 /// report.xlsx as bytes; `path` only names it in errors.
-pub fn bytes(path: &Path, s: &Summary, answers: &Answers) -> Result<Vec<u8>> {
+pub fn bytes(path: &Path, view: &ReportView, answers: &Answers) -> Result<Vec<u8>> {
     let err = |source: XlsxError| Error::Xlsx {
         path: path.to_path_buf(),
         source,
     };
-    let mut wb = build(s, answers).map_err(err)?;
+    let mut wb = build(view, answers).map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }
