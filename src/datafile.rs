@@ -117,6 +117,18 @@ impl Builtin {
         }
     }
 
+    /// The working directory's copy, else the built-in one, parsed as TOML; an unreadable or
+    /// broken file is an error naming it and `what` it holds.
+    pub fn load_toml<T: serde::de::DeserializeOwned>(&self, what: &str) -> crate::error::Result<T> {
+        let file = self
+            .load(None)
+            .map_err(|e| crate::error::Error::io(self.path, e))?;
+        let bad =
+            |m: String| crate::error::Error::input(file.origin.describe(), format!("{what}: {m}"));
+        let text = file.text().map_err(bad)?;
+        toml::from_str(text).map_err(|e| bad(e.to_string()))
+    }
+
     /// The path that failed, for an error message: the flag's, else the usual one.
     pub fn path_for_errors(&self, flag: Option<&Path>) -> PathBuf {
         flag.map_or_else(|| PathBuf::from(self.path), Path::to_path_buf)

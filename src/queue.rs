@@ -60,13 +60,7 @@ impl ContactWords {
     /// The working directory's `models/contact.toml`, else the built-in copy; a broken
     /// file is an error naming it.
     pub fn load_default() -> Result<ContactWords> {
-        let spec = &crate::datafile::CONTACT;
-        let file = spec
-            .load(None)
-            .map_err(|e| Error::io(spec.path_for_errors(None), e))?;
-        let bad = |m: String| Error::input(file.origin.describe(), format!("contact words: {m}"));
-        let text = file.text().map_err(bad)?;
-        let parsed: ContactFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let parsed: ContactFile = crate::datafile::CONTACT.load_toml("contact words")?;
         Ok(parsed.contact)
     }
 }

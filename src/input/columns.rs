@@ -106,33 +106,20 @@ struct ColumnsFile {
     columns: ColumnWords,
 }
 
-/// The column words, read once: the working directory's `models/columns.toml`, else the
-/// built-in copy. A broken file is an error naming it.
-fn column_words() -> Result<&'static ColumnWords> {
-    static WORDS: std::sync::OnceLock<std::result::Result<ColumnWords, (String, String)>> =
-        std::sync::OnceLock::new();
-    let loaded = WORDS.get_or_init(|| {
-        let spec = &crate::datafile::COLUMNS;
-        let file = spec
-            .load(None)
-            .map_err(|e| (spec.path.to_string(), e.to_string()))?;
-        let text = file.text().map_err(|m| (file.origin.describe(), m))?;
-        let parsed: ColumnsFile =
-            toml::from_str(text).map_err(|e| (file.origin.describe(), e.to_string()))?;
-        let fold_all = |v: Vec<String>| v.iter().map(|w| fold(w)).collect();
-        let w = parsed.columns;
-        Ok(ColumnWords {
-            id: fold_all(w.id),
-            nps: fold_all(w.nps),
-            date: fold_all(w.date),
-            channel: fold_all(w.channel),
-            unit: fold_all(w.unit),
-            text: fold_all(w.text),
-        })
-    });
-    loaded
-        .as_ref()
-        .map_err(|(path, message)| Error::input(path, format!("column words: {message}")))
+/// The column words: the working directory's `models/columns.toml`, else the built-in
+/// copy, read once per input file (it is small). A broken file is an error naming it.
+fn column_words() -> Result<ColumnWords> {
+    let parsed: ColumnsFile = crate::datafile::COLUMNS.load_toml("column words")?;
+    let fold_all = |v: Vec<String>| v.iter().map(|w| fold(w)).collect();
+    let w = parsed.columns;
+    Ok(ColumnWords {
+        id: fold_all(w.id),
+        nps: fold_all(w.nps),
+        date: fold_all(w.date),
+        channel: fold_all(w.channel),
+        unit: fold_all(w.unit),
+        text: fold_all(w.text),
+    })
 }
 
 /// Reads `models/columns.toml` (working directory, else built in) as [`resolve`] will, for
@@ -271,12 +258,12 @@ pub fn near_score_warnings(table: &RawTable, map: &ColumnMap) -> Vec<String> {
 /// flag that names it and what messages call it.
 struct Role<'o> {
     named: &'o Option<String>,
-    aliases: &'static [String],
+    aliases: &'o [String],
     flag: &'static str,
     what: &'static str,
 }
 
-fn roles<'o>(o: &'o ColumnOverrides, w: &'static ColumnWords) -> [Role<'o>; 6] {
+fn roles<'o>(o: &'o ColumnOverrides, w: &'o ColumnWords) -> [Role<'o>; 6] {
     let role = |named, aliases, flag, what| Role {
         named,
         aliases,
@@ -375,7 +362,8 @@ impl<'t> Detection<'t> {
 /// error. In JSONL, a key found in under a tenth of the lines is not given a role by
 /// detection (one stray `"nps"` must not decide the file), and that is said.
 pub fn resolve(table: &RawTable, o: &ColumnOverrides) -> Result<ColumnMap> {
-    let roles = roles(o, column_words()?);
+    let words = column_words()?;
+    let roles = roles(o, &words);
     let mut claims = Claims {
         table,
         claimed: Vec::new(),
