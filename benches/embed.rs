@@ -6,7 +6,7 @@
 
 use palaute::home::Home;
 use palaute::input::{columns::ColumnOverrides, read_dataset};
-use palaute::model::encoder::Encoder;
+use palaute::model::encoder::{cosine, Encoder, Engine};
 use palaute::model::fetch;
 use palaute::model::runtime::{ModelOptions, ModelRuntime};
 use palaute::pipeline::{apply_model, classify_all};
@@ -46,16 +46,36 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|t| enc.content_ids(t).map_or(0, |v| v.len() + 2))
         .sum();
-    let t0 = Instant::now();
-    let _ = enc.embed(&refs)?;
-    let s = t0.elapsed().as_secs_f64();
+    let mut rates = Vec::new();
+    let mut out = Vec::new();
+    for (engine, name) in [
+        (Engine::Fast, "rust fast path (packed)"),
+        (
+            Engine::Reference,
+            "rust candle BertModel f32 (padded, the reference)",
+        ),
+    ] {
+        let t0 = Instant::now();
+        out.push(enc.embed_with(&refs, engine)?);
+        let s = t0.elapsed().as_secs_f64();
+        rates.push(refs.len() as f64 / s);
+        println!(
+            "{name}: {} texts ({:.1} tokens avg) in {s:.2} s = {:.1} texts/s, {:.0} tokens/s ({} threads)",
+            refs.len(),
+            tokens as f64 / refs.len() as f64,
+            refs.len() as f64 / s,
+            tokens as f64 / s,
+            rayon::current_num_threads()
+        );
+    }
+    let worst = out[0]
+        .iter()
+        .zip(&out[1])
+        .map(|(a, b)| cosine(a, b))
+        .fold(1.0f32, f32::min);
     println!(
-        "rust candle f32: {} texts ({:.1} tokens avg) in {s:.2} s = {:.1} texts/s, {:.0} tokens/s ({} threads)",
-        refs.len(),
-        tokens as f64 / refs.len() as f64,
-        refs.len() as f64 / s,
-        tokens as f64 / s,
-        rayon::current_num_threads()
+        "fast vs reference: lowest cosine {worst:.6} over {} texts",
+        refs.len()
     );
     let mut lat = Vec::new();
     for t in refs.iter().take(50) {
@@ -85,10 +105,11 @@ fn main() -> anyhow::Result<()> {
         }
         drop(stdin);
         let out = child.wait_with_output()?;
+        let c_rate: f64 = String::from_utf8_lossy(&out.stdout).trim().parse()?;
         println!(
-            "C engine (4-bit, int8 activations, OpenMP): {} texts/s on the same texts",
-            String::from_utf8_lossy(&out.stdout).trim()
+            "C engine (4-bit, int8 activations, OpenMP): {c_rate:.1} texts/s on the same texts"
         );
+        println!("ratio_vs_c_engine: {:.2}", rates[0] / c_rate);
     } else {
         println!("C engine: could not be built (needs gcc with OpenMP and AVX2)");
     }

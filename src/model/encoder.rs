@@ -1,21 +1,24 @@
-//! Sentence embeddings with candle's BertModel: "query: " prefix (as the e5 model card asks
-//! for classification), attention-masked mean pooling over all tokens including <s> and
-//! </s>, L2 normalisation. Batches are grouped by length so little is padded; a text longer
-//! than the model's 512 positions is split into windows whose mean-pooled vectors are
-//! averaged weighted by their token counts, as the reference C engine does — never cut.
+//! Sentence embeddings: "query: " prefix (as the e5 model card asks for classification),
+//! mean pooling over all tokens including <s> and </s>, L2 normalisation. The forward pass
+//! is [`super::bert`] on batches packed end to end (no padding); a text longer than the
+//! model's 512 positions is split into windows whose mean-pooled vectors are averaged
+//! weighted by their token counts, as the reference C engine does — never cut.
 
+use super::bert::{self, Bert};
+use super::linear::Kernel;
 use super::ModelError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use tokenizers::Tokenizer;
 
-/// Windows per forward pass at most; sorted by length, so padding within a batch is small.
-const BATCH: usize = 64;
-/// Padded tokens per forward pass at most: attention memory grows with batch × length², so
-/// long windows go in small batches.
+/// Windows per forward pass at most.
+const BATCH: usize = 512;
+/// Tokens per forward pass at most: enough rows for the matrix kernels to run at speed,
+/// while one layer's activations stay a few tens of MB.
 const BATCH_TOKENS: usize = 4096;
 pub const QUERY_PREFIX: &str = "query: ";
 
@@ -23,7 +26,11 @@ pub const QUERY_PREFIX: &str = "query: ";
 const PROGRESS_MIN: usize = 200;
 
 pub struct Encoder {
-    model: BertModel,
+    model: Bert,
+    /// candle's BertModel on the same weights, the f32 reference; loaded when first asked.
+    reference: OnceLock<BertModel>,
+    candle_config: Config,
+    files: Vec<PathBuf>,
     tokenizer: Tokenizer,
     device: Device,
     pub(crate) bos: u32,
@@ -32,8 +39,12 @@ pub struct Encoder {
     /// Content tokens per window: max positions minus the two specials.
     window: usize,
     pub dim: usize,
-    /// Identifies the weights, for caches and trained heads.
+    /// Identifies the embeddings this encoder makes (weights and kernel), for the
+    /// embedding cache and the trained heads.
     pub fingerprint: String,
+    /// Identifies the weights alone (the fine-tuned layers are keyed by it: they are
+    /// trained in f32 whatever kernel runs them).
+    pub weights_fingerprint: String,
     pub dir: PathBuf,
     /// The fine-tuned layers loaded over the base weights, if any.
     pub tuned: Option<PathBuf>,
@@ -57,6 +68,16 @@ impl Encoder {
     /// safetensors file of fine-tuned layers under the same names); its fingerprint then
     /// covers both files.
     pub fn load_tuned(dir: &Path, tuned: Option<&Path>) -> Result<Encoder, ModelError> {
+        let kernel = Kernel::from_env().map_err(|e| load_err(dir, e))?;
+        Self::load_with(dir, tuned, kernel)
+    }
+
+    /// Loads the encoder to run its matrix products with `kernel`.
+    pub fn load_with(
+        dir: &Path,
+        tuned: Option<&Path>,
+        kernel: Kernel,
+    ) -> Result<Encoder, ModelError> {
         let need = |f: &str| {
             let p = dir.join(f);
             if p.is_file() {
@@ -96,20 +117,10 @@ impl Encoder {
         };
         let pad = id(&["<pad>", "[PAD]"]).unwrap_or(config.pad_token_id as u32);
         let device = Device::Cpu;
-        // SAFETY: the weights file is memory-mapped read-only and not modified while loaded.
         let mut files = vec![weights.clone()];
         files.extend(tuned.map(Path::to_path_buf));
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&files, DType::F32, &device) }
-            .map_err(|e| {
-                load_err(
-                    dir,
-                    format!(
-                        "model.safetensors: {e} (truncated? run `palaute model fetch --force`)"
-                    ),
-                )
-            })?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| load_err(dir, format!("weights do not fit config.json: {e}")))?;
+        let sizes = bert::Config::from_json(&raw).map_err(|e| load_err(dir, e))?;
+        let model = Bert::load(dir, &files, sizes, kernel)?;
         let mut fingerprint = fingerprint(dir, &weights)?;
         if let Some(t) = tuned {
             let bytes = std::fs::read(t).map_err(|e| ModelError::io(t, e))?;
@@ -118,8 +129,17 @@ impl Encoder {
             h.update(&bytes);
             fingerprint = format!("{:x}", h.finalize())[..16].to_string();
         }
+        let weights_fingerprint = fingerprint.clone();
+        // int8 rounds differently from f32: its embeddings are cached and its heads trained
+        // apart. The AVX2 and portable int8 paths give identical results and share them.
+        if kernel != Kernel::F32 {
+            fingerprint = crate::fingerprint::short(&[fingerprint.as_bytes(), b"int8-w7-a8-v1"]);
+        }
         Ok(Encoder {
             model,
+            reference: OnceLock::new(),
+            candle_config: config.clone(),
+            files,
             tokenizer,
             device,
             bos,
@@ -128,6 +148,7 @@ impl Encoder {
             window: config.max_position_embeddings.saturating_sub(2).max(8),
             dim: config.hidden_size,
             fingerprint,
+            weights_fingerprint,
             dir: dir.to_path_buf(),
             tuned: tuned.map(Path::to_path_buf),
         })
@@ -144,40 +165,16 @@ impl Encoder {
 
     /// Embeds texts; one L2-normalised vector per text, in input order.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
-        // Every window: (text index, token ids with specials, content length).
-        let mut windows: Vec<(usize, Vec<u32>, usize)> = Vec::new();
-        for (i, t) in texts.iter().enumerate() {
-            let ids = self.content_ids(t)?;
-            if ids.is_empty() {
-                windows.push((i, vec![self.bos, self.eos], 1));
-                continue;
-            }
-            for chunk in ids.chunks(self.window) {
-                let mut w = Vec::with_capacity(chunk.len() + 2);
-                w.push(self.bos);
-                w.extend_from_slice(chunk);
-                w.push(self.eos);
-                windows.push((i, w, chunk.len()));
-            }
-        }
+        self.embed_with(texts, Engine::Fast)
+    }
+
+    /// Embeds texts with the chosen forward pass (the benchmark and the tests compare them).
+    pub fn embed_with(&self, texts: &[&str], engine: Engine) -> Result<Vec<Vec<f32>>, ModelError> {
+        let windows = self.windows(texts)?;
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&w| windows[w].1.len());
         let mut sums = vec![vec![0f32; self.dim]; texts.len()];
         let mut weights = vec![0f32; texts.len()];
-        let mut batches: Vec<&[usize]> = Vec::new();
-        let mut start = 0;
-        for end in 1..=order.len() {
-            // `order` is sorted, so the last window is the longest of the batch.
-            let longest = windows[order[end - 1]].1.len();
-            let full = end - start > BATCH || (end - start) * longest > BATCH_TOKENS;
-            if full && end - 1 > start {
-                batches.push(&order[start..end - 1]);
-                start = end - 1;
-            }
-        }
-        if start < order.len() {
-            batches.push(&order[start..]);
-        }
         // Long runs show a progress bar on stderr; it hides itself when stderr is not a terminal.
         let progress = (windows.len() >= PROGRESS_MIN).then(|| {
             crate::notice::progress(
@@ -185,8 +182,15 @@ impl Encoder {
                 "embedding {bar:30} {pos}/{len} texts, {per_sec}, {eta} left",
             )
         });
-        for batch in batches {
-            let pooled = self.forward(batch.iter().map(|&w| windows[w].1.as_slice()).collect())?;
+        for batch in batches(&order, &windows, engine) {
+            let seqs: Vec<&[u32]> = batch.iter().map(|&w| windows[w].1.as_slice()).collect();
+            let pooled = match engine {
+                Engine::Fast => self.model.pooled(&seqs),
+                Engine::Reference => self
+                    .reference_pooled(&seqs)?
+                    .to_vec2::<f32>()
+                    .map_err(|e| load_err(&self.dir, format!("inference: {e}")))?,
+            };
             if let Some(p) = &progress {
                 p.inc(batch.len() as u64);
             }
@@ -212,16 +216,45 @@ impl Encoder {
             .collect())
     }
 
-    /// Mean-pooled (not normalised) hidden states of a batch of token sequences.
-    fn forward(&self, seqs: Vec<&[u32]>) -> Result<Vec<Vec<f32>>, ModelError> {
-        self.pooled(&seqs)?
-            .to_vec2::<f32>()
-            .map_err(|e| load_err(&self.dir, format!("inference: {e}")))
+    /// Every window of every text: (text index, token ids with specials, content length).
+    fn windows(&self, texts: &[&str]) -> Result<Vec<Window>, ModelError> {
+        let mut windows = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            let ids = self.content_ids(t)?;
+            if ids.is_empty() {
+                windows.push((i, vec![self.bos, self.eos], 1));
+                continue;
+            }
+            for chunk in ids.chunks(self.window) {
+                let mut w = Vec::with_capacity(chunk.len() + 2);
+                w.push(self.bos);
+                w.extend_from_slice(chunk);
+                w.push(self.eos);
+                windows.push((i, w, chunk.len()));
+            }
+        }
+        Ok(windows)
     }
 
-    /// Mean-pooled hidden states (batch × hidden) of token sequences with their specials.
-    pub(crate) fn pooled(&self, seqs: &[&[u32]]) -> Result<Tensor, ModelError> {
+    /// Mean-pooled hidden states (batch × hidden) computed by candle's `BertModel` in f32:
+    /// the reference the fast path is tested against and the fine-tuning starts from.
+    pub fn reference_pooled(&self, seqs: &[&[u32]]) -> Result<Tensor, ModelError> {
         let err = |e: candle_core::Error| load_err(&self.dir, format!("inference: {e}"));
+        let model = match self.reference.get() {
+            Some(m) => m,
+            None => {
+                // SAFETY: the weights files are memory-mapped read-only and not modified
+                // while loaded.
+                let vb = unsafe {
+                    VarBuilder::from_mmaped_safetensors(&self.files, DType::F32, &self.device)
+                }
+                .map_err(err)?;
+                let m = BertModel::load(vb, &self.candle_config).map_err(|e| {
+                    load_err(&self.dir, format!("weights do not fit config.json: {e}"))
+                })?;
+                self.reference.get_or_init(|| m)
+            }
+        };
         let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
         let b = seqs.len();
         let mut ids = Vec::with_capacity(b * len);
@@ -235,7 +268,7 @@ impl Encoder {
         let ids = Tensor::from_vec(ids, (b, len), &self.device).map_err(err)?;
         let mask = Tensor::from_vec(mask, (b, len), &self.device).map_err(err)?;
         let types = ids.zeros_like().map_err(err)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask)).map_err(err)?;
+        let hidden = model.forward(&ids, &types, Some(&mask)).map_err(err)?;
         let m = mask
             .to_dtype(DType::F32)
             .map_err(err)?
@@ -245,6 +278,53 @@ impl Encoder {
         let counts = m.sum(1).map_err(err)?;
         summed.broadcast_div(&counts).map_err(err)
     }
+
+    /// The fast path's mean-pooled hidden states, for comparing with [`Self::reference_pooled`].
+    pub fn fast_pooled(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
+        self.model.pooled(seqs)
+    }
+}
+
+/// A window of a text: (text index, token ids with specials, content length).
+type Window = (usize, Vec<u32>, usize);
+
+/// Which forward pass computes the embeddings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// [`super::bert`]: packed batches, the fast kernels.
+    Fast,
+    /// candle's `BertModel` in f32 on padded batches: the reference.
+    Reference,
+}
+
+/// Windows (sorted by length) grouped into forward passes. Packed, a pass holds up to
+/// [`BATCH_TOKENS`] real tokens; padded (the reference), the longest window times the
+/// count stays under it, so long windows go in small batches.
+fn batches<'a>(order: &'a [usize], windows: &[Window], engine: Engine) -> Vec<&'a [usize]> {
+    let most = match engine {
+        Engine::Fast => BATCH,
+        Engine::Reference => 64,
+    };
+    let mut batches = Vec::new();
+    let (mut start, mut tokens) = (0, 0);
+    for end in 1..=order.len() {
+        let len = windows[order[end - 1]].1.len();
+        tokens += len;
+        let cost = match engine {
+            Engine::Fast => tokens,
+            // `order` is sorted, so the last window is the longest of the batch.
+            Engine::Reference => (end - start) * len,
+        };
+        if (end - start > most || cost > BATCH_TOKENS) && end - 1 > start {
+            batches.push(&order[start..end - 1]);
+            start = end - 1;
+            tokens = len;
+        }
+    }
+    if start < order.len() {
+        batches.push(&order[start..]);
+    }
+    batches
 }
 
 /// SHA-256 of config.json and the first and last MiB of the weights plus their size: cheap

@@ -352,7 +352,7 @@ fn frozen_states(
         let h = model.frozen.forward(&ids, &ext).map_err(err)?;
         if parity == 0.0 {
             let ours = model.upper(&h, &mask).map_err(err)?;
-            let theirs = encoder.pooled(&batch)?;
+            let theirs = encoder.reference_pooled(&batch)?;
             parity = (ours - theirs)
                 .and_then(|d| d.abs()?.max_all()?.to_scalar::<f32>())
                 .map_err(err)?

@@ -1,11 +1,13 @@
 //! The local transformer: getting it ([`fetch`], [`convert`]) and running it ([`encoder`]).
 
+pub mod bert;
 pub mod combine;
 pub mod convert;
 pub mod encoder;
 pub mod fetch;
 pub mod finetune;
 pub mod heads;
+pub mod linear;
 pub mod runtime;
 
 use std::path::{Path, PathBuf};

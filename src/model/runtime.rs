@@ -338,7 +338,7 @@ fn tuned_encoder(
     // must not rebuild these layers.
     let data = format!("{:x}", Sha256::digest(&opts.training.bytes));
     let themes = themes.join(";");
-    let parts = [FINETUNE_RECIPE, &base.fingerprint, &themes, &data];
+    let parts = [FINETUNE_RECIPE, &base.weights_fingerprint, &themes, &data];
     let key = crate::fingerprint::short(&parts.map(str::as_bytes));
     let path = dir.join(format!("tuned-{key}.safetensors"));
     if path.is_file() && !retrain {

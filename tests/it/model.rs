@@ -90,6 +90,43 @@ fn embeddings_match_the_c_engine() {
     assert!(cosine(&ours[0], &ours[5]) < 0.98);
 }
 
+/// The fast encoder (packed batches, each kernel) against candle's stock `BertModel` in f32
+/// on padded batches, the reference: cosine ≥ 0.999 on every parity text, and the int8
+/// AVX2 and portable paths give the same bits.
+#[test]
+fn fast_paths_match_the_f32_reference() {
+    use palaute::model::encoder::{Encoder, Engine};
+    use palaute::model::linear::Kernel;
+    ensure_model();
+    let texts = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity_texts.txt"),
+    )
+    .unwrap();
+    let texts: Vec<&str> = texts.lines().collect();
+    let dir = model_dir();
+    let f32_enc = Encoder::load_with(&dir, None, Kernel::F32).unwrap();
+    let reference = f32_enc.embed_with(&texts, Engine::Reference).unwrap();
+    let fast = f32_enc.embed(&texts).unwrap();
+    let int8 = Encoder::load_with(&dir, None, Kernel::Int8)
+        .unwrap()
+        .embed(&texts)
+        .unwrap();
+    let portable = Encoder::load_with(&dir, None, Kernel::Int8Portable)
+        .unwrap()
+        .embed(&texts)
+        .unwrap();
+    assert_eq!(int8, portable, "int8 AVX2 and portable paths differ");
+    for (i, t) in texts.iter().enumerate() {
+        let (f, q) = (
+            cosine(&fast[i], &reference[i]),
+            cosine(&int8[i], &reference[i]),
+        );
+        assert!(f >= 0.99999, "f32 fast path: cosine {f} for {t:.60}");
+        assert!(q >= 0.999, "int8: cosine {q} for {t:.60}");
+    }
+    assert!(cosine(&fast[0], &fast[5]) < 0.98);
+}
+
 #[test]
 fn broken_model_directories_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
