@@ -48,6 +48,32 @@ pub struct Encoder {
     pub dir: PathBuf,
     /// The fine-tuned layers loaded over the base weights, if any.
     pub tuned: Option<PathBuf>,
+    /// Where the time goes, for the benchmarks.
+    pub timings: Timings,
+}
+
+/// Time spent tokenizing and in the forward pass, summed over calls (nanoseconds).
+#[derive(Default, Debug)]
+pub struct Timings {
+    pub tokenize_ns: std::sync::atomic::AtomicU64,
+    pub forward_ns: std::sync::atomic::AtomicU64,
+}
+
+impl Timings {
+    fn add(counter: &std::sync::atomic::AtomicU64, since: std::time::Instant) {
+        counter.fetch_add(
+            since.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// (tokenize, forward) in seconds.
+    pub fn seconds(&self) -> (f64, f64) {
+        let s = |c: &std::sync::atomic::AtomicU64| {
+            c.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+        };
+        (s(&self.tokenize_ns), s(&self.forward_ns))
+    }
 }
 
 fn load_err(dir: &Path, message: impl Into<String>) -> ModelError {
@@ -151,6 +177,7 @@ impl Encoder {
             weights_fingerprint,
             dir: dir.to_path_buf(),
             tuned: tuned.map(Path::to_path_buf),
+            timings: Timings::default(),
         })
     }
 
@@ -170,7 +197,10 @@ impl Encoder {
 
     /// Embeds texts with the chosen forward pass (the benchmark and the tests compare them).
     pub fn embed_with(&self, texts: &[&str], engine: Engine) -> Result<Vec<Vec<f32>>, ModelError> {
+        let started = std::time::Instant::now();
         let windows = self.windows(texts)?;
+        Timings::add(&self.timings.tokenize_ns, started);
+        let started = std::time::Instant::now();
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&w| windows[w].1.len());
         let mut sums = vec![vec![0f32; self.dim]; texts.len()];
@@ -206,6 +236,7 @@ impl Encoder {
         if let Some(p) = progress {
             p.finish_and_clear();
         }
+        Timings::add(&self.timings.forward_ns, started);
         Ok(sums
             .into_iter()
             .map(|mut v| {
@@ -277,6 +308,11 @@ impl Encoder {
         let summed = hidden.broadcast_mul(&m).map_err(err)?.sum(1).map_err(err)?;
         let counts = m.sum(1).map_err(err)?;
         summed.broadcast_div(&counts).map_err(err)
+    }
+
+    /// Which kernel runs the matrix products.
+    pub fn kernel_name(&self) -> &'static str {
+        self.model.kernel.describe()
     }
 
     /// The fast path's mean-pooled hidden states, for comparing with [`Self::reference_pooled`].

