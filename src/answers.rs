@@ -223,6 +223,12 @@ impl Answers {
         }
         let embedding = embedding.map_or(NONE, |e| {
             self.dims = e.len();
+            if self.embeddings.is_empty() {
+                // One embedding per reserved row, at once: growing by doubling would hold
+                // the old and the new buffer together (hundreds of MB at 100 000 rows).
+                self.embeddings
+                    .reserve_exact(self.rows.capacity().max(1) * e.len());
+            }
             self.embeddings.extend_from_slice(e);
             (self.embeddings.len() / self.dims.max(1) - 1) as u32
         });

@@ -35,6 +35,13 @@ pub fn run(a: Args) -> Result<()> {
                 .to_string()
         }
     );
+    match palaute::model::linear::Kernel::from_env() {
+        Ok(k) => println!(
+            "encoder kernel:  {} (PALAUTE_KERNEL=f32|int8 chooses)",
+            k.describe()
+        ),
+        Err(e) => println!("encoder kernel:  {e}"),
+    }
     match &opts.tuned_dir {
         Some(d) => println!(
             "tuned layers:    {} — {}",

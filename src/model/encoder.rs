@@ -181,6 +181,12 @@ impl Encoder {
         })
     }
 
+    /// The weights' fingerprint of the model in `dir` (what the `weights_fingerprint`
+    /// field holds once it is loaded), without loading it.
+    pub fn weights_fingerprint(dir: &Path) -> Result<String, ModelError> {
+        fingerprint(dir, &dir.join("model.safetensors"))
+    }
+
     /// Token ids of a text's content ("query: " + text), without specials.
     pub fn content_ids(&self, text: &str) -> Result<Vec<u32>, ModelError> {
         let enc = self

@@ -71,10 +71,9 @@ impl ModelRuntime {
             fetch::fetch(&opts.model_dir, &opts.cache_dir, false)?;
         }
         let training = training_fingerprint(&opts.training.bytes);
-        let base = Encoder::load(&opts.model_dir)?;
         let encoder = match &opts.tuned_dir {
-            Some(dir) => tuned_encoder(base, dir, opts, taxonomy, retrain)?,
-            None => base,
+            Some(dir) => tuned_encoder(dir, opts, taxonomy, retrain)?,
+            None => Encoder::load(&opts.model_dir)?,
         };
         let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
         let heads_path = opts.heads_path.clone().unwrap_or_else(|| {
@@ -247,7 +246,6 @@ const FINETUNE_RECIPE: &str = "ft-2026.12-2";
 /// model, taxonomy and training data, else built now (under a lock, so two runs at once
 /// take turns) and kept in `dir`.
 fn tuned_encoder(
-    base: Encoder,
     dir: &Path,
     opts: &ModelOptions,
     taxonomy: &Taxonomy,
@@ -261,7 +259,8 @@ fn tuned_encoder(
     // must not rebuild these layers.
     let data = format!("{:x}", Sha256::digest(&opts.training.bytes));
     let themes = themes.join(";");
-    let parts = [FINETUNE_RECIPE, &base.weights_fingerprint, &themes, &data];
+    let weights = Encoder::weights_fingerprint(&opts.model_dir)?;
+    let parts = [FINETUNE_RECIPE, &weights, &themes, &data];
     let key = crate::fingerprint::short(&parts.map(str::as_bytes));
     let path = dir.join(format!("tuned-{key}.safetensors"));
     if path.is_file() && !retrain {
@@ -279,7 +278,11 @@ fn tuned_encoder(
             opts.training.origin.describe()
         );
         let started = std::time::Instant::now();
+        // The base encoder only while tuning: loaded only when there is tuning to do, and
+        // dropped before the tuned one loads (each holds a tokenizer of some 300 MB).
+        let base = Encoder::load(&opts.model_dir)?;
         let tuned = finetune::finetune(&base, &examples, Sentiment::ALL.len())?;
+        drop(base);
         finetune::save(&tuned.tensors, &path)?;
         crate::notice!(
             "fine-tuned in {:.0} s (loss per epoch {}; parity with the base model {:.1e}): {}",
