@@ -104,14 +104,7 @@ impl Encoder {
         tuned: Option<&Path>,
         kernel: Kernel,
     ) -> Result<Encoder, ModelError> {
-        let need = |f: &str| {
-            let p = dir.join(f);
-            if p.is_file() {
-                Ok(p)
-            } else {
-                Err(load_err(dir, format!("{f} is missing; run `palaute model fetch`, or give --model-dir a directory with config.json, model.safetensors and tokenizer.json")))
-            }
-        };
+        let need = |f: &str| required(dir, f);
         let config_path = need("config.json")?;
         let weights = need("model.safetensors")?;
         let tok_path = need("tokenizer.json")?;
@@ -184,7 +177,8 @@ impl Encoder {
     /// The weights' fingerprint of the model in `dir` (what the `weights_fingerprint`
     /// field holds once it is loaded), without loading it.
     pub fn weights_fingerprint(dir: &Path) -> Result<String, ModelError> {
-        fingerprint(dir, &dir.join("model.safetensors"))
+        required(dir, "config.json")?;
+        fingerprint(dir, &required(dir, "model.safetensors")?)
     }
 
     /// Token ids of a text's content ("query: " + text), without specials.
@@ -324,6 +318,16 @@ impl Encoder {
     /// The fast path's mean-pooled hidden states, for comparing with [`Self::reference_pooled`].
     pub fn fast_pooled(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
         self.model.pooled(seqs)
+    }
+}
+
+/// A file the model directory must hold, or an error that says how to get it.
+fn required(dir: &Path, f: &str) -> Result<PathBuf, ModelError> {
+    let p = dir.join(f);
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(load_err(dir, format!("{f} is missing; run `palaute model fetch`, or give --model-dir a directory with config.json, model.safetensors and tokenizer.json")))
     }
 }
 

@@ -139,6 +139,17 @@ fn broken_model_directories_give_clear_errors() {
         err.contains("config.json is missing") && err.contains("palaute model fetch"),
         "{err}"
     );
+    // The same words when a run with the fine-tuned model is given the empty directory.
+    let input = tempfile::tempdir().unwrap();
+    let csv = input.path().join("in.csv");
+    std::fs::write(&csv, "id;palaute\n1;Hoitaja oli ystävällinen\n").unwrap();
+    let out = palaute(&["classify", "--model-dir", s, csv.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("config.json is missing") && err.contains("palaute model fetch"),
+        "{err}"
+    );
 
     ensure_model();
     let src = model_dir();
