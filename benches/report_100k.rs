@@ -10,26 +10,20 @@
 //!
 //! cargo bench --bench report_100k
 
-use palaute::aggregate::summarize;
 use palaute::answers::Answers;
 use palaute::input::{columns::ColumnOverrides, open};
 use palaute::lang::Lang;
 use palaute::pipeline::tag_into;
-use palaute::report::write_report;
 use palaute::tag::classify::Classifier;
 use palaute::taxonomy::Taxonomy;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const CHILD: &str = "PALAUTE_BENCH_SCENARIO";
+mod common;
+use common::{peak_rss_mib, write_report_files};
 
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
+const CHILD: &str = "PALAUTE_BENCH_SCENARIO";
 
 /// The next number of a fixed linear congruential sequence: the same export every run.
 fn next(x: &mut u64) -> usize {
@@ -104,7 +98,7 @@ fn run(scenario: &str) -> anyhow::Result<()> {
         _ => resampled(&big)?,
     };
     let input_mib = std::fs::metadata(&big)?.len() as f64 / (1024.0 * 1024.0);
-    let rss_before = peak_rss_mib().unwrap_or(0.0);
+    let rss_before = peak_rss_mib();
 
     let start = Instant::now();
     let taxonomy = Taxonomy::load(Some("models/taxonomy.toml".as_ref()))?;
@@ -123,15 +117,9 @@ fn run(scenario: &str) -> anyhow::Result<()> {
     tag_into(&mut records, &classifier, None, &pii, &mut answers)?;
     let dataset = records.finish();
     let tag_s = start.elapsed().as_secs_f64() - read_s;
-    let mut summary = summarize(&answers, &dataset, &taxonomy, Lang::Fi, None);
-    let mut quotes = palaute::quotes::select(&answers);
-    for t in &mut summary.themes {
-        t.quotes = quotes.remove(&t.id).unwrap_or_default();
-    }
-    std::fs::create_dir_all(dir.path().join("report"))?;
-    write_report(&dir.path().join("report"), &summary, &answers)?;
+    write_report_files(dir.path(), &answers, &dataset, &taxonomy)?;
     let total = start.elapsed().as_secs_f64();
-    let peak = peak_rss_mib().unwrap_or(f64::NAN);
+    let peak = peak_rss_mib();
     println!(
         "report {scenario}: {rows} rows, {input_mib:.1} MiB, {} threads: read {read_s:.1} s, tag and mask {tag_s:.1} s, total {total:.1} s ({:.0} rows/s); peak RSS {peak:.0} MiB (before the run {rss_before:.0} MiB): {:.1}× the input (issue 12: at most 10×)",
         rayon::current_num_threads(),

@@ -8,14 +8,12 @@
 //!
 //! cargo bench --bench report_model          (PALAUTE_BENCH_ROWS=20000 for a shorter run)
 
-use palaute::aggregate::summarize;
 use palaute::answers::Answers;
 use palaute::home::Home;
 use palaute::input::{columns::ColumnOverrides, open};
 use palaute::lang::Lang;
 use palaute::model::runtime::{ModelOptions, ModelRuntime};
 use palaute::pipeline::tag_into;
-use palaute::report::write_report;
 use palaute::tag::classify::Classifier;
 use palaute::taxonomy::Taxonomy;
 use std::io::Write;
@@ -23,21 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod common;
-use common::peak_rss_mib;
+use common::{peak_rss_mib, rss_mib, write_report_files};
 
 const CHILD: &str = "PALAUTE_BENCH_CACHE";
-
-/// Resident memory now (VmRSS), in MiB.
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |k| k / 1024.0)
-}
 
 fn rows() -> usize {
     std::env::var("PALAUTE_BENCH_ROWS")
@@ -97,13 +83,7 @@ fn run(cache: &Path, label: &str) -> anyhow::Result<()> {
     let tag_s = tag_start.elapsed().as_secs_f64();
     let rss_tagged = rss_mib();
     let report_start = Instant::now();
-    let mut summary = summarize(&answers, &dataset, &taxonomy, Lang::Fi, None);
-    let mut quotes = palaute::quotes::select(&answers);
-    for t in &mut summary.themes {
-        t.quotes = quotes.remove(&t.id).unwrap_or_default();
-    }
-    std::fs::create_dir_all(dir.path().join("report"))?;
-    write_report(&dir.path().join("report"), &summary, &answers)?;
+    write_report_files(dir.path(), &answers, &dataset, &taxonomy)?;
     let report_s = report_start.elapsed().as_secs_f64();
     let total = start.elapsed().as_secs_f64();
     let (tokenize_s, forward_s) = rt.encoder.timings.seconds();

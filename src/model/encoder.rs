@@ -42,9 +42,6 @@ pub struct Encoder {
     /// Identifies the embeddings this encoder makes (weights and kernel), for the
     /// embedding cache and the trained heads.
     pub fingerprint: String,
-    /// Identifies the weights alone (the fine-tuned layers are keyed by it: they are
-    /// trained in f32 whatever kernel runs them).
-    pub weights_fingerprint: String,
     pub dir: PathBuf,
     /// The fine-tuned layers loaded over the base weights, if any.
     pub tuned: Option<PathBuf>,
@@ -148,11 +145,11 @@ impl Encoder {
             h.update(&bytes);
             fingerprint = format!("{:x}", h.finalize())[..16].to_string();
         }
-        let weights_fingerprint = fingerprint.clone();
         // int8 rounds differently from f32: its embeddings are cached and its heads trained
         // apart. The AVX2 and portable int8 paths give identical results and share them.
         if kernel != Kernel::F32 {
-            fingerprint = crate::fingerprint::short(&[fingerprint.as_bytes(), b"int8-w7-a8-v1"]);
+            fingerprint =
+                crate::fingerprint::short(&[fingerprint.as_bytes(), b"int8-w8-a8-block32-v1"]);
         }
         Ok(Encoder {
             model,
@@ -167,15 +164,14 @@ impl Encoder {
             window: config.max_position_embeddings.saturating_sub(2).max(8),
             dim: config.hidden_size,
             fingerprint,
-            weights_fingerprint,
             dir: dir.to_path_buf(),
             tuned: tuned.map(Path::to_path_buf),
             timings: Timings::default(),
         })
     }
 
-    /// The weights' fingerprint of the model in `dir` (what the `weights_fingerprint`
-    /// field holds once it is loaded), without loading it.
+    /// The fingerprint of the base weights in `dir`, without loading them: the fine-tuned
+    /// layers are keyed by it (they are trained in f32 whatever kernel runs them).
     pub fn weights_fingerprint(dir: &Path) -> Result<String, ModelError> {
         required(dir, "config.json")?;
         fingerprint(dir, &required(dir, "model.safetensors")?)
