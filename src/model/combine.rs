@@ -23,7 +23,22 @@ pub enum Mode {
 /// chosen out of fold in training (see `heads::statement_threshold`): the heads learned
 /// whole comments and say yes too easily to a single sentence.
 fn apply_statements(c: &mut Classification, scores: &ModelScores, mode: Mode) {
-    if scores.statements.len() != c.statements.len() || mode == Mode::Rules {
+    if mode == Mode::Rules {
+        return;
+    }
+    // A comment of one statement was scored whole: its statement reads as the comment's
+    // one-sided reading.
+    if let ([st], []) = (c.statements.as_mut_slice(), scores.statements.as_slice()) {
+        if let Some(s) = scores
+            .sentiment_one_sided
+            .as_deref()
+            .and_then(Sentiment::from_code)
+        {
+            st.sentiment = s;
+        }
+        return;
+    }
+    if scores.statements.len() != c.statements.len() {
         return;
     }
     for (i, (st, sc)) in c.statements.iter_mut().zip(&scores.statements).enumerate() {
@@ -330,5 +345,26 @@ mod tests {
             .expect("from statement 2");
         assert_eq!(tag.evidence[0].rule, "model p=0.66 (statement 2)");
         assert!(c.statements[1].themes.iter().any(|t| t == "privacy"));
+    }
+
+    #[test]
+    fn a_comment_of_one_statement_gives_its_statement_the_models_reading() {
+        // The rules read "Otroligt vänlig personal" one way; the model the comment as a
+        // whole. Its one statement (what theme polarity and the report count) must say the
+        // same as the comment, not keep the rules' reading.
+        let mut c = rules("Otroligt vänlig personal.");
+        assert_eq!(c.statements.len(), 1, "{:?}", c.statements);
+        let rules_reading = c.statements[0].sentiment;
+        let other = if rules_reading == Sentiment::Negative {
+            Sentiment::Positive
+        } else {
+            Sentiment::Negative
+        };
+        let mut s = scores(false);
+        s.sentiment = Some(other.code().into());
+        s.sentiment_p = 0.9;
+        s.sentiment_one_sided = Some(other.code().into());
+        apply(&mut c, &s, Mode::Combined);
+        assert_eq!((c.sentiment, c.statements[0].sentiment), (other, other));
     }
 }

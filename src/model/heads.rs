@@ -37,6 +37,25 @@ pub const RULE_FEATURE: f32 = 0.3;
 /// something else is weaker evidence, and the stacked head gets to learn how much weaker.
 pub const LONG_CHUNKS: usize = 3;
 
+/// The rules' sentiment readings, in the order of the sentiment heads' extra features.
+pub const SENTIMENT_RULE_FEATURES: [&str; 4] = ["positive", "negative", "mixed", "neutral"];
+
+/// The sentiment heads' input: the standardised embedding, then one feature per rule
+/// reading (on the scale of a standardised component). The embedding alone reads
+/// "Otroligt vänlig personal" as negative; the cue rules read it right, and the head learns
+/// when to trust which.
+pub fn sentiment_row(x: &[f32], rule_sentiment: Option<&str>) -> Vec<f32> {
+    let mut row = x.to_vec();
+    row.extend(SENTIMENT_RULE_FEATURES.iter().map(|c| {
+        if rule_sentiment == Some(*c) {
+            1.0
+        } else {
+            0.0
+        }
+    }));
+    row
+}
+
 /// The stacked heads' input: the embedding, then per theme (in `rule_features` order)
 /// whether a rule fired, whether it fired in a long text, and whether it fired on two or
 /// more words.
@@ -361,6 +380,8 @@ pub struct TrainInput<'a> {
     pub embeddings: &'a [Vec<f32>],
     pub themes: Vec<ThemeData<'a>>,
     pub sentiment: Vec<Option<String>>,
+    /// The rules' sentiment reading of each example (a feature of the sentiment heads).
+    pub rule_sentiment: Vec<String>,
     /// Every triage class code that applies, per example (None when unlabeled).
     pub triage: Vec<Option<Vec<String>>>,
     /// The kind of urgency (self_harm, threat, …) of urgent examples.
@@ -445,7 +466,7 @@ pub fn train(input: TrainInput) -> Heads {
             (t.id.to_string(), head)
         })
         .collect();
-    let sentiment = train_sentiment(&input.sentiment, &rows.x);
+    let sentiment = train_sentiment(&input.sentiment, &input.rule_sentiment, &rows.x);
     let (triage, urgent_kinds) = train_triage(&input, &rows.x, &rows.mean, &rows.std);
     let triage_rule_features = TRIAGE_RULE_FEATURES.iter().map(|s| s.to_string()).collect();
     Heads {
@@ -547,8 +568,21 @@ fn prototype_head(examples: &[Vec<f32>], dim: usize, positives: usize) -> ThemeH
     }
 }
 
-/// One head per sentiment class seen in training, that class against the rest.
-fn train_sentiment(labels: &[Option<String>], x: &Array2<f32>) -> Vec<(String, LogReg)> {
+/// One head per sentiment class seen in training, that class against the rest, on the
+/// embedding and the rules' reading ([`sentiment_row`]).
+fn train_sentiment(
+    labels: &[Option<String>],
+    rule_sentiment: &[String],
+    x: &Array2<f32>,
+) -> Vec<(String, LogReg)> {
+    let rows: Vec<Vec<f32>> = x
+        .outer_iter()
+        .zip(rule_sentiment)
+        .map(|(r, s)| sentiment_row(&r.to_vec(), Some(s)))
+        .collect();
+    let width = rows.first().map_or(0, Vec::len);
+    let x = Array2::from_shape_fn((rows.len(), width), |(i, j)| rows[i][j]);
+    let x = &x;
     let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
     classes.sort();
     classes.dedup();
@@ -934,7 +968,11 @@ impl Heads {
                 )
             })
             .collect();
-        let sentiment = self.sentiment_choice(xv);
+        let rule_sentiment = SENTIMENT_RULE_FEATURES
+            .iter()
+            .find(|c| rule_matches(&format!("sentiment:{c}")) > 0)
+            .copied();
+        let sentiment = self.sentiment_choice(&sentiment_row(&x, rule_sentiment));
         let triage = self.triage_scores(&x, statements, &rule_hit);
         ModelScores {
             themes,
@@ -948,7 +986,8 @@ impl Heads {
         }
     }
 
-    fn sentiment_choice(&self, xv: ArrayView1<f32>) -> SentimentChoice {
+    fn sentiment_choice(&self, row: &[f32]) -> SentimentChoice {
+        let xv = ArrayView1::from(row);
         let best = self
             .sentiment
             .iter()
@@ -1120,6 +1159,38 @@ struct TriageOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentiment_heads_learn_from_the_rules_reading() {
+        // The embedding says nothing (noise); the rules' reading matches the labels, so the
+        // heads must follow it. Without the reading as a feature they would be at chance.
+        let labels: Vec<Option<String>> = (0..60)
+            .map(|i| Some(if i % 2 == 0 { "positive" } else { "negative" }.to_string()))
+            .collect();
+        let readings: Vec<String> = labels.iter().flatten().cloned().collect();
+        let x = Array2::from_shape_fn((60, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f32 / 11.0);
+        let heads = train_sentiment(&labels, &readings, &x);
+        let best = |row: &[f32]| {
+            heads
+                .iter()
+                .map(|(c, m)| (c.as_str(), m.prob(ArrayView1::from(row))))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(c, _)| c.to_string())
+        };
+        let noise = [0.3, 0.6, 0.1];
+        assert_eq!(
+            best(&sentiment_row(&noise, Some("positive"))).as_deref(),
+            Some("positive")
+        );
+        assert_eq!(
+            best(&sentiment_row(&noise, Some("negative"))).as_deref(),
+            Some("negative")
+        );
+        assert_eq!(
+            sentiment_row(&noise, None).len(),
+            3 + SENTIMENT_RULE_FEATURES.len()
+        );
+    }
 
     #[test]
     fn logreg_separates_a_separable_problem() {

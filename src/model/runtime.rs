@@ -162,7 +162,7 @@ impl ModelRuntime {
                         .zip(part_emb.by_ref())
                         .map(|(s, e)| {
                             self.heads
-                                .score(&e, &[], |id| usize::from(s.themes.iter().any(|t| t == id)))
+                                .score(&e, &[], |id| statement_rule_matches(s, id))
                         })
                         .collect();
                 }
@@ -185,8 +185,11 @@ impl ModelRuntime {
 }
 
 /// On how many words the rules found theme `id`, or (`triage:<class>`) whether they raised
-/// that triage class.
+/// that triage class, or (`sentiment:<class>`) whether that is their sentiment reading.
 fn rule_matches(c: &Classification, id: &str) -> usize {
+    if let Some(class) = id.strip_prefix("sentiment:") {
+        return usize::from(c.sentiment.code() == class);
+    }
     match id.strip_prefix("triage:") {
         Some(class) => usize::from(c.triage_reasons.iter().any(|r| r.class.code() == class)),
         None => c
@@ -194,6 +197,15 @@ fn rule_matches(c: &Classification, id: &str) -> usize {
             .iter()
             .find(|t| t.theme == id && t.by_rules)
             .map_or(0, |t| t.evidence.len()),
+    }
+}
+
+/// What the rules found in one statement: theme `id` (1 or 0), or (`sentiment:<class>`)
+/// whether that is the statement's reading.
+fn statement_rule_matches(s: &crate::domain::Statement, id: &str) -> usize {
+    match id.strip_prefix("sentiment:") {
+        Some(class) => usize::from(s.sentiment.code() == class),
+        None => usize::from(s.themes.iter().any(|t| t == id)),
     }
 }
 
@@ -328,7 +340,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-5";
+const TRAINING_RECIPE: &str = "2026.12-6";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
@@ -388,6 +400,10 @@ fn train_heads(
         sentiment: gold
             .iter()
             .map(|g| g.sentiment.map(|s| s.code().to_string()))
+            .collect(),
+        rule_sentiment: rules
+            .iter()
+            .map(|r| r.sentiment.code().to_string())
             .collect(),
         triage: gold
             .iter()
