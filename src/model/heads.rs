@@ -468,7 +468,7 @@ pub fn train(input: TrainInput) -> Heads {
         .collect();
     let sentiment = train_sentiment(&input.sentiment, &input.rule_sentiment, &rows.x);
     let (triage, urgent_kinds) = train_triage(&input, &rows.x, &rows.mean, &rows.std);
-    let triage_rule_features = TRIAGE_RULE_FEATURES.iter().map(|s| s.to_string()).collect();
+    let triage_rule_features = urgent_rule_features(&input);
     Heads {
         triage,
         urgent_kinds,
@@ -688,10 +688,18 @@ struct UrgentInputs {
 
 impl UrgentInputs {
     fn new(input: &TrainInput, x: &Array2<f32>, mean: &[f32], std: &[f32]) -> Self {
+        let features = urgent_rule_features(input);
         let hits = |i: usize| {
-            TRIAGE_RULE_FEATURES
+            let features = &features;
+            features
                 .iter()
-                .map(move |c| input.triage_rule_hits.get(*c).is_some_and(|v| v[i]))
+                .map(move |f| match f.strip_prefix("theme:") {
+                    Some(id) => input
+                        .themes
+                        .iter()
+                        .any(|t| t.id == id && t.rule_matches[i] > 0),
+                    None => input.triage_rule_hits.get(f).is_some_and(|v| v[i]),
+                })
         };
         let whole = (0..x.nrows())
             .map(|i| with_rule_features(x.row(i).to_vec(), hits(i)))
@@ -781,7 +789,8 @@ fn train_urgent(
     positives: usize,
 ) -> TriageHead {
     let urgent = UrgentInputs::new(input, x, mean, std);
-    let mut set = UrgentRows::new(input, &urgent, y, x.ncols() + TRIAGE_RULE_FEATURES.len());
+    let width = x.ncols() + urgent_rule_features(input).len();
+    let mut set = UrgentRows::new(input, &urgent, y, width);
     set.add_most_urgent_statements(&urgent, y);
     let xu = set.matrix();
     let models = fold_models(&xu, &set.ys, &set.folds, TRIAGE_L2);
@@ -877,6 +886,18 @@ fn train_urgent_kinds(input: &TrainInput, x: &Array2<f32>) -> Vec<(String, LogRe
 /// The urgent head also sees whether the urgent and possible_urgent rules fired, so that it
 /// learns how far to trust them and needs more evidence where no rule saw anything.
 const TRIAGE_RULE_FEATURES: [&str; 2] = ["urgent", "possible_urgent"];
+
+/// The urgent head's rule inputs: the triage rules, then every theme's rules
+/// (`theme:<id>`). The embedding alone raised short ordinary complaints (a closed health
+/// station, a lost form) at p 0.4–0.8; what the theme rules found there (facilities,
+/// process) tells the head they are complaints of another kind (README, Triage).
+fn urgent_rule_features(input: &TrainInput) -> Vec<String> {
+    TRIAGE_RULE_FEATURES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(input.themes.iter().map(|t| format!("theme:{}", t.id)))
+        .collect()
+}
 /// Size of a rule-hit feature next to standardised embedding components (about ±1).
 const TRIAGE_RULE_FEATURE: f32 = 3.0;
 
@@ -1022,7 +1043,10 @@ impl Heads {
         let rule_hits: Vec<bool> = self
             .triage_rule_features
             .iter()
-            .map(|c| rule_hit(&format!("triage:{c}")))
+            .map(|c| match c.strip_prefix("theme:") {
+                Some(id) => rule_hit(id),
+                None => rule_hit(&format!("triage:{c}")),
+            })
             .collect();
         let x_rules = with_rule_features(x.to_vec(), rule_hits.iter().copied());
         let statements_rules: Vec<Vec<f32>> = statements
@@ -1159,6 +1183,58 @@ struct TriageOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_urgent_head_learns_from_other_themes_rules() {
+        // The embeddings say nothing (noise); what tells urgent from not here is whether the
+        // facilities rules fired (they fire on every ordinary complaint). The urgent head
+        // must have learned that from its theme inputs.
+        let n = 80;
+        let urgent = |i: usize| i.is_multiple_of(2);
+        let embeddings: Vec<Vec<f32>> = (0..n)
+            .map(|i| {
+                (0..4)
+                    .map(|j| ((i * 7 + j * 13) % 11) as f32 / 11.0 - 0.5)
+                    .collect()
+            })
+            .collect();
+        let input = TrainInput {
+            embeddings: &embeddings,
+            themes: vec![ThemeData {
+                id: "facilities",
+                gold: (0..n).map(|i| !urgent(i)).collect(),
+                rule_matches: (0..n).map(|i| usize::from(!urgent(i))).collect(),
+                example_embeddings: Vec::new(),
+            }],
+            sentiment: vec![None; n],
+            rule_sentiment: vec!["neutral".into(); n],
+            triage: (0..n)
+                .map(|i| Some(vec![if urgent(i) { "urgent" } else { "normal" }.to_string()]))
+                .collect(),
+            urgent_kind: vec![None; n],
+            statements: vec![Vec::new(); n],
+            theme_statements: vec![Vec::new(); n],
+            triage_rule_hits: BTreeMap::new(),
+            model_fingerprint: String::new(),
+            taxonomy_fingerprint: String::new(),
+            training_fingerprint: String::new(),
+            trained_on: String::new(),
+        };
+        let heads = train(input);
+        assert!(heads
+            .triage_rule_features
+            .iter()
+            .any(|f| f == "theme:facilities"));
+        let p = |facilities: bool| {
+            heads
+                .score(&embeddings[1], &[], |id| {
+                    usize::from(facilities && id == "facilities")
+                })
+                .urgent_p
+                .unwrap_or(f32::NAN)
+        };
+        assert!(p(true) + 0.2 < p(false), "{} vs {}", p(true), p(false));
+    }
 
     #[test]
     fn sentiment_heads_learn_from_the_rules_reading() {
