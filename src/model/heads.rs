@@ -12,6 +12,7 @@
 //! Heads record the model and taxonomy fingerprints they were trained with; stale heads are
 //! retrained (or refused) and never used silently.
 
+use crate::domain::Sentiment;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -37,22 +38,17 @@ pub const RULE_FEATURE: f32 = 0.3;
 /// something else is weaker evidence, and the stacked head gets to learn how much weaker.
 pub const LONG_CHUNKS: usize = 3;
 
-/// The rules' sentiment readings, in the order of the sentiment heads' extra features.
-pub const SENTIMENT_RULE_FEATURES: [&str; 4] = ["positive", "negative", "mixed", "neutral"];
-
 /// The sentiment heads' input: the standardised embedding, then one feature per rule
-/// reading (on the scale of a standardised component). The embedding alone reads
-/// "Otroligt vänlig personal" as negative; the cue rules read it right, and the head learns
-/// when to trust which.
-pub fn sentiment_row(x: &[f32], rule_sentiment: Option<&str>) -> Vec<f32> {
+/// reading, in the order of [`Sentiment::ALL`] (on the scale of a standardised component).
+/// The embedding alone reads "Otroligt vänlig personal" as negative; the cue rules read it
+/// right, and the head learns when to trust which.
+pub fn sentiment_row(x: &[f32], rule_sentiment: Option<Sentiment>) -> Vec<f32> {
     let mut row = x.to_vec();
-    row.extend(SENTIMENT_RULE_FEATURES.iter().map(|c| {
-        if rule_sentiment == Some(*c) {
-            1.0
-        } else {
-            0.0
-        }
-    }));
+    row.extend(
+        Sentiment::ALL
+            .iter()
+            .map(|c| if rule_sentiment == Some(*c) { 1.0 } else { 0.0 }),
+    );
     row
 }
 
@@ -381,7 +377,7 @@ pub struct TrainInput<'a> {
     pub themes: Vec<ThemeData<'a>>,
     pub sentiment: Vec<Option<String>>,
     /// The rules' sentiment reading of each example (a feature of the sentiment heads).
-    pub rule_sentiment: Vec<String>,
+    pub rule_sentiment: Vec<Sentiment>,
     /// Every triage class code that applies, per example (None when unlabeled).
     pub triage: Vec<Option<Vec<String>>>,
     /// The kind of urgency (self_harm, threat, …) of urgent examples.
@@ -572,13 +568,13 @@ fn prototype_head(examples: &[Vec<f32>], dim: usize, positives: usize) -> ThemeH
 /// embedding and the rules' reading ([`sentiment_row`]).
 fn train_sentiment(
     labels: &[Option<String>],
-    rule_sentiment: &[String],
+    rule_sentiment: &[Sentiment],
     x: &Array2<f32>,
 ) -> Vec<(String, LogReg)> {
     let rows: Vec<Vec<f32>> = x
         .outer_iter()
         .zip(rule_sentiment)
-        .map(|(r, s)| sentiment_row(&r.to_vec(), Some(s)))
+        .map(|(r, s)| sentiment_row(&r.to_vec(), Some(*s)))
         .collect();
     let width = rows.first().map_or(0, Vec::len);
     let x = Array2::from_shape_fn((rows.len(), width), |(i, j)| rows[i][j]);
@@ -682,6 +678,8 @@ fn train_flag_class(
 /// The urgent head's inputs: each text and each of its statements, standardised, with
 /// the text's triage rule hits appended.
 struct UrgentInputs {
+    /// Width of a row: the embedding and the rule features.
+    width: usize,
     whole: Vec<Vec<f32>>,
     statements: Vec<Vec<Vec<f32>>>,
 }
@@ -714,7 +712,11 @@ impl UrgentInputs {
                     .collect()
             })
             .collect();
-        UrgentInputs { whole, statements }
+        UrgentInputs {
+            width: x.ncols() + features.len(),
+            whole,
+            statements,
+        }
     }
 
     /// Text `i` and its statements.
@@ -789,8 +791,7 @@ fn train_urgent(
     positives: usize,
 ) -> TriageHead {
     let urgent = UrgentInputs::new(input, x, mean, std);
-    let width = x.ncols() + urgent_rule_features(input).len();
-    let mut set = UrgentRows::new(input, &urgent, y, width);
+    let mut set = UrgentRows::new(input, &urgent, y, urgent.width);
     set.add_most_urgent_statements(&urgent, y);
     let xu = set.matrix();
     let models = fold_models(&xu, &set.ys, &set.folds, TRIAGE_L2);
@@ -989,10 +990,9 @@ impl Heads {
                 )
             })
             .collect();
-        let rule_sentiment = SENTIMENT_RULE_FEATURES
-            .iter()
-            .find(|c| rule_matches(&format!("sentiment:{c}")) > 0)
-            .copied();
+        let rule_sentiment = Sentiment::ALL
+            .into_iter()
+            .find(|c| rule_matches(&format!("sentiment:{}", c.code())) > 0);
         let sentiment = self.sentiment_choice(&sentiment_row(&x, rule_sentiment));
         let triage = self.triage_scores(&x, statements, &rule_hit);
         ModelScores {
@@ -1207,7 +1207,7 @@ mod tests {
                 example_embeddings: Vec::new(),
             }],
             sentiment: vec![None; n],
-            rule_sentiment: vec!["neutral".into(); n],
+            rule_sentiment: vec![Sentiment::Neutral; n],
             triage: (0..n)
                 .map(|i| Some(vec![if urgent(i) { "urgent" } else { "normal" }.to_string()]))
                 .collect(),
@@ -1243,7 +1243,11 @@ mod tests {
         let labels: Vec<Option<String>> = (0..60)
             .map(|i| Some(if i % 2 == 0 { "positive" } else { "negative" }.to_string()))
             .collect();
-        let readings: Vec<String> = labels.iter().flatten().cloned().collect();
+        let readings: Vec<Sentiment> = labels
+            .iter()
+            .flatten()
+            .filter_map(|s| Sentiment::from_code(s))
+            .collect();
         let x = Array2::from_shape_fn((60, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f32 / 11.0);
         let heads = train_sentiment(&labels, &readings, &x);
         let best = |row: &[f32]| {
@@ -1255,17 +1259,14 @@ mod tests {
         };
         let noise = [0.3, 0.6, 0.1];
         assert_eq!(
-            best(&sentiment_row(&noise, Some("positive"))).as_deref(),
+            best(&sentiment_row(&noise, Some(Sentiment::Positive))).as_deref(),
             Some("positive")
         );
         assert_eq!(
-            best(&sentiment_row(&noise, Some("negative"))).as_deref(),
+            best(&sentiment_row(&noise, Some(Sentiment::Negative))).as_deref(),
             Some("negative")
         );
-        assert_eq!(
-            sentiment_row(&noise, None).len(),
-            3 + SENTIMENT_RULE_FEATURES.len()
-        );
+        assert_eq!(sentiment_row(&noise, None).len(), 3 + Sentiment::ALL.len());
     }
 
     #[test]

@@ -401,10 +401,7 @@ fn train_heads(
             .iter()
             .map(|g| g.sentiment.map(|s| s.code().to_string()))
             .collect(),
-        rule_sentiment: rules
-            .iter()
-            .map(|r| r.sentiment.code().to_string())
-            .collect(),
+        rule_sentiment: rules.iter().map(|r| r.sentiment).collect(),
         triage: gold
             .iter()
             .map(|g| {
