@@ -20,7 +20,9 @@ fn main() -> anyhow::Result<()> {
     let dir = &home.model_dir();
     fetch::fetch(dir, &home.cache_dir(), false)?;
     let taxonomy = Taxonomy::load(Some(Path::new("models/taxonomy.toml")))?;
-    let gold = palaute::eval::read_gold(Path::new("data/labeled/train.csv"), &taxonomy)?;
+    // The default training set, as `palaute train` reads it: train.csv + dev.csv.
+    let training = palaute::labeled::merge_files(palaute::datafile::default_training()?)?;
+    let gold = palaute::eval::read_gold_file(&training, &taxonomy)?;
     let examples = tuning_examples(&gold, &taxonomy);
     let encoder = Encoder::load(dir)?;
     let before = peak_rss_mib();

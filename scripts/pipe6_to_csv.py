@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Batch 6 on: `lang|sentiment|triage|nps|themes|text`, where themes carry the polarity of
 what the comment says about each (`staff_conduct+;access-;costs0`) and nps is the 0-10
-answer given with the comment (or empty). Writes the gold CSV columns that `palaute eval`
+answer given with the comment (or empty). Batch 7 adds the kind of urgency (or
+`like_<kind>` for a look-alike) as a fourth field: `lang|sentiment|triage|kind|nps|themes|text`. Writes the gold CSV columns that `palaute eval`
 reads, `theme_sentiment` and `nps` included. Usage: pipe6_to_csv.py IN... > OUT.csv"""
 import csv
 import sys
@@ -9,6 +10,8 @@ import sys
 THEMES = {"communication", "e_services", "process_guidance", "access", "staff_conduct",
           "care_quality", "language", "facilities", "costs", "patient_safety", "privacy"}
 CLASSES = {"u": "urgent", "f": "formal", "c": "contact_requested", "n": "normal"}
+KINDS = {"self_harm", "threat", "neglect", "wrong_treatment", "harm_after_care",
+         "data_breach", "abuse"}
 SENT = {"p": "positive", "n": "negative", "m": "mixed", "0": "neutral"}
 HEADER = ["text", "themes", "lang", "sentiment", "triage", "pii", "urgent_kind",
           "theme_sentiment", "nps"]
@@ -21,9 +24,16 @@ def rows(paths):
             if not line.strip() or line.startswith("#"):
                 continue
             parts = line.split("|")
-            if len(parts) != 6:
-                sys.exit(f"{path}:{n}: expected 6 fields")
-            lang, sent, triage, nps, themes, text = (p.strip() for p in parts)
+            if len(parts) == 6:
+                parts.insert(3, "")
+            if len(parts) != 7:
+                sys.exit(f"{path}:{n}: expected 6 or 7 fields")
+            lang, sent, triage, kind, nps, themes, text = (p.strip() for p in parts)
+            base = kind.removeprefix("like_")
+            if kind and base not in KINDS:
+                sys.exit(f"{path}:{n}: bad kind {kind!r}")
+            if kind and (kind == base) != ("u" in triage):
+                sys.exit(f"{path}:{n}: kind {kind!r} does not fit triage {triage!r}")
             assert lang in ("fi", "sv", "en"), (path, n, lang)
             ids, pol = [], []
             for t in filter(None, (x.strip() for x in themes.split(";"))):
@@ -38,7 +48,7 @@ def rows(paths):
             classes = [CLASSES[c] for c in triage]
             if len(classes) > 1 and "normal" in classes:
                 classes.remove("normal")
-            yield [text, ";".join(ids), lang, SENT[sent], ";".join(classes), "", "",
+            yield [text, ";".join(ids), lang, SENT[sent], ";".join(classes), "", kind,
                    " ".join(pol), nps]
 
 

@@ -109,8 +109,10 @@ def main():
 
     before = os.path.join(a.out, "before.json")
     after = os.path.join(a.out, "after.json")
-    subprocess.run([a.palaute, "eval", "--gold", rest, "--json", before, "-q"], check=True,
-                   stdout=subprocess.DEVNULL)
+    # Both models train on --train (train.csv alone by default: the default training set
+    # also holds dev.csv, whose comments are measured here).
+    subprocess.run([a.palaute, "eval", "--gold", rest, "--json", before, "-q",
+                    "--train", a.train], check=True, stdout=subprocess.DEVNULL)
     subprocess.run([a.palaute, "eval", "--gold", rest, "--json", after,
                     "--train", a.train, "--train", labels,
                     "--heads", os.path.join(a.out, "heads.json"),

@@ -44,8 +44,8 @@ pub struct Method {
     pub tags_from_model: usize,
     /// Rule hits the model judged wrong, so not counted as tags.
     pub rule_hits_overruled: usize,
-    /// Macro F1 of the same tagging on the labeled dev set, when it is at hand.
-    pub dev_macro_f1: Option<f64>,
+    /// Macro F1 of the same tagging on the held-out labeled file, when it is at hand.
+    pub heldout_macro_f1: Option<f64>,
 }
 
 /// Scores of one group of answers.
@@ -322,7 +322,7 @@ fn method(answers: &Answers, taxonomy: &Taxonomy, model: Option<String>) -> Meth
         tags_from_rules: answers.tags_from_rules,
         tags_from_model: answers.tags_from_model,
         rule_hits_overruled: answers.rule_hits_overruled,
-        dev_macro_f1: None,
+        heldout_macro_f1: None,
     }
 }
 

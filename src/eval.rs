@@ -396,6 +396,10 @@ pub struct EvalReport {
     /// rules / model / union / combined, when the model ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modes: Option<ModeSummary>,
+    /// How many of the labeled comments the model was trained on, when it ran: figures on
+    /// such comments are not figures on unseen text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_in_training: Option<usize>,
 }
 
 fn prf(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
@@ -469,7 +473,14 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
         triage: score_triage(gold, predicted),
         pii: None,
         modes: None,
+        seen_in_training: None,
     }
+}
+
+/// How many of `gold`'s comments occur (same text, trimmed) in `training`.
+pub fn seen_in(gold: &[GoldItem], training: &[GoldItem]) -> usize {
+    let seen: std::collections::HashSet<&str> = training.iter().map(|t| t.text.trim()).collect();
+    gold.iter().filter(|g| seen.contains(g.text.trim())).count()
 }
 
 /// The share of right answers, or None when there are none to judge.

@@ -1,5 +1,5 @@
-//! Labeled comments: the files the model is trained on (`data/labeled/train.csv`, a
-//! reviewer's `labels.csv`) and the ones `eval` measures against. One reader for both, so
+//! Labeled comments: the files the model is trained on (`data/labeled/train.csv` and
+//! `dev.csv`, a reviewer's `labels.csv`) and the ones `eval` measures against. One reader for both, so
 //! training and measuring never disagree about what a label means.
 
 use crate::datafile::{DataFile, FileOrigin};
@@ -254,13 +254,32 @@ fn parse_pii(cell: &str, text: &str) -> std::result::Result<Vec<(PiiKind, String
 /// file's columns matched by name (a missing column is empty). A file without a `text`
 /// column is an error naming it.
 pub fn merge(paths: &[PathBuf]) -> Result<DataFile> {
+    let files = paths
+        .iter()
+        .map(|p| {
+            Ok(DataFile {
+                bytes: std::fs::read(p).map_err(|e| Error::io(p, e))?,
+                origin: FileOrigin::Flag(p.clone()),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    merge_files(files)
+}
+
+/// Several labeled files as one, under [`COLUMNS`]; one file stays as it is.
+pub fn merge_files(mut files: Vec<DataFile>) -> Result<DataFile> {
+    if files.len() == 1 {
+        if let Some(one) = files.pop() {
+            return Ok(one);
+        }
+    }
     let mut out = vec![COLUMNS.map(str::to_string).to_vec()];
-    for p in paths {
-        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        let t = crate::input::table::read_named_csv(p, &bytes, &COLUMNS)?;
+    for f in &files {
+        let name = PathBuf::from(f.origin.describe());
+        let t = crate::input::table::read_named_csv(&name, &f.bytes, &COLUMNS)?;
         if !t.present[0] {
             return Err(Error::input(
-                p,
+                &name,
                 format!("no \"text\" column; headers: {}", t.headers.join(", ")),
             ));
         }
@@ -277,7 +296,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<DataFile> {
     }
     Ok(DataFile {
         bytes,
-        origin: FileOrigin::Merged(paths.to_vec()),
+        origin: FileOrigin::Merged(files.into_iter().map(|f| f.origin).collect()),
     })
 }
 
@@ -306,5 +325,29 @@ mod tests {
         std::fs::write(&b, "comment\nx\n").unwrap();
         let e = merge(&[a, b]).unwrap_err().to_string();
         assert!(e.contains("labels.csv") && e.contains("text"), "{e}");
+    }
+
+    #[test]
+    fn the_default_training_set_is_train_and_dev_together() {
+        use crate::datafile::{default_training, DEV, TRAIN};
+        let rows = |f: &DataFile| f.text().unwrap().lines().count() - 1;
+        // Tests run in the clone: both files come from the working directory.
+        let files = default_training().unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(files.iter().all(|f| f.origin.path().is_some()));
+        let (train, dev) = (rows(&TRAIN.builtin()), rows(&DEV.builtin()));
+        let merged = merge_files(vec![TRAIN.builtin(), DEV.builtin()]).unwrap();
+        assert_eq!(
+            merged.origin.describe(),
+            "built-in train.csv + built-in dev.csv"
+        );
+        let taxonomy = crate::taxonomy::Taxonomy::load(None).unwrap();
+        let items = read_gold_file(&merged, &taxonomy).unwrap();
+        let alone = |f: DataFile| read_gold_file(&f, &taxonomy).unwrap().len();
+        assert_eq!(items.len(), alone(TRAIN.builtin()) + alone(DEV.builtin()));
+        assert!(train > 1000 && dev > 500, "{train} {dev}");
+        // One file stays as it is (same bytes, so the same fingerprints as before).
+        let one = merge_files(vec![TRAIN.builtin()]).unwrap();
+        assert_eq!(one.bytes, TRAIN.builtin().bytes);
     }
 }

@@ -24,7 +24,7 @@ pub struct ModelOpts {
     /// Trained classifier heads; retrained automatically when stale [default: heads/heads-<model fingerprint>.json in the data directory]
     #[arg(long, global = true)]
     pub heads: Option<PathBuf>,
-    /// Labeled comments to fine-tune and train on; repeat to train on several files as one (`--train data/labeled/train.csv --train labels.csv`) [default: data/labeled/train.csv in the working directory, else built in]
+    /// Labeled comments to fine-tune and train on; repeat to train on several files as one (`--train data/labeled/train.csv --train labels.csv`) [default: data/labeled/train.csv and dev.csv in the working directory, else the built-in copies of both]
     #[arg(long, global = true)]
     pub train: Vec<PathBuf>,
     /// Use the base encoder as it is, without fine-tuning its top layers on the labeled data
@@ -42,14 +42,20 @@ impl ModelOpts {
         Ok((taxonomy, classifier))
     }
 
+    /// The labeled comments to train on: the `--train` files, else train.csv + dev.csv.
     pub fn training(&self) -> Result<DataFile> {
         if self.train.len() > 1 {
             return Ok(palaute::labeled::merge(&self.train)?);
         }
-        let spec = &datafile::TRAIN;
-        let one = self.train.first().map(PathBuf::as_path);
-        spec.load(one)
-            .with_context(|| format!("reading {}", spec.path_for_errors(one).display()))
+        if let Some(one) = self.train.first() {
+            return datafile::TRAIN
+                .load(Some(one))
+                .with_context(|| format!("reading {}", one.display()));
+        }
+        let files = datafile::default_training().with_context(|| {
+            format!("reading {} or {}", datafile::TRAIN.path, datafile::DEV.path)
+        })?;
+        Ok(palaute::labeled::merge_files(files)?)
     }
 
     /// Where the model and everything built from it are, flags over the home's defaults.

@@ -51,7 +51,7 @@ pub fn run(a: Args) -> Result<()> {
     for t in &mut summary.themes {
         t.quotes = quotes.remove(&t.id).unwrap_or_default();
     }
-    summary.method.dev_macro_f1 = dev_macro_f1(&taxonomy, &classifier, rt.as_mut());
+    summary.method.heldout_macro_f1 = heldout_macro_f1(&taxonomy, &classifier, rt.as_mut());
     let mut set = palaute::report::files(&a.output, &summary, &answers)?;
     let rejects = add_rejects(&mut set, &dataset.rejects, &pii)?;
     let mut written = set.commit()?;
@@ -66,15 +66,16 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// Macro F1 of the report's own tagging (rules, or rules + model) on the labeled dev set,
-/// for the methods note; None when the dev set does not fit the taxonomy.
-fn dev_macro_f1(
+/// Macro F1 of the report's own tagging (rules, or rules + model) on the held-out labeled
+/// file (never trained or tuned on; dev.csv is now part of the training set), for the
+/// methods note; None when that file does not fit the taxonomy.
+fn heldout_macro_f1(
     taxonomy: &Taxonomy,
     classifier: &Classifier,
     runtime: Option<&mut ModelRuntime>,
 ) -> Option<f64> {
-    let dev = palaute::datafile::DEV.load(None).ok()?;
-    let items = eval::read_gold_file(&dev, taxonomy).ok()?;
+    let heldout = palaute::datafile::HELDOUT.load(None).ok()?;
+    let items = eval::read_gold_file(&heldout, taxonomy).ok()?;
     let (report, pred) = eval::evaluate(&items, classifier, taxonomy);
     let Some(rt) = runtime else {
         return Some(report.themes.macro_f1);

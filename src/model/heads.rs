@@ -1,7 +1,8 @@
 //! Classifier heads on top of the embeddings: one-vs-rest logistic regression per theme
 //! (class-weighted, L2, Adam on standardised features) and per sentiment class, trained on
-//! `data/labeled/train.csv` with ndarray. Thresholds come from 5-fold cross-validation on the
-//! training data, so that `dev.csv` stays a clean held-out set. Themes with too few labels
+//! the labeled comments (by default `data/labeled/train.csv` + `dev.csv`) with ndarray.
+//! Thresholds come from 5-fold cross-validation on the training data, so no labeled file
+//! outside it is needed to set them. Themes with too few labels
 //! fall back to a prototype: the mean embedding of the example phrasings in the taxonomy.
 //!
 //! Each theme has two heads. The plain head sees only the embedding ("model only"). The

@@ -204,7 +204,7 @@ pub struct MethodView {
     pub rules_share: String,
     pub model_share: String,
     pub overruled: usize,
-    pub dev_f1: Option<String>,
+    pub heldout_f1: Option<String>,
     pub generated_by: String,
 }
 
@@ -580,7 +580,7 @@ fn method(f: &Fmt, s: &Summary) -> MethodView {
         rules_share: pct(m.tags_from_rules as f64 / total, f.l),
         model_share: pct(m.tags_from_model as f64 / total, f.l),
         overruled: m.rule_hits_overruled,
-        dev_f1: m.dev_macro_f1.map(|x| num(x, 3, f.l)),
+        heldout_f1: m.heldout_macro_f1.map(|x| num(x, 3, f.l)),
         generated_by: s.generated_by.clone(),
     }
 }

@@ -222,86 +222,103 @@ fn report_with_the_model() {
     );
 }
 
-/// Eval with the model measures every combination policy on dev, the heads having been
-/// trained on train.csv through the same path users take.
-#[test]
-fn eval_with_the_model_measures_every_policy() {
+/// `palaute eval --json` with the default model (fine-tuned and trained on train.csv +
+/// dev.csv through the same path users take) on `file`.
+fn eval_with_model(file: &str) -> (serde_json::Value, String) {
     ensure_model();
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("e.json");
-    let out = palaute(&[
-        "eval",
-        "--gold",
-        "data/labeled/dev.csv",
-        "--json",
-        j.to_str().unwrap(),
-    ]);
+    let out = palaute(&["eval", "--gold", file, "--json", j.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    let r = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    (r, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Eval with the model measures every combination policy, on comments the model was not
+/// trained on; and says so loudly when the labeled file is part of its training data.
+#[test]
+fn eval_with_the_model_measures_every_policy() {
+    // Held out: written before anything was tuned, never trained on.
+    let (r, stdout) = eval_with_model("data/labeled/test_themes2.csv");
+    assert_eq!(r["seen_in_training"], 0, "{stdout}");
+    assert!(!stdout.contains("NOT UNSEEN"), "{stdout}");
     for mode in ["rules", "model", "union", "combined"] {
         let f = r["modes"][mode]["macro_f1"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&f), "{mode} {f}");
     }
-    // Floors, not targets: the model alone must have learned something real.
+    // Floors, not targets. Measured with the model trained on train.csv + dev.csv: model
+    // alone 0.770, stacked 0.803 against rules 0.668, sentiment 0.884, two or more themes
+    // all found 0.577 (trained on train.csv alone: 0.720, 0.782, 0.878, 0.545).
     assert!(
-        r["modes"]["model"]["macro_f1"].as_f64().unwrap() >= 0.6,
+        r["modes"]["model"]["macro_f1"].as_f64().unwrap() >= 0.68,
         "{}",
         r["modes"]
     );
-    // Rules + model must beat rules alone clearly, and on every length of text: a model
-    // that makes long letters worse than its own rules is a defect. Measured on the dev set
-    // with the registry batches of issue 9 and batch 6 of issue 10, fine-tuned encoder:
-    // 0.762 against 0.652; by length 0.770/0.730/0.754 against 0.672/0.589/0.620.
     let rules = r["modes"]["rules"]["macro_f1"].as_f64().unwrap();
     let combined = r["modes"]["combined"]["macro_f1"].as_f64().unwrap();
-    assert!(combined >= 0.74, "{}", r["modes"]);
-    assert!(combined >= rules + 0.04, "{}", r["modes"]);
-    for bucket in ["1: up to 200", "2: 201-600", "3: over 600"] {
+    assert!(combined >= 0.76, "{}", r["modes"]);
+    assert!(combined >= rules + 0.06, "{}", r["modes"]);
+    assert!(
+        r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.86,
+        "{}",
+        r["sentiment"]
+    );
+    assert!(
+        r["themes"]["multi_theme_all_found"]["accuracy"]
+            .as_f64()
+            .unwrap()
+            >= 0.50,
+        "{}",
+        r["themes"]
+    );
+
+    // Long letters and posts (held out): rules + model must beat rules alone on every
+    // length of text — a model that makes long letters worse than its own rules is a defect.
+    // Measured 0.754 / 0.714 against 0.651 / 0.575.
+    let (r, _) = eval_with_model("data/labeled/test_long3.csv");
+    for bucket in ["2: 201-600", "3: over 600"] {
         let f = |mode: &str| {
             r["modes"][mode]["by_length"][bucket]["macro_f1"]
                 .as_f64()
                 .unwrap()
         };
         assert!(
-            f("combined") > f("rules") + 0.03,
+            f("combined") > f("rules") + 0.05,
             "{bucket}: {}",
             r["modes"]
         );
     }
-    // Comments of two topics or more keep them (statements): 0.466 before statements,
-    // 0.510–0.536 measured on three tunings of the encoder.
+
+    // Registry items (held out): urgent recall 0.819 at precision 0.711 (0.806 / 0.674 with
+    // the model trained on train.csv alone); rules alone reach recall 0.375.
+    let (r, _) = eval_with_model("data/labeled/test_triage.csv");
     assert!(
-        r["themes"]["multi_theme_all_found"]["accuracy"]
-            .as_f64()
-            .unwrap()
-            >= 0.49,
-        "{}",
-        r["themes"]
-    );
-    // Sentiment with the fine-tuned encoder: 0.842 measured (frozen encoder 0.793, rules
-    // alone 0.718); the floor is above what the frozen encoder reaches.
-    assert!(
-        r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.81,
-        "{}",
-        r["sentiment"]
-    );
-    // Triage on dev with rules + model, fine-tuned encoder: urgent recall 0.840, precision
-    // 0.548 measured (frozen 0.807 / 0.568; rules alone recall 0.533); the model's doubt
-    // moves look-alike rule hits to possible_urgent, so precision has a higher floor.
-    assert!(
-        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.80,
+        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.75,
         "{}",
         r["triage"]
     );
     assert!(
-        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.50,
+        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.55,
         "{}",
         r["triage"]
     );
+
+    // dev.csv is part of the default training set: its figures are not on unseen text, and
+    // eval says so in the output and the JSON.
+    let (r, stdout) = eval_with_model("data/labeled/dev.csv");
+    let n = r["themes"]["per_theme"]["access"]["support"]
+        .as_u64()
+        .unwrap();
+    assert!(n > 0);
+    assert!(
+        stdout.contains("NOT UNSEEN TEXT: 1133 of these 1133 comments"),
+        "{stdout}"
+    );
+    assert_eq!(r["seen_in_training"], 1133);
     for kind in ["HETU", "PUHELIN", "EMAIL"] {
         assert!(
             r["pii"]["per_kind"][kind]["recall"].as_f64().unwrap() >= 0.95,
@@ -564,7 +581,10 @@ fn installed_binary_runs_from_any_folder_offline_and_in_pipes() {
     let err = String::from_utf8_lossy(&first.stderr);
     assert!(first.status.success(), "{err}");
     assert!(err.contains("fetching the default model"), "{err}");
-    assert!(err.contains("built-in train.csv"), "{err}");
+    assert!(
+        err.contains("built-in train.csv + built-in dev.csv"),
+        "{err}"
+    );
     assert!(work.join("rep/report.html").is_file());
     let data = home.join(".local/share/palaute");
     assert!(data

@@ -48,12 +48,26 @@ pub fn run(a: Args) -> Result<()> {
         }
         Some(mut rt) => {
             println!(
-                "{} labeled comments in {}; model {}\n",
+                "{} labeled comments in {}; model {}",
                 items.len(),
                 a.gold.display(),
                 rt.describe()
             );
-            with_model(&items, &taxonomy, rules_report, &rules_pred, &mut rt)?
+            let training = a.model.training()?;
+            let seen = palaute::labeled::read_gold_file(&training, &taxonomy)
+                .map(|t| eval::seen_in(&items, &t))?;
+            if seen > 0 {
+                println!(
+                    "NOT UNSEEN TEXT: {seen} of these {} comments are in the model's training data ({}); for a figure on unseen text, evaluate a file the model was not trained on, or train without this one (--train)",
+                    items.len(),
+                    training.origin.describe()
+                );
+            }
+            println!();
+            let (mut report, pred) =
+                with_model(&items, &taxonomy, rules_report, &rules_pred, &mut rt)?;
+            report.seen_in_training = Some(seen);
+            (report, pred)
         }
     };
     let detector = palaute::pii::PiiDetector::load_default()?;
