@@ -23,7 +23,7 @@ use std::path::Path;
 
 /// Top layers that are trained; the rest of the 12 stay as they are.
 pub const TUNED_LAYERS: usize = 2;
-const EPOCHS: usize = 4;
+const EPOCHS: usize = 3;
 const BATCH: usize = 16;
 /// Content tokens a training text is cut to (the first window of a long letter).
 const MAX_TOKENS: usize = 128;

@@ -252,7 +252,7 @@ fn statement_embeddings(
 }
 
 /// Bumped when the fine-tuning changes (layers, epochs, rates, inputs).
-const FINETUNE_RECIPE: &str = "ft-2026.12-2";
+const FINETUNE_RECIPE: &str = "ft-2026.12-3";
 
 /// The encoder with its fine-tuned top layers: loaded when they were built for this base
 /// model, taxonomy and training data, else built now (under a lock, so two runs at once

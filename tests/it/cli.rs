@@ -741,10 +741,11 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
     }
     // Floors, not targets: a regression in rules or language detection fails here. Dev holds
     // the hard registry batches (indirect urgency, look-alikes, long letters) since issue 9
-    // and batch 6 (multi-topic, spoken, capitals, irony) since issue 10: rules alone measured
-    // macro F1 0.652, sentiment 0.718, urgent recall 0.533 and precision 0.678 there.
+    // and batch 6 (multi-topic, spoken, capitals, irony) since issue 10, and batch 7 (public
+    // posts and letters, indirect urgency) since: rules alone measured macro F1 0.637,
+    // sentiment 0.692, urgent recall 0.510 and precision 0.677 there.
     assert!(
-        r["themes"]["macro_f1"].as_f64().unwrap() >= 0.65,
+        r["themes"]["macro_f1"].as_f64().unwrap() >= 0.62,
         "{}",
         r["themes"]
     );
@@ -758,7 +759,7 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
             r["themes"]
         );
     }
-    assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.70);
+    assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.67);
     assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.48);
     assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.64);
     assert!(

@@ -250,9 +250,10 @@ fn eval_with_the_model_measures_every_policy() {
         let f = r["modes"][mode]["macro_f1"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&f), "{mode} {f}");
     }
-    // Floors, not targets. Measured with the model trained on train.csv + dev.csv: model
-    // alone 0.770, stacked 0.803 against rules 0.668, sentiment 0.884, two or more themes
-    // all found 0.577 (trained on train.csv alone: 0.720, 0.782, 0.878, 0.545).
+    // Floors, not targets. Measured with the shipped model (trained on train.csv + dev.csv
+    // with batch 7): model alone 0.759, stacked 0.785 against rules 0.668, sentiment 0.897,
+    // two or more themes all found 0.577 (trained on train.csv alone before batch 7: 0.720,
+    // 0.782, 0.878, 0.545).
     assert!(
         r["modes"]["model"]["macro_f1"].as_f64().unwrap() >= 0.68,
         "{}",
@@ -278,7 +279,7 @@ fn eval_with_the_model_measures_every_policy() {
 
     // Long letters and posts (held out): rules + model must beat rules alone on every
     // length of text — a model that makes long letters worse than its own rules is a defect.
-    // Measured 0.754 / 0.714 against 0.651 / 0.575.
+    // Measured 0.764 / 0.727 against 0.651 / 0.575.
     let (r, _) = eval_with_model("data/labeled/test_long3.csv");
     for bucket in ["2: 201-600", "3: over 600"] {
         let f = |mode: &str| {
@@ -293,8 +294,8 @@ fn eval_with_the_model_measures_every_policy() {
         );
     }
 
-    // Registry items (held out): urgent recall 0.819 at precision 0.711 (0.806 / 0.674 with
-    // the model trained on train.csv alone); rules alone reach recall 0.375.
+    // Registry items (held out): urgent recall 0.833 at precision 0.714 (0.806 / 0.674 with
+    // the model trained on train.csv alone before batch 7); rules alone reach recall 0.375.
     let (r, _) = eval_with_model("data/labeled/test_triage.csv");
     assert!(
         r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.75,
@@ -310,15 +311,12 @@ fn eval_with_the_model_measures_every_policy() {
     // dev.csv is part of the default training set: its figures are not on unseen text, and
     // eval says so in the output and the JSON.
     let (r, stdout) = eval_with_model("data/labeled/dev.csv");
-    let n = r["themes"]["per_theme"]["access"]["support"]
-        .as_u64()
-        .unwrap();
-    assert!(n > 0);
+    let n = r["seen_in_training"].as_u64().unwrap();
+    assert!(n >= 1370, "{n}");
     assert!(
-        stdout.contains("NOT UNSEEN TEXT: 1133 of these 1133 comments"),
+        stdout.contains(&format!("NOT UNSEEN TEXT: {n} of these {n} comments")),
         "{stdout}"
     );
-    assert_eq!(r["seen_in_training"], 1133);
     for kind in ["HETU", "PUHELIN", "EMAIL"] {
         assert!(
             r["pii"]["per_kind"][kind]["recall"].as_f64().unwrap() >= 0.95,
