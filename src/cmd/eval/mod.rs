@@ -56,9 +56,17 @@ pub fn run(a: Args) -> Result<()> {
             let training = a.model.training()?;
             let seen = palaute::labeled::read_gold_file(&training, &taxonomy)
                 .map(|t| eval::seen_in(&items, &t))?;
-            if seen > 0 {
+            // A few stock answers ("Kiitos!", "Inget att tillägga.") recur in any two
+            // files; a tenth or more means the file itself was trained on.
+            if seen * 10 >= items.len() {
                 println!(
                     "NOT UNSEEN TEXT: {seen} of these {} comments are in the model's training data ({}); for a figure on unseen text, evaluate a file the model was not trained on, or train without this one (--train)",
+                    items.len(),
+                    training.origin.describe()
+                );
+            } else if seen > 0 {
+                println!(
+                    "note: {seen} of these {} comments occur word for word in the model's training data ({})",
                     items.len(),
                     training.origin.describe()
                 );
