@@ -269,9 +269,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<DataFile> {
 /// Several labeled files as one, under [`COLUMNS`]; one file stays as it is.
 pub fn merge_files(mut files: Vec<DataFile>) -> Result<DataFile> {
     if files.len() == 1 {
-        if let Some(one) = files.pop() {
-            return Ok(one);
-        }
+        return Ok(files.remove(0));
     }
     let mut out = vec![COLUMNS.map(str::to_string).to_vec()];
     for f in &files {

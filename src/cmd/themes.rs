@@ -80,7 +80,7 @@ fn check(model: &ModelOpts, labeled: &[PathBuf]) -> Result<()> {
     palaute::queue::ContactWords::load_default()?;
     println!("contact words: valid");
     let files: Vec<DataFile> = if labeled.is_empty() {
-        vec![datafile::TRAIN.load(None)?, datafile::DEV.load(None)?]
+        datafile::default_training()?
     } else {
         labeled
             .iter()
