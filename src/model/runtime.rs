@@ -252,7 +252,7 @@ fn statement_embeddings(
 }
 
 /// Bumped when the fine-tuning changes (layers, epochs, rates, inputs).
-const FINETUNE_RECIPE: &str = "ft-2026.12-3";
+const FINETUNE_RECIPE: &str = "ft-2026.12-4";
 
 /// The encoder with its fine-tuned top layers: loaded when they were built for this base
 /// model, taxonomy and training data, else built now (under a lock, so two runs at once
@@ -340,7 +340,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-7";
+const TRAINING_RECIPE: &str = "2026.12-9";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])

@@ -257,9 +257,9 @@ fn eval_with_the_model_measures_every_policy() {
         assert!((0.0..=1.0).contains(&f), "{mode} {f}");
     }
     // Floors, not targets. Measured with the shipped model (trained on train.csv + dev.csv
-    // with batch 7): model alone 0.759, stacked 0.785 against rules 0.668, sentiment 0.897,
-    // two or more themes all found 0.577 (trained on train.csv alone before batch 7: 0.720,
-    // 0.782, 0.878, 0.545).
+    // with batch 8): stacked 0.794 against rules 0.668, sentiment 0.866, two or more themes
+    // all found 0.545 (with batch 7: 0.785, 0.897, 0.577; trained on train.csv alone before
+    // batch 7: 0.782, 0.878, 0.545).
     assert!(
         r["modes"]["model"]["macro_f1"].as_f64().unwrap() >= 0.68,
         "{}",
@@ -270,7 +270,7 @@ fn eval_with_the_model_measures_every_policy() {
     assert!(combined >= 0.76, "{}", r["modes"]);
     assert!(combined >= rules + 0.06, "{}", r["modes"]);
     assert!(
-        r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.86,
+        r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.85,
         "{}",
         r["sentiment"]
     );
@@ -300,16 +300,22 @@ fn eval_with_the_model_measures_every_policy() {
         );
     }
 
-    // Registry items (held out): urgent recall 0.833 at precision 0.714 (0.806 / 0.674 with
-    // the model trained on train.csv alone before batch 7); rules alone reach recall 0.375.
+    // Registry items (held out): urgent recall 0.875 at precision 0.750, urgent or
+    // possible_urgent 0.903 (0.833 / 0.714 / 0.875 before the triage heads read long texts
+    // whole and batch 8); rules alone reach recall 0.375.
     let (r, _) = eval_with_model("data/labeled/test_triage.csv");
     assert!(
-        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.75,
+        r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.80,
         "{}",
         r["triage"]
     );
     assert!(
-        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.55,
+        r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.65,
+        "{}",
+        r["triage"]
+    );
+    assert!(
+        r["triage"]["urgent_or_possible_recall"].as_f64().unwrap() >= 0.85,
         "{}",
         r["triage"]
     );
@@ -318,7 +324,7 @@ fn eval_with_the_model_measures_every_policy() {
     // eval says so in the output and the JSON.
     let (r, stdout) = eval_with_model("data/labeled/dev.csv");
     let n = r["seen_in_training"].as_u64().unwrap();
-    assert!(n >= 1370, "{n}");
+    assert!(n >= 1572, "{n}");
     assert!(
         stdout.contains(&format!("NOT UNSEEN TEXT: {n} of these {n} comments")),
         "{stdout}"
