@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
     let training = palaute::labeled::merge_files(palaute::datafile::default_training()?)?;
     let gold = palaute::eval::read_gold_file(&training, &taxonomy)?;
     let examples = tuning_examples(&gold, &taxonomy);
-    let encoder = Encoder::load(dir)?;
+    let encoder = Encoder::load_with(dir, None, palaute::model::linear::Kernel::F32)?;
     let before = peak_rss_mib();
     let started = Instant::now();
     let tuned = finetune::finetune(&encoder, &examples, Sentiment::ALL.len())?;

@@ -4,11 +4,15 @@ use super::args::ModelOpts;
 use anyhow::{bail, Context, Result};
 use palaute::model::heads::ThemeHead;
 
-/// Fine-tune the encoder and train the classifier heads on labeled data (done automatically when missing or stale)
+/// Fine-tune the encoder and train the classifier heads on labeled data now (done automatically when missing or stale)
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     model: ModelOpts,
+    /// Re-tune and retrain even when the tuned layers and heads are up to date (by default
+    /// only what is missing or stale is rebuilt: re-tuning takes about 11 minutes)
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -18,7 +22,7 @@ pub fn run(a: Args) -> Result<()> {
     let (taxonomy, classifier) = a.model.rules()?;
     let rt = a
         .model
-        .runtime(&taxonomy, &classifier, true)?
+        .runtime(&taxonomy, &classifier, a.force)?
         .context("the model could not be loaded")?;
     let trained = rt
         .heads
@@ -27,7 +31,7 @@ pub fn run(a: Args) -> Result<()> {
         .filter(|h| matches!(h, ThemeHead::LogReg { .. }))
         .count();
     palaute::notice!(
-        "wrote {}: {} themes with trained heads, {} with prototypes, from {} examples ({})",
+        "heads in {}: {} themes with trained heads, {} with prototypes, from {} examples ({})",
         rt.heads_path.display(),
         trained,
         rt.heads.themes.len() - trained,

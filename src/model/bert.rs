@@ -341,18 +341,7 @@ impl Bert {
     /// Each sequence carries its own special tokens and is at most `max_positions` long.
     pub fn pooled(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
         let h = self.config.hidden;
-        let mut starts = Vec::with_capacity(seqs.len() + 1);
-        let mut t = 0;
-        for s in seqs {
-            starts.push(t);
-            t += s.len();
-        }
-        starts.push(t);
-        let mut x = self.embed(seqs, t);
-        let mut scratch = Scratch::new(t, &self.config);
-        for layer in &self.layers {
-            self.layer(layer, &mut x, &starts, &mut scratch);
-        }
+        let (x, starts) = self.run(seqs, self.layers.len());
         starts
             .windows(2)
             .map(|w| {
@@ -365,6 +354,30 @@ impl Bert {
                 sum
             })
             .collect()
+    }
+
+    /// Hidden states after the first `layers` layers, tokens × hidden, the sequences one
+    /// after another (what the fine-tuning's frozen lower layers compute once).
+    pub fn hidden(&self, seqs: &[&[u32]], layers: usize) -> Vec<f32> {
+        self.run(seqs, layers.min(self.layers.len())).0
+    }
+
+    /// The packed forward pass through the first `layers` layers, and where each sequence
+    /// starts (with the total at the end).
+    fn run(&self, seqs: &[&[u32]], layers: usize) -> (Vec<f32>, Vec<usize>) {
+        let mut starts = Vec::with_capacity(seqs.len() + 1);
+        let mut t = 0;
+        for s in seqs {
+            starts.push(t);
+            t += s.len();
+        }
+        starts.push(t);
+        let mut x = self.embed(seqs, t);
+        let mut scratch = Scratch::new(t, &self.config);
+        for layer in &self.layers[..layers] {
+            self.layer(layer, &mut x, &starts, &mut scratch);
+        }
+        (x, starts)
     }
 
     /// Word + position + type embeddings, layer-normed: tokens × hidden.
@@ -504,8 +517,15 @@ fn layer_norm(x: &mut [f32], residual: Option<&[f32]>, n: &Norm, h: usize, eps: 
 }
 
 /// GELU with the exact error function, as `hidden_act = "gelu"` means.
-fn gelu(x: f32) -> f32 {
+pub(crate) fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// d gelu(x) / dx = Φ(x) + x·φ(x), for the fine-tuning's backward pass.
+pub(crate) fn gelu_derivative(x: f32) -> f32 {
+    const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+    0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+        + x * (-0.5 * x * x).exp() * FRAC_1_SQRT_2PI
 }
 
 /// erf in f32 as a rational function on [-4, 4] (outside it erf is ±1 in f32): the

@@ -311,6 +311,12 @@ impl Encoder {
         self.model.kernel.describe()
     }
 
+    /// Hidden states after the first `layers` layers for sequences that carry their own
+    /// special tokens: tokens × hidden, one sequence after another.
+    pub fn fast_hidden(&self, seqs: &[&[u32]], layers: usize) -> Vec<f32> {
+        self.model.hidden(seqs, layers)
+    }
+
     /// The fast path's mean-pooled hidden states, for comparing with [`Self::reference_pooled`].
     pub fn fast_pooled(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
         self.model.pooled(seqs)

@@ -252,7 +252,7 @@ fn statement_embeddings(
 }
 
 /// Bumped when the fine-tuning changes (layers, epochs, rates, inputs).
-const FINETUNE_RECIPE: &str = "ft-2026.12-4";
+const FINETUNE_RECIPE: &str = "ft-2026.12-6";
 
 /// The encoder with its fine-tuned top layers: loaded when they were built for this base
 /// model, taxonomy and training data, else built now (under a lock, so two runs at once
@@ -292,13 +292,18 @@ fn tuned_encoder(
         let started = std::time::Instant::now();
         // The base encoder only while tuning: loaded only when there is tuning to do, and
         // dropped before the tuned one loads (each holds a tokenizer of some 300 MB).
-        let base = Encoder::load(&opts.model_dir)?;
+        // Tuned in f32 whatever kernel runs inference: the tuned layers are keyed by the
+        // base weights alone.
+        let base = Encoder::load_with(&opts.model_dir, None, super::linear::Kernel::F32)?;
         let tuned = finetune::finetune(&base, &examples, Sentiment::ALL.len())?;
         drop(base);
         finetune::save(&tuned.tensors, &path)?;
         crate::notice!(
-            "fine-tuned in {:.0} s (loss per epoch {}; parity with the base model {:.1e}): {}",
+            "fine-tuned in {:.0} s (frozen layers {:.0} s, top layers {:.0} s for {:.2} passes; loss per pass {}; parity with the base model {:.1e}): {}",
             started.elapsed().as_secs_f32(),
+            tuned.seconds.0,
+            tuned.seconds.1,
+            tuned.passes,
             tuned
                 .losses
                 .iter()
