@@ -631,8 +631,8 @@ fn debug_table(p: &[f32], g: &[bool]) {
 
 /// Triage heads on the standardised embedding. Urgent is trained on whole texts plus the
 /// statements of non-urgent texts (a statement of a letter with nothing urgent is not urgent
-/// either); its thresholds come from out-of-fold scores taken as the maximum over a text and
-/// its statements, exactly as at run time.
+/// either); its thresholds come from out-of-fold scores of a text and its statements,
+/// pooled as at run time ([`Pooling`]).
 fn train_triage(
     input: &TrainInput,
     x: &Array2<f32>,
@@ -640,6 +640,12 @@ fn train_triage(
     std: &[f32],
 ) -> (BTreeMap<String, TriageHead>, Vec<(String, LogReg)>) {
     let n = x.nrows();
+    // Every statement standardised once, for all three heads.
+    let statements: Vec<Vec<Vec<f32>>> = input
+        .statements
+        .iter()
+        .map(|v| v.iter().map(|e| standard_row(e, mean, std)).collect())
+        .collect();
     let mut heads = BTreeMap::new();
     for class in ["urgent", "formal", "contact_requested"] {
         let y: Vec<bool> = (0..n).map(|i| labeled_with(input, i, class)).collect();
@@ -648,9 +654,9 @@ fn train_triage(
             continue;
         }
         let head = if class == "urgent" {
-            train_urgent(input, x, mean, std, &y, positives)
+            train_urgent(input, x, &statements, &y, positives)
         } else {
-            train_flag_class(input, (x, mean, std), class, &y, positives)
+            train_flag_class(input, (x, &statements), class, &y, positives)
         };
         heads.insert(class.to_string(), head);
     }
@@ -667,7 +673,7 @@ fn labeled_with(input: &TrainInput, i: usize, class: &str) -> bool {
 /// Formal or contact_requested: the threshold with the best F1 next to the class's rules.
 fn train_flag_class(
     input: &TrainInput,
-    (x, mean, std): (&Array2<f32>, &[f32], &[f32]),
+    (x, statements): (&Array2<f32>, &[Vec<Vec<f32>>]),
     class: &str,
     y: &[bool],
     positives: usize,
@@ -678,12 +684,8 @@ fn train_flag_class(
     let oof: Vec<f32> = (0..y.len())
         .map(|i| {
             let whole = x.row(i).to_vec();
-            let parts: Vec<Vec<f32>> = input.statements[i]
-                .iter()
-                .map(|e| standard_row(e, mean, std))
-                .collect();
             Pooling::of(class)
-                .score(&models[folds[i]], &whole, &parts)
+                .score(&models[folds[i]], &whole, &statements[i])
                 .0
         })
         .collect();
@@ -713,7 +715,8 @@ struct UrgentInputs {
 }
 
 impl UrgentInputs {
-    fn new(input: &TrainInput, x: &Array2<f32>, mean: &[f32], std: &[f32]) -> Self {
+    /// `statements`: each example's statements, standardised.
+    fn new(input: &TrainInput, x: &Array2<f32>, statements: &[Vec<Vec<f32>>]) -> Self {
         let features = urgent_rule_features(input);
         let hits = |i: usize| {
             let features = &features;
@@ -730,13 +733,12 @@ impl UrgentInputs {
         let whole = (0..x.nrows())
             .map(|i| with_rule_features(x.row(i).to_vec(), hits(i)))
             .collect();
-        let statements = input
-            .statements
+        let statements = statements
             .iter()
             .enumerate()
             .map(|(i, v)| {
                 v.iter()
-                    .map(|e| with_rule_features(standard_row(e, mean, std), hits(i)))
+                    .map(|e| with_rule_features(e.clone(), hits(i)))
                     .collect()
             })
             .collect();
@@ -807,12 +809,11 @@ impl<'a> UrgentRows<'a> {
 fn train_urgent(
     input: &TrainInput,
     x: &Array2<f32>,
-    mean: &[f32],
-    std: &[f32],
+    statements: &[Vec<Vec<f32>>],
     y: &[bool],
     positives: usize,
 ) -> TriageHead {
-    let urgent = UrgentInputs::new(input, x, mean, std);
+    let urgent = UrgentInputs::new(input, x, statements);
     let mut set = UrgentRows::new(input, &urgent, y, urgent.width);
     set.add_most_urgent_statements(&urgent, y);
     let xu = set.matrix();
