@@ -376,6 +376,36 @@ mod tests {
         );
     }
 
+    /// A request to be contacted is asked for (imperative, conditional, present of wanting);
+    /// the same verbs in the past tell what happened, and a compound asks for nothing.
+    #[test]
+    fn a_call_request_is_asked_not_told() {
+        for text in [
+            "Soittakaa minulle mahdollisimman pian.",
+            "Toivon, että joku soittaa minulle tästä asiasta.",
+            "Voisitteko ottaa yhteyttä tyttäreeni?",
+            "Pyydän yhteydenottoa numeroon 040 123 4567.",
+            "Kan någon ringa mig om provsvaren?",
+            "Jag vill att någon kontaktar mig.",
+            "Ring 050 339 4471.",
+            "Please call me back about the invoice.",
+        ] {
+            assert_eq!(triage(text).0, TriageClass::ContactRequested, "{text}");
+        }
+        for text in [
+            "Hoitaja soitti minulle heti aamulla ja kertoi tilanteen.",
+            "Soitin osaston numeroon, mutta kukaan ei vastannut.",
+            "Läkaren höll ögonkontakt och lyssnade.",
+            "Min kontaktperson på socialen har varit till stor hjälp.",
+            "Sjukskötaren ringde mig dagen efter och frågade hur det gick.",
+            "Ring igen imorgon, säger de varje dag.",
+            "The nurse called me the next day to check on me.",
+            "Vem ska man kontakta om man vill byta hälsocentral?",
+        ] {
+            assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
+        }
+    }
+
     #[test]
     fn urgent_is_never_negated_away_and_wins() {
         assert_eq!(
@@ -451,6 +481,8 @@ mod tests {
             "Sain mustelman verikokeen jälkeen.",
             "Kuka voi nähdä minun potilastietoni?",
             "Väärä laskun summa, korjatkaa.",
+            // "någon" (someone) asks; "någon annans" (someone else's) would be a breach.
+            "Kan någon ringa mig om provsvaren?",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
