@@ -483,6 +483,10 @@ mod tests {
             "Väärä laskun summa, korjatkaa.",
             // "någon" (someone) asks; "någon annans" (someone else's) would be a breach.
             "Kan någon ringa mig om provsvaren?",
+            // A threat to close a unit or to collect a bill is no threat to a person.
+            "The threat to close the night emergency is scary for families.",
+            "Ni hotar med indrivning för en räkning på 22 euro!",
+            "Laskusta uhataan perinnällä, vaikka maksoin sen jo.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
