@@ -829,27 +829,20 @@ fn train_urgent(
     let xu = set.matrix();
     let models = fold_models(&xu, &set.ys, &set.folds, TRIAGE_L2);
     let kinds = detector_sets(input, &set);
+    // Each kind's heads per fold, by the same out-of-fold split as the single head.
+    let per_kind: Vec<Vec<LogReg>> = kinds
+        .iter()
+        .map(|(_, rows, ys)| {
+            let folds: Vec<usize> = rows.iter().map(|&r| set.folds[r]).collect();
+            fold_models(&xu.select(Axis(0), rows), ys, &folds, TRIAGE_L2)
+        })
+        .collect();
     let fold_detectors: Vec<Vec<(String, LogReg)>> = (0..FOLDS)
         .map(|fold| {
             kinds
-                .par_iter()
-                .map(|(kind, rows, ys)| {
-                    let keep: Vec<usize> = rows
-                        .iter()
-                        .copied()
-                        .filter(|&r| set.folds[r] != fold)
-                        .collect();
-                    let yk: Vec<bool> = rows
-                        .iter()
-                        .zip(ys)
-                        .filter(|(&r, _)| set.folds[r] != fold)
-                        .map(|(_, y)| *y)
-                        .collect();
-                    (
-                        kind.clone(),
-                        train_logreg(&xu.select(Axis(0), &keep), &yk, TRIAGE_L2),
-                    )
-                })
+                .iter()
+                .zip(&per_kind)
+                .map(|((kind, _, _), models)| (kind.clone(), models[fold].clone()))
                 .collect()
         })
         .collect();
@@ -1352,6 +1345,39 @@ struct TriageOutcome {
 mod tests {
     use super::*;
 
+    /// A training set of one-statement texts labeled for triage only: `kinds` gives each
+    /// text's kind of urgency (`Some("")` for urgent of no named kind), `None` when normal.
+    fn triage_input<'a>(
+        embeddings: &'a [Vec<f32>],
+        themes: Vec<ThemeData<'a>>,
+        kinds: impl Iterator<Item = Option<&'a str>>,
+    ) -> TrainInput<'a> {
+        let kinds: Vec<Option<&str>> = kinds.collect();
+        let n = embeddings.len();
+        let class = |k: &Option<&str>| if k.is_some() { "urgent" } else { "normal" };
+        TrainInput {
+            embeddings,
+            themes,
+            sentiment: vec![None; n],
+            rule_sentiment: vec![Sentiment::Neutral; n],
+            triage: kinds
+                .iter()
+                .map(|k| Some(vec![class(k).to_string()]))
+                .collect(),
+            urgent_kind: kinds
+                .iter()
+                .map(|k| k.filter(|k| !k.is_empty()).map(str::to_string))
+                .collect(),
+            statements: vec![Vec::new(); n],
+            theme_statements: vec![Vec::new(); n],
+            triage_rule_hits: BTreeMap::new(),
+            model_fingerprint: String::new(),
+            taxonomy_fingerprint: String::new(),
+            training_fingerprint: String::new(),
+            trained_on: String::new(),
+        }
+    }
+
     #[test]
     fn the_urgent_head_learns_from_other_themes_rules() {
         // The embeddings say nothing (noise); what tells urgent from not here is whether the
@@ -1366,29 +1392,14 @@ mod tests {
                     .collect()
             })
             .collect();
-        let input = TrainInput {
-            embeddings: &embeddings,
-            themes: vec![ThemeData {
-                id: "facilities",
-                gold: (0..n).map(|i| !urgent(i)).collect(),
-                rule_matches: (0..n).map(|i| usize::from(!urgent(i))).collect(),
-                example_embeddings: Vec::new(),
-            }],
-            sentiment: vec![None; n],
-            rule_sentiment: vec![Sentiment::Neutral; n],
-            triage: (0..n)
-                .map(|i| Some(vec![if urgent(i) { "urgent" } else { "normal" }.to_string()]))
-                .collect(),
-            urgent_kind: vec![None; n],
-            statements: vec![Vec::new(); n],
-            theme_statements: vec![Vec::new(); n],
-            triage_rule_hits: BTreeMap::new(),
-            model_fingerprint: String::new(),
-            taxonomy_fingerprint: String::new(),
-            training_fingerprint: String::new(),
-            trained_on: String::new(),
-        };
-        let heads = train(input);
+        let themes = vec![ThemeData {
+            id: "facilities",
+            gold: (0..n).map(|i| !urgent(i)).collect(),
+            rule_matches: (0..n).map(|i| usize::from(!urgent(i))).collect(),
+            example_embeddings: Vec::new(),
+        }];
+        let kinds = (0..n).map(|i| urgent(i).then_some(""));
+        let heads = train(triage_input(&embeddings, themes, kinds));
         assert!(heads
             .triage_rule_features
             .iter()
@@ -1426,31 +1437,7 @@ mod tests {
                 vec![axis + noise(0), noise(1), noise(2)]
             })
             .collect();
-        let input = TrainInput {
-            embeddings: &embeddings,
-            themes: Vec::new(),
-            sentiment: vec![None; n],
-            rule_sentiment: vec![Sentiment::Neutral; n],
-            triage: (0..n)
-                .map(|i| {
-                    Some(vec![if kind(i).is_some() {
-                        "urgent"
-                    } else {
-                        "normal"
-                    }
-                    .to_string()])
-                })
-                .collect(),
-            urgent_kind: (0..n).map(|i| kind(i).map(str::to_string)).collect(),
-            statements: vec![Vec::new(); n],
-            theme_statements: vec![Vec::new(); n],
-            triage_rule_hits: BTreeMap::new(),
-            model_fingerprint: String::new(),
-            taxonomy_fingerprint: String::new(),
-            training_fingerprint: String::new(),
-            trained_on: String::new(),
-        };
-        let heads = train(input);
+        let heads = train(triage_input(&embeddings, Vec::new(), (0..n).map(kind)));
         let detectors: Vec<&str> = heads.triage["urgent"]
             .detectors
             .iter()
