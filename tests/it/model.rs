@@ -222,6 +222,30 @@ fn report_with_the_model() {
     );
 }
 
+/// Every `(key, floor)`: the eval's triage figure `key` is at least `floor`.
+fn assert_triage_floors(r: &serde_json::Value, floors: &[(&str, f64)]) {
+    for (key, floor) in floors {
+        let v = r["triage"][key].as_f64().unwrap();
+        assert!(v >= *floor, "{key}: {}", r["triage"]);
+    }
+}
+
+/// Rules + model beat rules alone by more than `margin` macro F1 in each length bucket.
+fn assert_beats_rules(r: &serde_json::Value, buckets: &[&str], margin: f64) {
+    for bucket in buckets {
+        let f = |mode: &str| {
+            r["modes"][mode]["by_length"][bucket]["macro_f1"]
+                .as_f64()
+                .unwrap()
+        };
+        assert!(
+            f("combined") > f("rules") + margin,
+            "{bucket}: {}",
+            r["modes"]
+        );
+    }
+}
+
 /// `palaute eval --json` with the default model (fine-tuned and trained on train.csv +
 /// dev.csv through the same path users take) on `file`.
 fn eval_with_model(file: &str) -> (serde_json::Value, String) {
@@ -288,18 +312,7 @@ fn eval_with_the_model_measures_every_policy() {
     // length of text — a model that makes long letters worse than its own rules is a defect.
     // Measured 0.764 / 0.727 against 0.651 / 0.575.
     let (r, _) = eval_with_model("data/labeled/test_long3.csv");
-    for bucket in ["2: 201-600", "3: over 600"] {
-        let f = |mode: &str| {
-            r["modes"][mode]["by_length"][bucket]["macro_f1"]
-                .as_f64()
-                .unwrap()
-        };
-        assert!(
-            f("combined") > f("rules") + 0.05,
-            "{bucket}: {}",
-            r["modes"]
-        );
-    }
+    assert_beats_rules(&r, &["2: 201-600", "3: over 600"], 0.05);
     // A call request is asked, not told: before the contact rules took only the forms of
     // asking, stories of being called raised contact_requested on these posts (precision
     // 0.561, triage accuracy 0.812; then 0.824 and 0.885). With batch 10 and the urgent
@@ -345,17 +358,14 @@ fn eval_with_the_model_measures_every_policy() {
     // detectors came in, before anything was run on it): urgent recall 0.943 at precision
     // 0.759, urgent or possible_urgent 0.957, all seven kinds of urgency present.
     let (r, _) = eval_with_model("data/labeled/test_registry2.csv");
-    for (key, floor) in [
-        ("urgent_recall", 0.88),
-        ("urgent_precision", 0.65),
-        ("urgent_or_possible_recall", 0.90),
-    ] {
-        assert!(
-            r["triage"][key].as_f64().unwrap() >= floor,
-            "{key}: {}",
-            r["triage"]
-        );
-    }
+    assert_triage_floors(
+        &r,
+        &[
+            ("urgent_recall", 0.88),
+            ("urgent_precision", 0.65),
+            ("urgent_or_possible_recall", 0.90),
+        ],
+    );
     assert_eq!(
         r["triage"]["per_kind"].as_object().map(|m| m.len()),
         Some(7)
@@ -367,29 +377,15 @@ fn eval_with_the_model_measures_every_policy() {
     // against rules by length 0.806 / 0.770 / 0.715 against 0.670 / 0.593 / 0.634. The
     // floors leave room for a rebuild's spread of about a point (one item is 0.07 here).
     let (r, _) = eval_with_model("data/labeled/test_public.csv");
-    for (key, floor) in [
-        ("urgent_recall", 0.85),
-        ("urgent_or_possible_recall", 0.92),
-        ("accuracy", 0.83),
-    ] {
-        assert!(
-            r["triage"][key].as_f64().unwrap() >= floor,
-            "{key}: {}",
-            r["triage"]
-        );
-    }
-    for bucket in ["1: up to 200", "2: 201-600", "3: over 600"] {
-        let f = |mode: &str| {
-            r["modes"][mode]["by_length"][bucket]["macro_f1"]
-                .as_f64()
-                .unwrap()
-        };
-        assert!(
-            f("combined") > f("rules") + 0.03,
-            "{bucket}: {}",
-            r["modes"]
-        );
-    }
+    assert_triage_floors(
+        &r,
+        &[
+            ("urgent_recall", 0.85),
+            ("urgent_or_possible_recall", 0.92),
+            ("accuracy", 0.83),
+        ],
+    );
+    assert_beats_rules(&r, &["1: up to 200", "2: 201-600", "3: over 600"], 0.03);
 
     // dev.csv is part of the default training set: its figures are not on unseen text, and
     // eval says so in the output and the JSON.
