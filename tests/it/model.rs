@@ -328,8 +328,9 @@ fn eval_with_the_model_measures_every_policy() {
         "{}",
         r["triage"]
     );
+    // Triage accuracy 0.842 with batch 10, 0.830 with batch 11 (one post is 0.006).
     assert!(
-        r["triage"]["accuracy"].as_f64().unwrap() >= 0.82,
+        r["triage"]["accuracy"].as_f64().unwrap() >= 0.80,
         "{}",
         r["triage"]
     );
@@ -374,7 +375,8 @@ fn eval_with_the_model_measures_every_policy() {
     // Public texts (held out, written before batch 11 and run once on the shipped model):
     // 180 posts, letters to the editor and reviews, 14 urgent among 166 that are not.
     // Measured urgent recall 1.000 at precision 0.538, triage accuracy 0.878; stacked
-    // against rules by length 0.806 / 0.770 / 0.715 against 0.670 / 0.593 / 0.634. The
+    // against rules by length 0.806 / 0.770 / 0.715 against 0.670 / 0.593 / 0.634 (with
+    // batch 11: 1.000 / 0.500, 0.872; 0.854 / 0.745 / 0.749). The
     // floors leave room for a rebuild's spread of about a point (one item is 0.07 here).
     let (r, _) = eval_with_model("data/labeled/test_public.csv");
     assert_triage_floors(
@@ -386,6 +388,21 @@ fn eval_with_the_model_measures_every_policy() {
         ],
     );
     assert_beats_rules(&r, &["1: up to 200", "2: 201-600", "3: over 600"], 0.03);
+
+    // The second file of public texts (held out, written before any model trained on batch
+    // 11 existed): 200 posts, 14 urgent, 36 look-alikes. Measured with batch 11: urgent
+    // recall 0.857 (12 of 14) at precision 0.522, triage accuracy 0.890; stacked against
+    // rules by length 0.801 / 0.756 / 0.749 against 0.637 / 0.590 / 0.542.
+    let (r, _) = eval_with_model("data/labeled/test_public2.csv");
+    assert_triage_floors(
+        &r,
+        &[
+            ("urgent_recall", 0.78),
+            ("urgent_or_possible_recall", 0.78),
+            ("accuracy", 0.85),
+        ],
+    );
+    assert_beats_rules(&r, &["1: up to 200", "2: 201-600", "3: over 600"], 0.05);
 
     // dev.csv is part of the default training set: its figures are not on unseen text, and
     // eval says so in the output and the JSON.
