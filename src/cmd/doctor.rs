@@ -37,7 +37,7 @@ pub fn run(a: Args) -> Result<()> {
     );
     match palaute::model::linear::Kernel::from_env() {
         Ok(k) => println!(
-            "encoder kernel:  {} (PALAUTE_KERNEL=f32|int8 chooses)",
+            "encoder kernel:  {} (PALAUTE_KERNEL=int8|f32|int8-portable chooses)",
             k.describe()
         ),
         Err(e) => println!("encoder kernel:  {e}"),

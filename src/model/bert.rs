@@ -408,9 +408,7 @@ impl Bert {
         layer.out.forward(&s.context, &mut s.proj);
         layer_norm(x, Some(&s.proj), &layer.attention_norm, h, c.eps);
         layer.up.forward(x, &mut s.mid);
-        s.mid
-            .par_chunks_mut(4096)
-            .for_each(|c| c.iter_mut().for_each(|v| *v = gelu(*v)));
+        s.mid.par_chunks_mut(4096).for_each(gelu_all);
         layer.down.forward(&s.mid, &mut s.proj);
         layer_norm(x, Some(&s.proj), &layer.output_norm, h, c.eps);
     }
@@ -448,29 +446,8 @@ fn attention(qkv: &[f32], context: &mut [f32], starts: &[usize], c: &Config) {
         .par_iter()
         .map(|&(s, head)| {
             let (a, b) = (starts[s], starts[s + 1]);
-            let q = |t: usize| &qkv[t * 3 * h + head * hd..][..hd];
-            let k = |t: usize| &qkv[t * 3 * h + h + head * hd..][..hd];
-            let v = |t: usize| &qkv[t * 3 * h + 2 * h + head * hd..][..hd];
             let mut out = vec![0f32; (b - a) * hd];
-            let mut p = vec![0f32; b - a];
-            for (i, o) in (a..b).zip(out.chunks_exact_mut(hd)) {
-                let qi = q(i);
-                let mut max = f32::NEG_INFINITY;
-                for (j, pj) in (a..b).zip(p.iter_mut()) {
-                    *pj = dot(qi, k(j)) * scale;
-                    max = max.max(*pj);
-                }
-                let mut sum = 0.0;
-                for pj in p.iter_mut() {
-                    *pj = (*pj - max).exp();
-                    sum += *pj;
-                }
-                let inv = 1.0 / sum;
-                for (j, pj) in (a..b).zip(&p) {
-                    let w = pj * inv;
-                    o.iter_mut().zip(v(j)).for_each(|(o, v)| *o += w * v);
-                }
-            }
+            attend(qkv, a..b, (head * hd, hd), h, scale, &mut out);
             out
         })
         .collect();
@@ -481,6 +458,73 @@ fn attention(qkv: &[f32], context: &mut [f32], starts: &[usize], c: &Config) {
     }
 }
 
+/// One head of one sequence (tokens `seq`, the head's `hd` dimensions from `at`): softmax of the
+/// scaled scores against every token of the sequence, times the values, into `out`.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
+fn attend(
+    qkv: &[f32],
+    seq: std::ops::Range<usize>,
+    (at, hd): (usize, usize),
+    h: usize,
+    scale: f32,
+    out: &mut [f32],
+) {
+    // A head width known when compiling keeps each output row in registers while the
+    // values are summed into it (e5-small's heads are 32 wide, base models' 64); the sums
+    // run in the same order either way.
+    match hd {
+        32 => attend_rows::<32>(qkv, seq, at, hd, h, scale, out),
+        64 => attend_rows::<64>(qkv, seq, at, hd, h, scale, out),
+        _ => attend_rows::<0>(qkv, seq, at, hd, h, scale, out),
+    }
+}
+
+/// [`attend`] with the head width `HD` fixed, or read from `hd` when `HD` is 0.
+#[inline(always)]
+fn attend_rows<const HD: usize>(
+    qkv: &[f32],
+    seq: std::ops::Range<usize>,
+    at: usize,
+    hd: usize,
+    h: usize,
+    scale: f32,
+    out: &mut [f32],
+) {
+    let hd = if HD == 0 { hd } else { HD };
+    let q = |t: usize| &qkv[t * 3 * h + at..][..hd];
+    let k = |t: usize| &qkv[t * 3 * h + h + at..][..hd];
+    let v = |t: usize| &qkv[t * 3 * h + 2 * h + at..][..hd];
+    let mut p = vec![0f32; seq.len()];
+    for (i, o) in seq.clone().zip(out.chunks_exact_mut(hd)) {
+        let qi = q(i);
+        let mut max = f32::NEG_INFINITY;
+        for (j, pj) in seq.clone().zip(p.iter_mut()) {
+            *pj = dot(qi, k(j)) * scale;
+            max = max.max(*pj);
+        }
+        let mut sum = 0.0;
+        for pj in p.iter_mut() {
+            *pj = (*pj - max).exp();
+            sum += *pj;
+        }
+        let inv = 1.0 / sum;
+        if HD == 0 {
+            for (j, pj) in seq.clone().zip(&p) {
+                let w = pj * inv;
+                o.iter_mut().zip(v(j)).for_each(|(o, v)| *o += w * v);
+            }
+        } else {
+            let mut acc = [0f32; HD];
+            for (j, pj) in seq.clone().zip(&p) {
+                let w = pj * inv;
+                acc.iter_mut().zip(v(j)).for_each(|(o, v)| *o += w * v);
+            }
+            o.copy_from_slice(&acc[..hd]);
+        }
+    }
+}
+
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     // Eight partial sums so the compiler keeps them in one vector register.
     let mut acc = [0f32; 8];
@@ -501,22 +545,33 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// `x = LayerNorm(x + residual)` row by row, in f32.
 fn layer_norm(x: &mut [f32], residual: Option<&[f32]>, n: &Norm, h: usize, eps: f32) {
-    x.par_chunks_mut(h).enumerate().for_each(|(t, row)| {
-        if let Some(r) = residual {
-            row.iter_mut()
-                .zip(&r[t * h..(t + 1) * h])
-                .for_each(|(x, r)| *x += r);
-        }
-        let mean = row.iter().sum::<f32>() / h as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;
-        let inv = 1.0 / (var + eps).sqrt();
-        for ((v, w), b) in row.iter_mut().zip(&n.w).zip(&n.b) {
-            *v = (*v - mean) * inv * w + b;
-        }
-    });
+    x.par_chunks_mut(h)
+        .enumerate()
+        .for_each(|(t, row)| norm_row(row, residual.map(|r| &r[t * h..(t + 1) * h]), n, eps));
+}
+
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
+fn norm_row(row: &mut [f32], residual: Option<&[f32]>, n: &Norm, eps: f32) {
+    if let Some(r) = residual {
+        row.iter_mut().zip(r).for_each(|(x, r)| *x += r);
+    }
+    let h = row.len();
+    let mean = row.iter().sum::<f32>() / h as f32;
+    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;
+    let inv = 1.0 / (var + eps).sqrt();
+    for ((v, w), b) in row.iter_mut().zip(&n.w).zip(&n.b) {
+        *v = (*v - mean) * inv * w + b;
+    }
+}
+
+/// GELU over a slice, compiled for each vector width.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
+fn gelu_all(x: &mut [f32]) {
+    x.iter_mut().for_each(|v| *v = gelu(*v));
 }
 
 /// GELU with the exact error function, as `hidden_act = "gelu"` means.
+#[inline(always)]
 pub(crate) fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
@@ -531,6 +586,7 @@ pub(crate) fn gelu_derivative(x: f32) -> f32 {
 /// erf in f32 as a rational function on [-4, 4] (outside it erf is ±1 in f32): the
 /// approximation Eigen uses for its vectorised erf, within a few f32 ulps. A branch-free
 /// polynomial lets the GELU over every activation vectorise, where libm's erf would not.
+#[inline(always)]
 fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;

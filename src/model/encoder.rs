@@ -146,7 +146,7 @@ impl Encoder {
             fingerprint = format!("{:x}", h.finalize())[..16].to_string();
         }
         // int8 rounds differently from f32: its embeddings are cached and its heads trained
-        // apart. The AVX2 and portable int8 paths give identical results and share them.
+        // apart. The VNNI, AVX2 and portable int8 paths give identical results and share them.
         if kernel != Kernel::F32 {
             fingerprint =
                 crate::fingerprint::short(&[fingerprint.as_bytes(), b"int8-w8-a8-block32-v1"]);
