@@ -323,7 +323,7 @@ impl Bert {
         let type_rows = types.shape.first().copied().unwrap_or(0).max(1);
         let token_type =
             get("embeddings.token_type_embeddings.weight", &[type_rows, h])?[..h].to_vec();
-        Ok(Bert {
+        let bert = Bert {
             position: get(
                 "embeddings.position_embeddings.weight",
                 &[c.max_positions, h],
@@ -334,7 +334,18 @@ impl Bert {
             layers,
             kernel,
             config,
-        })
+        };
+        // Every matrix is now held in the form its kernel wants; the mapped pages it was
+        // read from would stay resident (85 MB of f32 layers for e5-small) although only
+        // the word table is read again. Dropping them costs nothing: a later read of a
+        // word row faults its page back in from the file.
+        #[cfg(unix)]
+        for f in &store.files {
+            // SAFETY: the mapping is read-only and file-backed, and the file does not change
+            // while mapped (see `File::open`), so discarded pages read back the same bytes.
+            let _ = unsafe { f.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+        Ok(bert)
     }
 
     /// Mean-pooled final hidden states (not normalised), one row of `hidden` per sequence.
