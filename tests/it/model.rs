@@ -92,7 +92,7 @@ fn embeddings_match_the_c_engine() {
 
 /// The fast encoder (packed batches, each kernel) against candle's stock `BertModel` in f32
 /// on padded batches, the reference: cosine ≥ 0.999 on every parity text, and the int8
-/// AVX2 and portable paths give the same bits.
+/// path this CPU runs fastest (VNNI or AVX2) and the portable path give the same bits.
 #[test]
 fn fast_paths_match_the_f32_reference() {
     use palaute::model::encoder::{Encoder, Engine};
@@ -115,7 +115,10 @@ fn fast_paths_match_the_f32_reference() {
         .unwrap()
         .embed(&texts)
         .unwrap();
-    assert_eq!(int8, portable, "int8 AVX2 and portable paths differ");
+    assert_eq!(
+        int8, portable,
+        "int8 on this CPU's fastest path (VNNI or AVX2) and the portable path differ"
+    );
     for (i, t) in texts.iter().enumerate() {
         let (f, q) = (
             cosine(&fast[i], &reference[i]),
