@@ -1,9 +1,10 @@
 //! The encoder's dense layers, `y = x·Wᵀ + b` over every token of a batch, and the kernels
 //! that compute them.
 //!
-//! **int8** (the default): weights quantised once per output row (−127…127 times a scale), activations
-//! per token and block of 32 inputs (as GGML's Q8_0: one large activation only coarsens
-//! its own block, and BERT's hidden states have a few such dimensions). Products are summed
+//! **int8** (the default): weights quantised once per output row (−127…127 times a
+//! scale), activations per token and block of 32 inputs (as GGML's Q8_0: one large
+//! activation only coarsens its own block, and BERT's hidden states have a few such
+//! dimensions). Products are summed
 //! exactly in i32 within a block, then scaled into f32. On x86-64 with AVX2 the products
 //! are `vpmaddubsw` (u8 × i8 pairs → i16) and `vpmaddwd` (→ i32), 32 multiply-adds per
 //! instruction pair against 8 for an f32 FMA. `vpmaddubsw` wants one operand unsigned: it
