@@ -325,8 +325,9 @@ struct Rows<'a> {
 
 /// Activations as i8 (−127…127) and a scale per token and block, for `rows` rows of `k`
 /// (the rows past `x` are zero). With `shift`, the bytes are x + 128 (the VNNI kernel's
-/// unsigned operand). Without `simd`, only the portable loop runs. The loop is as long as a quarter of the products, so it has an
-/// AVX-512 version; both give the same bytes and scales for finite activations.
+/// unsigned operand). Without `simd`, only the portable loop runs. The loop is as long as
+/// a quarter of the products, so it has an AVX-512 version; both give the same bytes and
+/// scales for finite activations.
 fn quantize(x: &[f32], k: usize, rows: usize, shift: bool, simd: bool) -> (Vec<i8>, Vec<f32>) {
     let mut q = vec![if shift { i8::MIN } else { 0 }; rows * k];
     let mut scales = vec![0f32; rows * k / BLOCK];
