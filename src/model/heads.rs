@@ -239,6 +239,12 @@ pub const URGENT_MAX_FALSE_RATE: f64 = 0.08;
 /// The possible_urgent band may take at most this share of the training set's non-urgent
 /// items (out of fold); a band that holds every tenth ordinary comment is not read.
 pub const POSSIBLE_MAX_FALSE_RATE: f64 = 0.10;
+/// The same for texts of several statements: letters to the registry, which a clerk reads
+/// anyway, where an urgent sentence diluted by the story around it scores lowest. On dev
+/// (model tuned on train alone) 0.15 instead of 0.10 moved the band's floor from 0.61 to
+/// 0.49 and caught 3 more of the 342 urgent items (urgent ∪ possible_urgent 0.953 →
+/// 0.962) for 17 more ordinary letters in the band.
+pub const POSSIBLE_MAX_FALSE_RATE_LONG: f64 = 0.15;
 
 /// The lowest threshold at which at most `rate` of the negatives score at or above it.
 fn threshold_for_false_rate(p: &[f32], gold: &[bool], rate: f64) -> f32 {
@@ -1004,14 +1010,27 @@ fn short_and_long_thresholds(
         oof,
         y,
         if enough(&short) { &short } else { &labeled },
-        POSSIBLE_RECALL_TARGET,
+        (POSSIBLE_RECALL_TARGET, POSSIBLE_MAX_FALSE_RATE),
     );
-    let long = enough(&long).then(|| urgent_thresholds(oof, y, &long, POSSIBLE_RECALL_TARGET_LONG));
+    let long = enough(&long).then(|| {
+        urgent_thresholds(
+            oof,
+            y,
+            &long,
+            (POSSIBLE_RECALL_TARGET_LONG, POSSIBLE_MAX_FALSE_RATE_LONG),
+        )
+    });
     (short, long)
 }
 
 /// The urgent threshold and the possible_urgent one below it, for the texts `items`.
-fn urgent_thresholds(oof: &[f32], y: &[bool], items: &[usize], possible_recall: f64) -> (f32, f32) {
+/// `possible`: the band's recall target and its cap on false alarms.
+fn urgent_thresholds(
+    oof: &[f32],
+    y: &[bool],
+    items: &[usize],
+    (possible_recall, possible_false_rate): (f64, f64),
+) -> (f32, f32) {
     let p: Vec<f32> = items.iter().map(|&i| oof[i]).collect();
     let g: Vec<bool> = items.iter().map(|&i| y[i]).collect();
     debug_table(&p, &g);
@@ -1028,7 +1047,7 @@ fn urgent_thresholds(oof: &[f32], y: &[bool], items: &[usize], possible_recall: 
     // What the overall targets alone would flag urgent stays at least possible_urgent: the
     // few urgent items there are the indirect ones ("nobody would notice if I was gone").
     let possible = threshold_for_recall(&p, &g, possible_recall)
-        .max(threshold_for_false_rate(&p, &g, POSSIBLE_MAX_FALSE_RATE))
+        .max(threshold_for_false_rate(&p, &g, possible_false_rate))
         .min(overall)
         .min(threshold);
     (threshold, possible)
@@ -1627,17 +1646,31 @@ mod tests {
         p.extend([0.6, 0.3]);
         gold.extend([true; 20]);
         let items: Vec<usize> = (0..p.len()).collect();
-        let (urgent, possible) = urgent_thresholds(&p, &gold, &items, POSSIBLE_RECALL_TARGET);
+        let (urgent, possible) = urgent_thresholds(
+            &p,
+            &gold,
+            &items,
+            (POSSIBLE_RECALL_TARGET, POSSIBLE_MAX_FALSE_RATE),
+        );
         assert_eq!(
             possible, urgent,
             "0.90 is met at the urgent threshold: no band"
         );
         let (urgent_long, possible_long) =
-            urgent_thresholds(&p, &gold, &items, POSSIBLE_RECALL_TARGET_LONG);
+            urgent_thresholds(&p, &gold, &items, (POSSIBLE_RECALL_TARGET_LONG, 0.10));
         assert_eq!(urgent_long, urgent, "the urgent threshold does not move");
         assert!(possible_long < urgent, "{possible_long} {urgent}");
         // 0.97 would need 0.3, but the band may not hold more than a tenth of the ordinary.
         assert!(possible_long >= 0.88, "{possible_long}");
+        // Long letters' cap lets it hold up to 15 %.
+        let (_, possible_wider) = urgent_thresholds(
+            &p,
+            &gold,
+            &items,
+            (POSSIBLE_RECALL_TARGET_LONG, POSSIBLE_MAX_FALSE_RATE_LONG),
+        );
+        assert!(possible_wider < possible_long, "{possible_wider}");
+        assert!(possible_wider >= 0.83, "{possible_wider}");
     }
 
     #[test]
@@ -1657,7 +1690,12 @@ mod tests {
         let overall = threshold_for_precision(&p, &gold, URGENT_MODEL_PRECISION, 0.2);
         assert!(overall <= 0.31, "{overall}");
         let items: Vec<usize> = (0..p.len()).collect();
-        let (urgent, possible) = urgent_thresholds(&p, &gold, &items, POSSIBLE_RECALL_TARGET);
+        let (urgent, possible) = urgent_thresholds(
+            &p,
+            &gold,
+            &items,
+            (POSSIBLE_RECALL_TARGET, POSSIBLE_MAX_FALSE_RATE),
+        );
         assert!(urgent > 0.47, "{urgent}");
         assert!(
             possible <= 0.31,
