@@ -261,18 +261,36 @@ fn threshold_for_false_rate(p: &[f32], gold: &[bool], rate: f64) -> f32 {
 /// positives, is at least `target`: recall and false-alarm rate do not depend on how many
 /// positives the training set holds, raw precision does.
 fn threshold_for_precision(p: &[f32], gold: &[bool], target: f64, prevalence: f64) -> f32 {
-    let positives = gold.iter().filter(|g| **g).count().max(1) as f64;
-    let negatives = gold.iter().filter(|g| !**g).count().max(1) as f64;
     (1..=99)
         .map(|k| k as f32 * 0.01)
-        .find(|&t| {
-            let tp = p.iter().zip(gold).filter(|(p, g)| **g && **p >= t).count() as f64;
-            let fp = p.iter().zip(gold).filter(|(p, g)| !**g && **p >= t).count() as f64;
-            let (tpr, fpr) = (tp / positives, fp / negatives);
-            let flagged = tpr * prevalence + fpr * (1.0 - prevalence);
-            tp > 0.0 && tpr * prevalence / flagged >= target
-        })
+        .find(|&t| precision_at(p, gold, |v| v >= t, prevalence).is_some_and(|x| x >= target))
         .unwrap_or(0.99)
+}
+
+/// The precision of flagging the items whose score is `inside`, had a share `prevalence`
+/// of them been positive (recall and false-alarm rate do not depend on how many positives
+/// the set holds); None when nothing is flagged.
+fn precision_at(
+    p: &[f32],
+    gold: &[bool],
+    inside: impl Fn(f32) -> bool,
+    prevalence: f64,
+) -> Option<f64> {
+    let positives = gold.iter().filter(|g| **g).count().max(1) as f64;
+    let negatives = gold.iter().filter(|g| !**g).count().max(1) as f64;
+    let (mut tp, mut fp) = (0.0, 0.0);
+    for (&v, &g) in p.iter().zip(gold) {
+        if inside(v) {
+            if g {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+        }
+    }
+    let (tpr, fpr) = (tp / positives, fp / negatives);
+    let flagged = tpr * prevalence + fpr * (1.0 - prevalence);
+    (flagged > 0.0).then(|| tpr * prevalence / flagged)
 }
 
 /// The lowest threshold from `from` up (in steps of 0.01) whose band of [`MARGINAL_BAND`]
@@ -284,24 +302,10 @@ fn threshold_for_marginal_precision(
     (target, prevalence): (f64, f64),
     from: f32,
 ) -> f32 {
-    let positives = gold.iter().filter(|g| **g).count().max(1) as f64;
-    let negatives = gold.iter().filter(|g| !**g).count().max(1) as f64;
     let passes = |lo: f32| {
         let hi = lo + MARGINAL_BAND;
         let inside = |v: f32| v >= lo && (v < hi || hi >= 1.0);
-        let tp = p
-            .iter()
-            .zip(gold)
-            .filter(|(p, g)| **g && inside(**p))
-            .count() as f64;
-        let fp = p
-            .iter()
-            .zip(gold)
-            .filter(|(p, g)| !**g && inside(**p))
-            .count() as f64;
-        let (tpr, fpr) = (tp / positives, fp / negatives);
-        let flagged = tpr * prevalence + fpr * (1.0 - prevalence);
-        flagged == 0.0 || tpr * prevalence / flagged >= target
+        precision_at(p, gold, inside, prevalence).is_none_or(|x| x >= target)
     };
     let start = (from * 100.0).round().max(1.0) as u32;
     (start..=99)
