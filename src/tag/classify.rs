@@ -75,13 +75,30 @@ impl CompiledRules {
         hits: &Hits,
         langs: Option<Lang>,
     ) -> Vec<(Match, Evidence)> {
+        self.evidence_where(text, tokens, hits, langs, |_| true)
+    }
+
+    /// Per rule, its first match that no exclude pattern overlaps and that `stands`. When
+    /// some match may not stand (a negated or quoted request), every start is tried, so a
+    /// match that fails does not hide a later one of the same rule.
+    fn evidence_where(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        hits: &Hits,
+        langs: Option<Lang>,
+        stands: impl Fn(&Match) -> bool,
+    ) -> Vec<(Match, Evidence)> {
         let applies = |p: &&IndexedPattern| langs.is_none_or(|l| p.pattern.lang == l);
         let n = tokens.len();
         let mut excluded: Option<Vec<Match>> = None;
         let mut out = Vec::new();
         for ip in self.rules.iter().filter(applies) {
             let p = &ip.pattern;
-            for m in ip.find_all(hits, n) {
+            for m in ip.find_each_start(hits, n) {
+                if !stands(&m) {
+                    continue;
+                }
                 let excluded = excluded.get_or_insert_with(|| {
                     self.exclude
                         .iter()
@@ -270,9 +287,11 @@ impl Classifier {
         for t in &self.triage {
             let found = t
                 .rules
-                .evidence(text, tokens, hits, rule_lang)
+                .evidence_where(text, tokens, hits, rule_lang, |m| {
+                    self.starts_triage(t.class, text, tokens, m, rule_lang)
+                })
                 .into_iter()
-                .find(|(m, _)| self.starts_triage(t.class, text, tokens, m, rule_lang));
+                .next();
             if let Some((_, evidence)) = found {
                 reasons.push(TriageReason {
                     id: t.id.clone(),
@@ -401,6 +420,36 @@ mod tests {
             "Ring igen imorgon, säger de varje dag.",
             "The nurse called me the next day to check on me.",
             "Vem ska man kontakta om man vill byta hälsocentral?",
+        ] {
+            assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
+        }
+    }
+
+    /// Asking to be answered in writing, to meet, or for someone to call, in words other
+    /// than "contact me"; and a match that reaches back into the sentence before (where a
+    /// negation stands) must not hide the request after it.
+    #[test]
+    fn an_answer_asked_for_in_other_words_is_a_contact_request() {
+        for text in [
+            "Faktura kom aldrig hem till mej. Kontakta mig snarast.",
+            "Pyydän, että kysymykseeni vastataan kirjallisesti.",
+            "Pyydän palveluohjaajaa ottamaan yhteyttä tällä viikolla.",
+            "Toivon että esimies ottaa yhteyttä.",
+            "mut ensin mä haluun et joku teiltä soittaa mulle",
+            "Pyydän hoitoneuvottelua mahdollisimman pian.",
+            "Kertoisiko joku, missä tulokset ovat?",
+            "Kan en läkare som känner till fallet ringa mig i dag?",
+            "Gäller det här också tandvården? Svara gärna.",
+            "Jag väntar fortfarande på svar.",
+            "Could someone explain what the new fee includes?",
+        ] {
+            assert_eq!(triage(text).0, TriageClass::ContactRequested, "{text}");
+        }
+        for text in [
+            "Joku olisi voinut kertoa, että tulokset olivat valmiit.",
+            "Läkaren lovade att hon skulle ringa mig på torsdag, ingen ringde.",
+            "Patologin vastaus tuli kirjeellä, selkeä ja ymmärrettävä.",
+            "Kysyin, voisiko lääkäri selittää tuloksen uudestaan, ja hän huokaisi.",
         ] {
             assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
         }

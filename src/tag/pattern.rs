@@ -231,6 +231,23 @@ impl Pattern {
         out
     }
 
+    /// The first match starting at each token, overlapping ones included: a match that
+    /// reaches back across a sentence ("…till mej. Kontakta mig") must not hide the one
+    /// that starts after it.
+    pub fn find_each_start_with(
+        &self,
+        n_tokens: usize,
+        is: impl Fn(usize, usize) -> bool,
+    ) -> Vec<Match> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(m) = self.find_from(n_tokens, from, &is) {
+            from = m.first + 1;
+            out.push(m);
+        }
+        out
+    }
+
     /// The pattern's terms, in order.
     pub fn terms(&self) -> &[Term] {
         match &self.shape {
@@ -388,6 +405,19 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn every_start_is_tried_so_an_overlapping_match_is_not_hidden() {
+        let p = Pattern::parse("=kontakta =mig|=mej ~2", Lang::Sv).unwrap();
+        let tokens = tokenize("hem till mej. Kontakta mig snarast");
+        let spans: Vec<(usize, usize)> = p
+            .find_each_start_with(tokens.len(), |ti, tok| p.terms()[ti].matches(&tokens[tok].norm))
+            .iter()
+            .map(|m| (m.first, m.last))
+            .collect();
+        assert_eq!(spans, vec![(2, 3), (3, 4)]);
+        assert_eq!(p.find_all(&tokens).len(), 1);
     }
 
     #[test]

@@ -240,6 +240,15 @@ impl IndexedPattern {
         self.pattern
             .find_all_with(n_tokens, |ti, tok| hits.has(self.ids[ti], tok))
     }
+
+    /// The first match starting at each token, overlapping ones included.
+    pub fn find_each_start(&self, hits: &Hits, n_tokens: usize) -> Vec<Match> {
+        if !self.ids.iter().all(|id| hits.anywhere(*id)) {
+            return Vec::new();
+        }
+        self.pattern
+            .find_each_start_with(n_tokens, |ti, tok| hits.has(self.ids[ti], tok))
+    }
 }
 
 #[cfg(test)]
