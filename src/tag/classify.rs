@@ -435,7 +435,7 @@ mod tests {
             "Pyydän, että kysymykseeni vastataan kirjallisesti.",
             "Pyydän palveluohjaajaa ottamaan yhteyttä tällä viikolla.",
             "Toivon että esimies ottaa yhteyttä.",
-            "mut ensin mä haluun että joku teiltä soittaa mulle",
+            "mut ensin mä haluun et joku teiltä soittaa mulle",
             "Pyydän hoitoneuvottelua mahdollisimman pian.",
             "Kertoisiko joku, missä tulokset ovat?",
             "Kan en läkare som känner till fallet ringa mig i dag?",
