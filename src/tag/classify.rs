@@ -536,6 +536,9 @@ mod tests {
             "The threat to close the night emergency is scary for families.",
             "Ni hotar med indrivning för en räkning på 22 euro!",
             "Laskusta uhataan perinnällä, vaikka maksoin sen jo.",
+            // A letter for another patient is a privacy matter, not wrong treatment.
+            "Viime vuonna sain kerran toisen potilaan kirjeen omaan postilaatikkooni.",
+            "Jag fick ett brev som var avsett för fel person, en annan kvinna med samma namn.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
