@@ -509,6 +509,17 @@ mod tests {
                 "My mother has bruises and the staff have no explanation.",
                 "abuse",
             ),
+            // Said indirectly: no reason to wake up, pills put aside, a train; a visit
+            // "to talk in another way", a hunting rifle; finger-shaped bruises.
+            ("En enää näe mitään syytä herätä aamuisin.", "self_harm"),
+            ("Olen kerännyt tabletteja kaapin perälle.", "self_harm"),
+            ("Jag har tankar på att köra av vägen när jag kör hem.", "self_harm"),
+            ("I keep thinking about stepping in front of a train.", "self_harm"),
+            ("Jos tätä ei hoideta, tulen sinne puhumaan toisella tavalla.", "threat"),
+            ("Jag har jaktvapen hemma, bara så ni vet.", "threat"),
+            ("Han borde se sig över axeln på parkeringen.", "threat"),
+            ("Mummon käsivarressa oli sormien muotoiset mustelmat.", "abuse"),
+            ("Hoitaja kosketteli minua tavalla, johon en suostunut.", "abuse"),
         ] {
             let (class, found) = kinds(text);
             assert_eq!(class, TriageClass::Urgent, "{text}");
@@ -539,6 +550,8 @@ mod tests {
             // A letter for another patient is a privacy matter, not wrong treatment.
             "Viime vuonna sain kerran toisen potilaan kirjeen omaan postilaatikkooni.",
             "Jag fick ett brev som var avsett för fel person, en annan kvinna med samma namn.",
+            "Lääkäri tutki polven ja kertoi, ettei syytä huoleen ole.",
+            "Tulen ensi viikolla puhumaan lääkärin kanssa tuloksista.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
