@@ -74,17 +74,18 @@ def main():
             "triage": r["triage"].strip() or "normal",
             "urgent": r["triage"].strip() == "urgent",
         }
-        texts[r["id"]] = g["text"]
+        texts[r["id"]] = (g["text"], g.get("nps", ""))
     ids = [r["id"] for r in reader_rows]
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "items.csv")
         with open(src, "w", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["id", "text"])
+            # The NPS answer goes along, as in `palaute eval`: it decides an ironic sentiment.
+            w.writerow(["id", "text", "nps"])
             for k in ids:
-                w.writerow([k, texts[k]])
+                w.writerow([k, *texts[k]])
         out = os.path.join(tmp, "items.jsonl")
-        subprocess.run([binary, "classify", "-q", "--format", "jsonl", "--id-col", "id", "-o", out, src], check=True)
+        subprocess.run([binary, "classify", "-q", "--format", "jsonl", "--id-col", "id", "--nps-col", "nps", "-o", out, src], check=True)
         model = {}
         for line in open(out):
             d = json.loads(line)
