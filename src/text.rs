@@ -37,8 +37,25 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// subject the negation would be "ei" or "en", so there "et" can only be "että".
 fn spoken_et_is_etta(tokens: &mut [Token]) {
     const SUBJECTS: &[&str] = &[
-        "minä", "joku", "se", "ne", "hän", "me", "te", "tää", "tämä", "kaikki", "kukaan",
-        "ei", "en", "on", "oli", "jos", "siellä", "täällä", "nyt",
+        "minä",
+        "joku",
+        "se",
+        "ne",
+        "hän",
+        "me",
+        "te",
+        "tää",
+        "tämä",
+        "kaikki",
+        "kukaan",
+        "ei",
+        "en",
+        "on",
+        "oli",
+        "jos",
+        "siellä",
+        "täällä",
+        "nyt",
     ];
     for i in 0..tokens.len().saturating_sub(1) {
         if tokens[i].norm == "et" && SUBJECTS.contains(&tokens[i + 1].norm.as_str()) {
@@ -296,7 +313,10 @@ mod tests {
         // Swedish and short words stay.
         assert_eq!(norms("ännu mun menu"), ["ännu", "mun", "menu"]);
         // "et" is "että" before a subject that a negation "et" cannot have.
-        assert_eq!(norms("haluun et joku soittaa"), ["haluun", "että", "joku", "soittaa"]);
+        assert_eq!(
+            norms("haluun et joku soittaa"),
+            ["haluun", "että", "joku", "soittaa"]
+        );
         assert_eq!(norms("et sä tiedä"), ["et", "sinä", "tiedä"]);
     }
 

@@ -513,13 +513,28 @@ mod tests {
             // "to talk in another way", a hunting rifle; finger-shaped bruises.
             ("En enää näe mitään syytä herätä aamuisin.", "self_harm"),
             ("Olen kerännyt tabletteja kaapin perälle.", "self_harm"),
-            ("Jag har tankar på att köra av vägen när jag kör hem.", "self_harm"),
-            ("I keep thinking about stepping in front of a train.", "self_harm"),
-            ("Jos tätä ei hoideta, tulen sinne puhumaan toisella tavalla.", "threat"),
+            (
+                "Jag har tankar på att köra av vägen när jag kör hem.",
+                "self_harm",
+            ),
+            (
+                "I keep thinking about stepping in front of a train.",
+                "self_harm",
+            ),
+            (
+                "Jos tätä ei hoideta, tulen sinne puhumaan toisella tavalla.",
+                "threat",
+            ),
             ("Jag har jaktvapen hemma, bara så ni vet.", "threat"),
             ("Han borde se sig över axeln på parkeringen.", "threat"),
-            ("Mummon käsivarressa oli sormien muotoiset mustelmat.", "abuse"),
-            ("Hoitaja kosketteli minua tavalla, johon en suostunut.", "abuse"),
+            (
+                "Mummon käsivarressa oli sormien muotoiset mustelmat.",
+                "abuse",
+            ),
+            (
+                "Hoitaja kosketteli minua tavalla, johon en suostunut.",
+                "abuse",
+            ),
         ] {
             let (class, found) = kinds(text);
             assert_eq!(class, TriageClass::Urgent, "{text}");

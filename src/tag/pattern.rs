@@ -412,7 +412,9 @@ mod tests {
         let p = Pattern::parse("=kontakta =mig|=mej ~2", Lang::Sv).unwrap();
         let tokens = tokenize("hem till mej. Kontakta mig snarast");
         let spans: Vec<(usize, usize)> = p
-            .find_each_start_with(tokens.len(), |ti, tok| p.terms()[ti].matches(&tokens[tok].norm))
+            .find_each_start_with(tokens.len(), |ti, tok| {
+                p.terms()[ti].matches(&tokens[tok].norm)
+            })
             .iter()
             .map(|m| (m.first, m.last))
             .collect();

@@ -766,8 +766,15 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
         );
     }
     assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.65);
-    assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.43);
-    assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.55);
+    // Urgency said indirectly (no reason to wake, a visit "to talk another way",
+    // finger-shaped bruises) raised these to 0.492 and 0.594.
+    assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.47);
+    assert!(r["triage"]["urgent_precision"].as_f64().unwrap() >= 0.57);
+    // Requests to answer in writing, to meet, for someone to call, and every start of a
+    // rule tried: contact recall 0.725 -> 0.913 at precision 0.976 -> 0.981.
+    let contact = &r["triage"]["per_class"]["contact_requested"];
+    assert!(contact["recall"].as_f64().unwrap() >= 0.89, "{contact}");
+    assert!(contact["precision"].as_f64().unwrap() >= 0.95, "{contact}");
     assert!(
         r["triage"]["per_kind"]["neglect"]["support"]
             .as_u64()
