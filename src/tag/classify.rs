@@ -535,6 +535,20 @@ mod tests {
                 "Hoitaja kosketteli minua tavalla, johon en suostunut.",
                 "abuse",
             ),
+            (
+                "Yöllä istuin keittiössä ja laskin unilääkkeitä pöydälle.",
+                "self_harm",
+            ),
+            (
+                "Jag satt och räknade sömntabletterna på köksbordet.",
+                "self_harm",
+            ),
+            (
+                "Joskus ajattelen, että jos kääntäisi auton rekan eteen.",
+                "self_harm",
+            ),
+            ("Hoitaja väänsi isän käden selän taakse.", "abuse"),
+            ("He came home with marks on his wrists again.", "abuse"),
         ] {
             let (class, found) = kinds(text);
             assert_eq!(class, TriageClass::Urgent, "{text}");
@@ -567,6 +581,7 @@ mod tests {
             "Jag fick ett brev som var avsett för fel person, en annan kvinna med samma namn.",
             "Lääkäri tutki polven ja kertoi, ettei syytä huoleen ole.",
             "Tulen ensi viikolla puhumaan lääkärin kanssa tuloksista.",
+            "Vårdaren räknar tabletterna i dosetten och går.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
