@@ -78,9 +78,9 @@ impl CompiledRules {
         self.evidence_where(text, tokens, hits, langs, |_| true)
     }
 
-    /// Per rule, its first match that no exclude pattern overlaps and that `stands`. When
-    /// some match may not stand (a negated or quoted request), every start is tried, so a
-    /// match that fails does not hide a later one of the same rule.
+    /// Per rule, its first match that no exclude pattern overlaps and that `stands`. Every
+    /// start is tried, so a match that fails (a negated or quoted request, an excluded
+    /// look-alike) does not hide a later one of the same rule.
     fn evidence_where(
         &self,
         text: &str,

@@ -222,13 +222,7 @@ impl Pattern {
     /// Like [`find_all`](Self::find_all), with the test "term at this position of the pattern
     /// matches this token" given by the caller (an index that matched every term already).
     pub fn find_all_with(&self, n_tokens: usize, is: impl Fn(usize, usize) -> bool) -> Vec<Match> {
-        let mut out = Vec::new();
-        let mut from = 0;
-        while let Some(m) = self.find_from(n_tokens, from, &is) {
-            from = m.last + 1;
-            out.push(m);
-        }
-        out
+        self.scan(n_tokens, &is, |m| m.last + 1)
     }
 
     /// The first match starting at each token, overlapping ones included: a match that
@@ -239,10 +233,20 @@ impl Pattern {
         n_tokens: usize,
         is: impl Fn(usize, usize) -> bool,
     ) -> Vec<Match> {
+        self.scan(n_tokens, &is, |m| m.first + 1)
+    }
+
+    /// Matches left to right, each search resuming at `next(previous match)`.
+    fn scan(
+        &self,
+        n: usize,
+        is: &impl Fn(usize, usize) -> bool,
+        next: impl Fn(&Match) -> usize,
+    ) -> Vec<Match> {
         let mut out = Vec::new();
         let mut from = 0;
-        while let Some(m) = self.find_from(n_tokens, from, &is) {
-            from = m.first + 1;
+        while let Some(m) = self.find_from(n, from, is) {
+            from = next(&m);
             out.push(m);
         }
         out
