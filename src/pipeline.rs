@@ -57,7 +57,8 @@ pub fn apply_model(
         .iter()
         .filter_map(|&i| tagged[i].result.as_ref())
         .collect();
-    let scores = runtime.score_all(&texts, &rules)?;
+    let nps: Vec<Option<u8>> = idx.iter().map(|&i| tagged[i].feedback.nps).collect();
+    let scores = runtime.score_all(&texts, &rules, &nps)?;
     for (&i, s) in idx.iter().zip(&scores) {
         if let Some(r) = tagged[i].result.as_mut() {
             crate::model::combine::apply(r, s, crate::model::combine::Mode::Combined);

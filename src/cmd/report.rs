@@ -82,7 +82,8 @@ fn heldout_macro_f1(
     };
     let texts: Vec<&str> = items.iter().map(|g| g.text.as_str()).collect();
     let refs: Vec<&_> = pred.iter().collect();
-    let scores = rt.score_all(&texts, &refs).ok()?;
+    let nps: Vec<Option<u8>> = items.iter().map(|g| g.nps).collect();
+    let scores = rt.score_all(&texts, &refs, &nps).ok()?;
     let combined: Vec<_> = pred
         .iter()
         .zip(&scores)

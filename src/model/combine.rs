@@ -106,6 +106,22 @@ pub fn apply(c: &mut Classification, scores: &ModelScores, mode: Mode) {
     if let Some(s) = scores.sentiment.as_deref().and_then(Sentiment::from_code) {
         c.sentiment = s;
         c.sentiment_p = Some(scores.sentiment_p);
+        // A note the rules' reading earned no longer applies.
+        c.sentiment_note = None;
+        // The heads read the text with its NPS; say so where the score changed the reading.
+        let text = scores
+            .sentiment_text
+            .as_deref()
+            .and_then(Sentiment::from_code);
+        if let (Some(text), Some(nps)) = (text, scores.nps) {
+            if text != s {
+                c.sentiment_note = Some(format!(
+                    "text alone reads {}; with NPS {nps}: {}",
+                    text.code(),
+                    s.code()
+                ));
+            }
+        }
     }
     apply_statements(c, scores, mode);
     if mode == Mode::Combined {
@@ -216,6 +232,8 @@ mod tests {
         ModelScores {
             themes: Default::default(),
             sentiment: None,
+            sentiment_text: None,
+            nps: None,
             sentiment_p: 0.0,
             sentiment_one_sided: None,
             triage: Vec::new(),

@@ -137,11 +137,13 @@ impl ModelRuntime {
         embed_cached(&self.encoder, &mut self.cache, texts)
     }
 
-    /// Scores comments given their rule classifications (the stacked heads use the rule hits).
+    /// Scores comments given their rule classifications (the stacked heads use the rule hits)
+    /// and their NPS answers, when given (`nps` may be shorter than `texts`: none then).
     pub fn score_all(
         &mut self,
         texts: &[&str],
         rules: &[&Classification],
+        nps: &[Option<u8>],
     ) -> Result<Vec<ModelScores>, ModelError> {
         let emb = self.embed(texts)?;
         let statements = statement_embeddings(&self.encoder, &mut self.cache, texts)?;
@@ -153,8 +155,10 @@ impl ModelRuntime {
             .iter()
             .zip(&statements)
             .zip(rules)
-            .map(|((e, st), r)| {
-                let mut scores = self.heads.score(e, st, |id| rule_matches(r, id));
+            .enumerate()
+            .map(|(i, ((e, st), r))| {
+                let n = nps.get(i).copied().flatten();
+                let mut scores = self.heads.score(e, st, |id| rule_matches(r, id), n);
                 if r.statements.len() > 1 {
                     scores.statements = r
                         .statements
@@ -162,7 +166,7 @@ impl ModelRuntime {
                         .zip(part_emb.by_ref())
                         .map(|(s, e)| {
                             self.heads
-                                .score(&e, &[], |id| statement_rule_matches(s, id))
+                                .score(&e, &[], |id| statement_rule_matches(s, id), None)
                         })
                         .collect();
                 }
@@ -345,7 +349,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-14";
+const TRAINING_RECIPE: &str = "2026.12-15";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
@@ -407,6 +411,7 @@ fn train_heads(
             .map(|g| g.sentiment.map(|s| s.code().to_string()))
             .collect(),
         rule_sentiment: rules.iter().map(|r| r.sentiment).collect(),
+        nps: gold.iter().map(|g| g.nps).collect(),
         triage: gold
             .iter()
             .map(|g| {

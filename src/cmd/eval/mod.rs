@@ -102,7 +102,8 @@ fn with_model(
 ) -> Result<(EvalReport, Vec<Classification>)> {
     let texts: Vec<&str> = items.iter().map(|g| g.text.as_str()).collect();
     let rule_refs: Vec<&_> = rules_pred.iter().collect();
-    let scores = rt.score_all(&texts, &rule_refs)?;
+    let nps: Vec<Option<u8>> = items.iter().map(|g| g.nps).collect();
+    let scores = rt.score_all(&texts, &rule_refs, &nps)?;
     let ids = taxonomy.theme_ids();
     let run = |mode: Mode| {
         let pred: Vec<_> = rules_pred
