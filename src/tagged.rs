@@ -143,6 +143,7 @@ pub fn jsonl(path: &Path, tagged: &[Tagged], score_names: &[String]) -> Result<V
             "lang_confidence": t.result.as_ref().map(|r| r.lang.confidence),
             "themes": t.result.as_ref().map(|r| &r.themes),
             "sentiment": t.result.as_ref().map(|r| r.sentiment),
+            "sentiment_note": t.result.as_ref().and_then(|r| r.sentiment_note.as_deref()),
             "theme_sentiment": t.result.as_ref().map(|r| r.theme_sentiment_text()),
             "statements": t.result.as_ref().map(|r| r.statements.iter().map(|s| json!({
                 "text": f.text.get(s.start..s.end).unwrap_or_default(),

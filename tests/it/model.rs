@@ -297,8 +297,10 @@ fn eval_with_the_model_measures_every_policy() {
     let combined = r["modes"]["combined"]["macro_f1"].as_f64().unwrap();
     assert!(combined >= 0.76, "{}", r["modes"]);
     assert!(combined >= rules + 0.06, "{}", r["modes"]);
+    // Sentiment 0.866 before the heads read the NPS answer, 0.900 after (211 of these
+    // comments carry one): the floor fails if the score stops reaching the heads.
     assert!(
-        r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.84,
+        r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.875,
         "{}",
         r["sentiment"]
     );
@@ -472,6 +474,46 @@ fn triage_with_the_model() {
         ps.iter().any(|p| *p > 0.5) && ps.iter().any(|p| *p < 0.5),
         "{ps:?}"
     );
+}
+
+/// The comment's NPS answer reaches the sentiment: praise from a detractor is not read as
+/// praise, and the evidence says the score changed the reading; a promoter's is left alone.
+#[test]
+fn the_nps_answer_weighs_in_and_the_evidence_says_so() {
+    ensure_model();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("nps.csv");
+    std::fs::write(
+        &input,
+        "id,nps,palaute\n1,1,Kaikki meni hienosti.\n2,10,Kaikki meni hienosti.\n",
+    )
+    .unwrap();
+    let out = palaute(&[
+        "classify",
+        input.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "-o",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_ne!(rows[0]["sentiment"], "positive", "{}", rows[0]);
+    let note = rows[0]["sentiment_note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("NPS 1") && note.contains("positive"),
+        "{note}"
+    );
+    assert_eq!(rows[1]["sentiment"], "positive", "{}", rows[1]);
+    assert!(rows[1]["sentiment_note"].is_null(), "{}", rows[1]);
 }
 
 /// Heads trained for another taxonomy or other labels are retrained, never used silently.
