@@ -131,6 +131,10 @@ pub struct TriageReason {
     pub id: String,
     pub class: TriageClass,
     pub evidence: Evidence,
+    /// Withdrawn when the model reads the comment as positive (the taxonomy's
+    /// `unless_positive`).
+    #[serde(skip)]
+    pub unless_positive: bool,
 }
 
 /// One statement of a comment (a sentence, or a clause of one) with its own themes and

@@ -84,6 +84,12 @@ pub struct TriageDef {
     pub rules: RulesByLang,
     #[serde(default)]
     pub exclude: RulesByLang,
+    /// The reason is withdrawn when the model reads the comment as positive: a medical
+    /// event named with nothing gone wrong, as in a thank-you letter after an infection.
+    /// Only for possible_urgent signs that name an event, never for a kind of harm (a
+    /// farewell can read as a thank-you).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unless_positive: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

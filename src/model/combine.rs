@@ -177,6 +177,14 @@ fn join_theme(c: &mut Classification, id: &str, passes: bool, p: f32, mode: Mode
 /// in a story of good care, software that "crashes".
 fn apply_triage(c: &mut Classification, scores: &ModelScores) {
     c.urgent_p = scores.urgent_p;
+    // An illness named in a comment the model reads as positive is a story of care, not a
+    // sign to check (the model's own band can still flag it below).
+    if c.sentiment == Sentiment::Positive {
+        c.triage_reasons.retain(|r| !r.unless_positive);
+        if c.triage_reasons.is_empty() {
+            c.triage = TriageClass::Normal;
+        }
+    }
     let model_urgent = scores.triage.iter().any(|t| t.class == "urgent");
     if scores.urgent_doubt && !model_urgent {
         demote_rule_urgent(c, scores.urgent_p.unwrap_or(0.0));
@@ -195,6 +203,7 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
                 rule: format!("model p={:.2}", t.p),
                 matched: String::new(),
             },
+            unless_positive: false,
         });
     }
     // Urgent from either side makes a possible_urgent flag moot.
@@ -262,6 +271,43 @@ mod tests {
             "{}",
             reason.evidence.rule
         );
+    }
+
+    #[test]
+    fn an_illness_in_a_thank_you_letter_is_not_a_sign_to_check() {
+        let thanks = rules("Kiitos koko osastolle, infektio hoidettiin hienosti ja kotiuduin.");
+        assert_eq!(thanks.triage, TriageClass::PossibleUrgent);
+        assert_eq!(thanks.triage_reasons[0].id, "illness_only");
+        let read = |sentiment: &str, c: &Classification| {
+            let mut s = scores(false);
+            s.sentiment = Some(sentiment.into());
+            let mut c = c.clone();
+            apply(&mut c, &s, Mode::Combined);
+            c
+        };
+        let positive = read("positive", &thanks);
+        assert_eq!(positive.triage, TriageClass::Normal);
+        assert!(positive.triage_reasons.is_empty());
+        // Read as a complaint, the same event stays in the same-day pile.
+        assert_eq!(
+            read("negative", &thanks).triage,
+            TriageClass::PossibleUrgent
+        );
+        // A kind of harm is never withdrawn by a positive reading: a farewell can read
+        // as a thank-you.
+        let farewell =
+            rules("Kiitos kaikesta, olen hyvästellyt läheiseni eikä minua tarvitse enää odottaa.");
+        let harm: Vec<_> = farewell
+            .triage_reasons
+            .iter()
+            .filter(|r| matches!(r.class, TriageClass::Urgent | TriageClass::PossibleUrgent))
+            .map(|r| r.id.clone())
+            .collect();
+        assert!(
+            !harm.is_empty() && !harm.contains(&"illness_only".to_string()),
+            "{harm:?}"
+        );
+        assert_eq!(read("positive", &farewell).triage, farewell.triage);
     }
 
     fn rules(text: &str) -> Classification {

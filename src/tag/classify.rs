@@ -127,6 +127,7 @@ struct CompiledTriage {
     id: String,
     class: TriageClass,
     rules: CompiledRules,
+    unless_positive: bool,
 }
 
 /// The rule-based classifier compiled from a taxonomy.
@@ -157,6 +158,7 @@ impl Classifier {
                 id: t.id.clone(),
                 class: t.class,
                 rules: CompiledRules::new(&t.rules, &t.exclude, &mut index),
+                unless_positive: t.unless_positive,
             })
             .collect();
         let sentiment = SentimentModel::new(taxonomy, &mut index);
@@ -297,6 +299,7 @@ impl Classifier {
                     id: t.id.clone(),
                     class: t.class,
                     evidence,
+                    unless_positive: t.unless_positive,
                 });
             }
         }
