@@ -190,9 +190,17 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
         demote_rule_urgent(c, scores.urgent_p.unwrap_or(0.0));
     }
     for t in &scores.triage {
-        let Some(class) = TriageClass::from_code(&t.class) else {
+        let Some(mut class) = TriageClass::from_code(&t.class) else {
             continue;
         };
+        let mut rule = format!("model p={:.2}", t.p);
+        // A comment that came with an NPS answer is a survey answer, where perhaps one in
+        // fifty is urgent, not the one in five the model's urgent threshold is set at: the
+        // model alone puts it in the same-day band, and the rules' urgent flags stand.
+        if class == TriageClass::Urgent && scores.nps.is_some() {
+            class = TriageClass::PossibleUrgent;
+            rule.push_str(" (a survey answer: the model alone does not make it urgent)");
+        }
         if c.triage_reasons.iter().any(|r| r.class == class) {
             continue;
         }
@@ -200,7 +208,7 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
             id: t.kind.clone().unwrap_or_else(|| "model".to_string()),
             class,
             evidence: Evidence {
-                rule: format!("model p={:.2}", t.p),
+                rule,
                 matched: String::new(),
             },
             unless_positive: false,
@@ -308,6 +316,39 @@ mod tests {
             "{harm:?}"
         );
         assert_eq!(read("positive", &farewell).triage, farewell.triage);
+    }
+
+    #[test]
+    fn on_a_survey_answer_the_model_alone_flags_for_the_same_day_not_first() {
+        let c = rules("Jonotin puhelimessa tunnin ennen kuin pääsin läpi.");
+        assert_eq!(c.triage, TriageClass::Normal);
+        let read = |nps: Option<u8>| {
+            let mut s = scores(false);
+            s.urgent_p = Some(0.83);
+            s.nps = nps;
+            s.triage = vec![TriageScore {
+                class: "urgent".into(),
+                p: 0.83,
+                kind: Some("self_harm".into()),
+            }];
+            let mut c = c.clone();
+            apply(&mut c, &s, Mode::Combined);
+            c
+        };
+        // A letter (no score) the model finds urgent is urgent.
+        assert_eq!(read(None).triage, TriageClass::Urgent);
+        let survey = read(Some(3));
+        assert_eq!(survey.triage, TriageClass::PossibleUrgent);
+        let reason = &survey.triage_reasons[0];
+        assert_eq!(reason.id, "self_harm", "the kind stays named");
+        assert!(reason.evidence.rule.contains("survey answer"), "{reason:?}");
+        // The rules' urgent flag on a survey answer stands.
+        let rule_urgent = rules("Äiti on ollut lääkkeittä kaksi päivää.");
+        let mut s = scores(false);
+        s.nps = Some(2);
+        let mut r = rule_urgent.clone();
+        apply(&mut r, &s, Mode::Combined);
+        assert_eq!(r.triage, TriageClass::Urgent);
     }
 
     fn rules(text: &str) -> Classification {
