@@ -488,19 +488,8 @@ fn the_nps_answer_weighs_in_and_the_evidence_says_so() {
         "id,nps,palaute\n1,1,Kaikki meni hienosti.\n2,10,Kaikki meni hienosti.\n",
     )
     .unwrap();
-    let out = palaute(&[
-        "classify",
-        input.to_str().unwrap(),
-        "--format",
-        "jsonl",
-        "-o",
-        "-",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = palaute(&["classify", s(&input), "--format", "jsonl", "-o", "-"]);
+    ok(&out);
     let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
