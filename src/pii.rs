@@ -9,6 +9,7 @@ use crate::lang::Lang;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -106,13 +107,121 @@ struct NamesConfig {
     signoffs: Vec<String>,
 }
 
-pub struct PiiDetector {
-    hetu: Regex,
+/// Phone numbers and e-mail addresses. Built in rather than read from pii.toml: they mask
+/// personal data and they tell triage that a writer left a way to be reached.
+struct ContactPatterns {
     email: Regex,
     /// "liisa.m at example.fi": checked by [`plausible_email`]; a separate pattern so that a
     /// rejected "me at j.smith" does not hide the "j.smith@example.com" after it.
     email_words: Regex,
     phone: Regex,
+}
+
+static CONTACT_PATTERNS: LazyLock<ContactPatterns> = LazyLock::new(ContactPatterns::new);
+
+impl ContactPatterns {
+    fn new() -> ContactPatterns {
+        // Constant patterns: a failure here is a bug in this file, caught by every test.
+        let re = |s: &str| Regex::new(s).expect("built-in contact pattern");
+        // A separator in a phone number: a space or two, or a hyphen or slash with spaces
+        // around it ("040/123 4567", "040 - 123  45 67").
+        let sep = r"(?:[ ]{0,2}[-/][ ]{0,2}|[ ]{1,2})?";
+        let phone = format!(
+            r"(?:\+|\b00)[1-9]\d{{0,2}}{sep}(?:\(0\){sep})?\d(?:{sep}\d){{5,13}}|\(?\b0[1-9]\d{{0,2}}\)?{sep}\d(?:{sep}\d){{3,10}}"
+        );
+        // "@" with or without spaces, "(at)", "[at]", "ät"; " at " and " dot " only when the
+        // address is clearly one (checked in `find`).
+        let dot = r"(?:\.|[ ]?[(\[](?i:dot|piste|punkt)[)\]][ ]?|[ ](?i:dot|piste|punkt)[ ])";
+        let email = |at: &str| {
+            format!(
+                r"\b[A-Za-z0-9._%+-]+{at}[A-Za-z0-9-]+(?:{dot}[A-Za-z0-9-]+)*{dot}[A-Za-z]{{2,}}\b"
+            )
+        };
+        ContactPatterns {
+            email: re(&email(
+                r"(?:[ ]?@[ ]?|[ ]?[(\[{<][ ]?(?i:at|ät|a)[ ]?[)\]}>][ ]?)",
+            )),
+            email_words: re(&email(r"[ ](?i:at|ät)[ ]")),
+            phone: re(&phone),
+        }
+    }
+}
+
+/// The phone numbers and e-mail addresses in a text, in the order found (they may overlap;
+/// [`PiiDetector::find`] resolves that).
+pub fn contact_details(text: &str) -> Vec<PiiSpan> {
+    let p = &*CONTACT_PATTERNS;
+    let mut spans = Vec::new();
+    for m in p.email.find_iter(text) {
+        spans.push(PiiSpan {
+            kind: PiiKind::Email,
+            start: m.start(),
+            end: m.end(),
+        });
+    }
+    for m in p.email_words.find_iter(text) {
+        if plausible_email(m.as_str()) {
+            spans.push(PiiSpan {
+                kind: PiiKind::Email,
+                start: m.start(),
+                end: m.end(),
+            });
+        }
+    }
+    for m in p.phone.find_iter(text) {
+        if plausible_phone(text, m.start(), m.end()) {
+            spans.push(PiiSpan {
+                kind: PiiKind::Phone,
+                start: m.start(),
+                end: m.end(),
+            });
+        }
+    }
+    spans
+}
+
+fn plausible_phone(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    // Part of a longer token: an order number "2026-10-0042", a code "0x80070005", a
+    // date "01.02.2026" or an amount "1 050,00". A dot after a word is an abbreviation
+    // ("puh.040 123 4567").
+    let abbreviation_dot = before == Some('.')
+        && text[..start - 1]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic);
+    if before.is_some_and(|c| c.is_alphanumeric() || "-./,_".contains(c)) && !abbreviation_dot
+        || after.is_some_and(|c| c.is_alphanumeric())
+    {
+        return false;
+    }
+    // A date written with slashes or hyphens ("02/03/2026", "05-10-2026").
+    let parts: Vec<&str> = text[start..end].split(['/', '-']).map(str::trim).collect();
+    if parts.len() == 3
+        && parts[0].len() <= 2
+        && parts[1].len() <= 2
+        && matches!(parts[2].len(), 2 | 4)
+    {
+        return false;
+    }
+    let rest = &text[end..];
+    if rest.starts_with(['.', ',', ':']) && rest[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let digits = text[start..end]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    if text[start..end].starts_with(['+']) || text[start..end].starts_with("00") {
+        (8..=15).contains(&digits)
+    } else {
+        (7..=12).contains(&digits)
+    }
+}
+
+pub struct PiiDetector {
+    hetu: Regex,
     /// Street name + number, number-first, separate street word, post office box.
     addresses: Vec<Regex>,
     word: Regex,
@@ -406,29 +515,10 @@ impl PiiDetector {
         let set = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<HashSet<_>>();
         let mut titles: Vec<String> = cfg.names.titles.iter().map(|t| t.to_lowercase()).collect();
         titles.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        // A separator in a phone number: a space or two, or a hyphen or slash with spaces
-        // around it ("040/123 4567", "040 - 123  45 67").
-        let sep = r"(?:[ ]{0,2}[-/][ ]{0,2}|[ ]{1,2})?";
-        let phone = format!(
-            r"(?:\+|\b00)[1-9]\d{{0,2}}{sep}(?:\(0\){sep})?\d(?:{sep}\d){{5,13}}|\(?\b0[1-9]\d{{0,2}}\)?{sep}\d(?:{sep}\d){{3,10}}"
-        );
-        // "@" with or without spaces, "(at)", "[at]", "ät"; " at " and " dot " only when the
-        // address is clearly one (checked in `find`).
-        let dot = r"(?:\.|[ ]?[(\[](?i:dot|piste|punkt)[)\]][ ]?|[ ](?i:dot|piste|punkt)[ ])";
-        let email = |at: &str| {
-            format!(
-                r"\b[A-Za-z0-9._%+-]+{at}[A-Za-z0-9-]+(?:{dot}[A-Za-z0-9-]+)*{dot}[A-Za-z]{{2,}}\b"
-            )
-        };
         Ok(PiiDetector {
             // The sign may be missing or written with spaces ("131052 308T", "131052308T");
             // `find` checks the date and check character of what it matched.
             hetu: re(r"\b\d{6}(?:[ ]?[-+A-FYXWVUa-fyxwvu][ ]?|[ ])?\d{3}[0-9A-Ya-y]\b")?,
-            email: re(&email(
-                r"(?:[ ]?@[ ]?|[ ]?[(\[{<][ ]?(?i:at|ät|a)[ ]?[)\]}>][ ]?)",
-            ))?,
-            email_words: re(&email(r"[ ](?i:at|ät)[ ]"))?,
-            phone: re(&phone)?,
             addresses,
             // Hyphenated names are one word: "Ulla-Maija", "Korhonen-Virtanen".
             word: re(r"\p{L}[\p{L}'’]*(?:-\p{Lu}[\p{L}'’]*)*")?,
@@ -468,22 +558,12 @@ impl PiiDetector {
     pub fn find(&self, text: &str) -> Vec<PiiSpan> {
         let mut spans: Vec<PiiSpan> = Vec::new();
         let mut push = |kind, start, end| spans.push(PiiSpan { kind, start, end });
-        for m in self.email.find_iter(text) {
-            push(PiiKind::Email, m.start(), m.end());
-        }
-        for m in self.email_words.find_iter(text) {
-            if plausible_email(m.as_str()) {
-                push(PiiKind::Email, m.start(), m.end());
-            }
+        for s in contact_details(text) {
+            push(s.kind, s.start, s.end);
         }
         for m in self.hetu.find_iter(text) {
             if hetu_in(m.as_str()) {
                 push(PiiKind::Hetu, m.start(), m.end());
-            }
-        }
-        for m in self.phone.find_iter(text) {
-            if self.plausible_phone(text, m.start(), m.end()) {
-                push(PiiKind::Phone, m.start(), m.end());
             }
         }
         for re in &self.addresses {
@@ -507,47 +587,6 @@ impl PiiDetector {
         }
         kept.sort_by_key(|s| s.start);
         kept
-    }
-
-    fn plausible_phone(&self, text: &str, start: usize, end: usize) -> bool {
-        let before = text[..start].chars().next_back();
-        let after = text[end..].chars().next();
-        // Part of a longer token: an order number "2026-10-0042", a code "0x80070005", a
-        // date "01.02.2026" or an amount "1 050,00". A dot after a word is an abbreviation
-        // ("puh.040 123 4567").
-        let abbreviation_dot = before == Some('.')
-            && text[..start - 1]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphabetic);
-        if before.is_some_and(|c| c.is_alphanumeric() || "-./,_".contains(c)) && !abbreviation_dot
-            || after.is_some_and(|c| c.is_alphanumeric())
-        {
-            return false;
-        }
-        // A date written with slashes or hyphens ("02/03/2026", "05-10-2026").
-        let parts: Vec<&str> = text[start..end].split(['/', '-']).map(str::trim).collect();
-        if parts.len() == 3
-            && parts[0].len() <= 2
-            && parts[1].len() <= 2
-            && matches!(parts[2].len(), 2 | 4)
-        {
-            return false;
-        }
-        let rest = &text[end..];
-        if rest.starts_with(['.', ',', ':']) && rest[1..].starts_with(|c: char| c.is_ascii_digit())
-        {
-            return false;
-        }
-        let digits = text[start..end]
-            .chars()
-            .filter(char::is_ascii_digit)
-            .count();
-        if text[start..end].starts_with(['+']) || text[start..end].starts_with("00") {
-            (8..=15).contains(&digits)
-        } else {
-            (7..=12).contains(&digits)
-        }
     }
 
     /// A title word, or its inflection ("lääkärille", "läkarens"); short titles ("dr",

@@ -18,6 +18,9 @@ use crate::text::{tokenize, Token};
 /// Below this language confidence, rules of every language apply.
 const SURE_LANGUAGE: f64 = 0.5;
 
+/// The id of the contact_requested reason a phone number or e-mail address in the text gives.
+pub const CONTACT_DETAILS: &str = "contact_details";
+
 /// Evidence kept per theme: enough to show why, not every repetition.
 const MAX_EVIDENCE_PER_THEME: usize = 3;
 
@@ -303,6 +306,27 @@ impl Classifier {
                 });
             }
         }
+        // A writer who leaves a phone number or an e-mail address asks, in effect, to be
+        // answered there: in the labeled data 97–99 % of such texts were labeled
+        // contact_requested (train 312 of 320, dev 209 of 211), a fifth of them with no
+        // request in words. The detail itself is personal data, masked wherever evidence is
+        // written out.
+        if !reasons
+            .iter()
+            .any(|r| r.class == TriageClass::ContactRequested)
+        {
+            if let Some(detail) = crate::pii::contact_details(text).first() {
+                reasons.push(TriageReason {
+                    id: CONTACT_DETAILS.to_string(),
+                    class: TriageClass::ContactRequested,
+                    evidence: Evidence {
+                        rule: "a phone number or e-mail address to answer to".to_string(),
+                        matched: text[detail.start..detail.end].to_string(),
+                    },
+                    unless_positive: false,
+                });
+            }
+        }
         reasons.sort_by_key(|r| r.class);
         // A weak sign (possible_urgent) is moot once an urgent rule fired.
         if reasons
@@ -453,6 +477,121 @@ mod tests {
             "Läkaren lovade att hon skulle ringa mig på torsdag, ingen ringde.",
             "Patologin vastaus tuli kirjeellä, selkeä ja ymmärrettävä.",
             "Kysyin, voisiko lääkäri selittää tuloksen uudestaan, ja hän huokaisi.",
+        ] {
+            assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
+        }
+    }
+
+    /// The statutory processes named the way letters name them: a verb form, a typo, the
+    /// Swedish term, an English letter; and their look-alikes stay normal.
+    #[test]
+    fn a_process_is_found_however_the_letter_names_it() {
+        for (text, id) in [
+            ("Oikasuvaatimus asiakasmaksupäätökseen.", "oikaisuvaatimus"),
+            ("Tein muistuttuksen eilen.", "muistutus"),
+            (
+                "Muistutan terveysaseman toiminnasta selkäkipuni hoidossa.",
+                "muistutus",
+            ),
+            (
+                "Rättelseyrkande på klientavgiftsbeslutet bifogas.",
+                "oikaisuvaatimus",
+            ),
+            (
+                "We request a review of the decision on assistive devices.",
+                "oikaisuvaatimus",
+            ),
+            ("Appealing the dental no-show fee.", "oikaisuvaatimus"),
+            ("Filed a complaint with AVI about the care home.", "kantelu"),
+            (
+                "Olen kirjoittanut eduskunnan oikeusasiamiehelle.",
+                "kantelu",
+            ),
+            (
+                "I have submitted a patient injury notification.",
+                "potilasvahinkoilmoitus",
+            ),
+            (
+                "This is a compensation claim for my glasses.",
+                "korvausvaatimus",
+            ),
+        ] {
+            let (class, ids) = triage(text);
+            assert_eq!(class, TriageClass::Formal, "{text}");
+            assert!(ids.iter().any(|i| i == id), "{text}: {ids:?}");
+        }
+        for text in [
+            "Muistutan, että ajanvaraus pitää perua ajoissa.",
+            "Begäran om rättelse i journalen: vaccinet står fel.",
+            "Haen vakuutusyhtiöltä korvausta lasien hinnasta.",
+            "Ingen kunde säga hur man söker FPA-ersättning för taxiresorna.",
+            "I appeal to the staff to be kinder to the elderly.",
+        ] {
+            assert_ne!(triage(text).0, TriageClass::Formal, "{text}");
+        }
+    }
+
+    /// A phone number or an e-mail address left in the text asks to be answered there, and
+    /// the evidence names it (masked with the rest of the evidence in every output).
+    #[test]
+    fn contact_details_in_the_text_ask_for_an_answer() {
+        let t = Taxonomy::parse(DEFAULT_TAXONOMY, "built-in").expect("default taxonomy");
+        let cls = Classifier::new(&t);
+        for (text, detail) in [
+            (
+                "Lasku tuli kahteen kertaan. Juha, 040 123 4567",
+                "040 123 4567",
+            ),
+            (
+                "Tack för en bra vård! anna.k@example.fi",
+                "anna.k@example.fi",
+            ),
+        ] {
+            let c = cls.classify(text);
+            assert_eq!(c.triage, TriageClass::ContactRequested, "{text}");
+            let r = &c.triage_reasons[0];
+            assert_eq!(r.id, CONTACT_DETAILS);
+            assert_eq!(r.evidence.matched, detail);
+        }
+        // A request in words keeps its own evidence; no second reason for the number.
+        let c = cls.classify("Soittakaa minulle, 040 123 4567.");
+        assert_eq!(c.triage_reasons.len(), 1);
+        assert_ne!(c.triage_reasons[0].id, CONTACT_DETAILS);
+        // Dates, amounts and case numbers are not a way to reach anyone.
+        for text in [
+            "Käynti 12.03.2026 maksoi 1 050,00 euroa.",
+            "Lähete 2026-10-0042 ei ole edennyt.",
+        ] {
+            assert_eq!(cls.classify(text).triage, TriageClass::Normal, "{text}");
+        }
+    }
+
+    /// Asking to know, to be told why, or to be answered by post, in fi, sv and en.
+    #[test]
+    fn wanting_to_know_is_asking_to_be_answered() {
+        for text in [
+            "Haluan tietää, miten kaksoisannostus oli mahdollinen.",
+            "Haluamme selvityksen siitä, mitä tapahtui.",
+            "Vastaisitteko sähköpostilla.",
+            "Kertokaa, miten iltaisin pääsee sisään.",
+            "Toivon puhelua tällä viikolla.",
+            "Voitteko lähettää ohjeet kotiosoitteeseen?",
+            "Haluan että joku soittaa ja selittää.",
+            "Jag vill veta var min remiss finns.",
+            "Jag vill ha en förklaring till hur det kunde hända.",
+            "Svara snälla. Det här är tredje meddelandet.",
+            "kan ni typ bara skicka sms?",
+            "Återkoppla gärna till mig.",
+            "I want to know when my application will be decided.",
+            "Please confirm that this complaint has been received.",
+        ] {
+            assert_eq!(triage(text).0, TriageClass::ContactRequested, "{text}");
+        }
+        for text in [
+            "Hoitaja halusi tietää, olinko syönyt aamulla.",
+            "Lääkäri kertoi tuloksista selkeästi.",
+            "Soittaa, että joku hakisi lapsen, ei onnistunut.",
+            "Voisiko järjestelmä kertoa, milloin tulos on valmis? Nyt se näkyy ilman selitystä.",
         ] {
             assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
         }
