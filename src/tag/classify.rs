@@ -584,6 +584,12 @@ mod tests {
             "Återkoppla gärna till mig.",
             "I want to know when my application will be decided.",
             "Please confirm that this complaint has been received.",
+            "Pyydän, että minuun ollaan yhteydessä kirjallisesti.",
+            "Vaadin, että asia käsitellään ja että saan kirjallisen vastauksen.",
+            "Kuka minulle vastaa?",
+            "Finns det en svenskspråkig läkare här? Tacksam för svar.",
+            "Vem kan jag prata med om det här?",
+            "Please fix it and confirm to me by email.",
         ] {
             assert_eq!(triage(text).0, TriageClass::ContactRequested, "{text}");
         }
