@@ -730,6 +730,15 @@ mod tests {
             "Lääkäri tutki polven ja kertoi, ettei syytä huoleen ole.",
             "Tulen ensi viikolla puhumaan lääkärin kanssa tuloksista.",
             "Vårdaren räknar tabletterna i dosetten och går.",
+            // A queue or forms that "kill" are a figure of speech.
+            "Den här telefonkön tar livet av mig. 58 minuter.",
+            "Man vill ju dö av alla blanketter haha.",
+            // Staff threatening with a discharge is no threat of harm.
+            "Läkaren hotade med att skriva ut mig om jag inte slutade ställa frågor.",
+            // "Mistään", "mitään": said only where the thing is denied.
+            "Ei tässä mistään kaltoinkohtelusta ole kyse, haluan vain antaa palautetta.",
+            "vartija talutti mut ulos eikä mitää väkivaltaa",
+            "Mina uppgifter lämnades ut till fel person.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
