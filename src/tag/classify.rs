@@ -735,6 +735,7 @@ mod tests {
             "Man vill ju dö av alla blanketter haha.",
             // Staff threatening with a discharge is no threat of harm.
             "Läkaren hotade med att skriva ut mig om jag inte slutade ställa frågor.",
+            "Sköterskan hotade att ringa vakten för att jag höjde rösten i väntrummet.",
             // "Mistään", "mitään": said only where the thing is denied.
             "Ei tässä mistään kaltoinkohtelusta ole kyse, haluan vain antaa palautetta.",
             "vartija talutti mut ulos eikä mitää väkivaltaa",

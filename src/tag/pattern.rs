@@ -294,12 +294,15 @@ fn parse_term(raw: &str, lang: Lang) -> Result<Vec<Term>, String> {
         .enumerate()
         .map(|(i, w)| {
             let w = w.norm;
-            if exact || (i + 1 < n && w.chars().count() < SHORT_LEMMA_CHARS) {
-                Term::Exact(w)
-            } else if prefix && i + 1 == n {
-                let infix =
-                    matches!(lang, Lang::Fi | Lang::Sv) && w.chars().count() >= MIN_INFIX_CHARS;
+            if prefix && i + 1 == n {
+                // "=vakt*": a word that starts so ("vakten", "vakterna"), never the inside
+                // of a compound; without "=", compounds count too ("telefonkö*").
+                let infix = !exact
+                    && matches!(lang, Lang::Fi | Lang::Sv)
+                    && w.chars().count() >= MIN_INFIX_CHARS;
                 Term::Prefix(w, infix)
+            } else if exact || (i + 1 < n && w.chars().count() < SHORT_LEMMA_CHARS) {
+                Term::Exact(w)
             } else {
                 let stems = lemma_stems(&w, lang, StemMode::Combined);
                 Term::Lemma { lemma: w, stems }
@@ -432,6 +435,12 @@ mod tests {
         assert!(hit("puhel*", Lang::Fi, "puhelinjono").is_some());
         assert!(hit("kö", Lang::Sv, "köerna är långa").is_none());
         assert!(hit("kö", Lang::Sv, "köer överallt").is_some());
+        // "=vakt*" is a prefix of whole words (its star was once dropped for the "=").
+        assert!(hit("=vakt*", Lang::Sv, "hotade att ringa vakten").is_some());
+        assert!(hit("=vakt*", Lang::Sv, "ringa vakt").is_some());
+        assert!(hit("=vakt*", Lang::Sv, "ringa nattvakten").is_none());
+        assert!(hit("=hoitaja*", Lang::Fi, "lähihoitajat kiireisiä").is_none());
+        assert!(hit("hoitaja*", Lang::Fi, "lähihoitajat kiireisiä").is_some());
     }
 
     #[test]
