@@ -973,14 +973,25 @@ fn triage_queue_is_sorted_redacted_and_complete() {
     assert_eq!(&sent_home[col("triage")], "urgent");
     assert_eq!(&sent_home[col("urgent_kind")], "harm_after_care");
     // Every class that applies, the most serious first; the kind of urgency.
-    assert_eq!(&by_id("KIR-2026-0005")[col("classes")], "urgent;formal");
+    // "Lähettäkää potilasasiakirjat osoitteeseen h.salminen@…": the address left is where
+    // to answer, so contact too.
+    assert_eq!(
+        &by_id("KIR-2026-0005")[col("classes")],
+        "urgent;formal;contact_requested"
+    );
+    assert_eq!(&by_id("KIR-2026-0005")[col("contact_via")], "email");
     assert_eq!(
         &by_id("KIR-2026-0021")[col("classes")],
         "urgent;contact_requested"
     );
     assert_eq!(&by_id("KIR-2026-0021")[col("urgent_kind")], "neglect");
     assert_eq!(&by_id("KIR-2026-0003")[col("urgent_kind")], "self_harm");
-    assert_eq!(&by_id("KIR-2026-0011")[col("classes")], "formal");
+    // A muistutus that leaves a phone number: formal first, and contact by phone.
+    assert_eq!(
+        &by_id("KIR-2026-0011")[col("classes")],
+        "formal;contact_requested"
+    );
+    assert_eq!(&by_id("KIR-2026-0011")[col("contact_via")], "phone");
     assert_eq!(&by_id("KIR-2026-0001")[col("classes")], "");
     for out in ["queue.csv", "queue.md"] {
         let text = std::fs::read_to_string(dir.path().join(out)).unwrap();
