@@ -373,6 +373,13 @@ mod tests {
     use super::*;
     use crate::taxonomy::DEFAULT_TAXONOMY;
 
+    /// Every text gets `class` as its most serious triage class.
+    fn each_is(class: TriageClass, texts: &[&str]) {
+        for text in texts {
+            assert_eq!(triage(text).0, class, "{text}");
+        }
+    }
+
     fn triage(text: &str) -> (TriageClass, Vec<String>) {
         let t = Taxonomy::parse(DEFAULT_TAXONOMY, "built-in").expect("default taxonomy");
         let c = Classifier::new(&t).classify(text);
@@ -397,16 +404,17 @@ mod tests {
             triage("Jag gör en patientskadeanmälan.").1,
             ["potilasvahinkoilmoitus".to_string()]
         );
-        for normal in [
-            "En aio tehdä muistutusta, mutta jono oli pitkä.",
-            "Muistutusta en jaksa tehdä.",
-            "Hoitaja sanoi \"tehkää vaikka kantelu\", se tuntui pahalta.",
-            "Jag tänker inte göra någon anmärkning.",
-            "Sköterskan sa \"gör ett klagomål\" till mig.",
-            "Muistutuslasku tuli vaikka maksoin ajallaan.",
-        ] {
-            assert_eq!(triage(normal).0, TriageClass::Normal, "{normal}");
-        }
+        each_is(
+            TriageClass::Normal,
+            &[
+                "En aio tehdä muistutusta, mutta jono oli pitkä.",
+                "Muistutusta en jaksa tehdä.",
+                "Hoitaja sanoi \"tehkää vaikka kantelu\", se tuntui pahalta.",
+                "Jag tänker inte göra någon anmärkning.",
+                "Sköterskan sa \"gör ett klagomål\" till mig.",
+                "Muistutuslasku tuli vaikka maksoin ajallaan.",
+            ],
+        );
     }
 
     #[test]
@@ -426,30 +434,32 @@ mod tests {
     /// the same verbs in the past tell what happened, and a compound asks for nothing.
     #[test]
     fn a_call_request_is_asked_not_told() {
-        for text in [
-            "Soittakaa minulle mahdollisimman pian.",
-            "Toivon, että joku soittaa minulle tästä asiasta.",
-            "Voisitteko ottaa yhteyttä tyttäreeni?",
-            "Pyydän yhteydenottoa numeroon 040 123 4567.",
-            "Kan någon ringa mig om provsvaren?",
-            "Jag vill att någon kontaktar mig.",
-            "Ring 050 339 4471.",
-            "Please call me back about the invoice.",
-        ] {
-            assert_eq!(triage(text).0, TriageClass::ContactRequested, "{text}");
-        }
-        for text in [
-            "Hoitaja soitti minulle heti aamulla ja kertoi tilanteen.",
-            "Soitin osaston numeroon, mutta kukaan ei vastannut.",
-            "Läkaren höll ögonkontakt och lyssnade.",
-            "Min kontaktperson på socialen har varit till stor hjälp.",
-            "Sjukskötaren ringde mig dagen efter och frågade hur det gick.",
-            "Ring igen imorgon, säger de varje dag.",
-            "The nurse called me the next day to check on me.",
-            "Vem ska man kontakta om man vill byta hälsocentral?",
-        ] {
-            assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
-        }
+        each_is(
+            TriageClass::ContactRequested,
+            &[
+                "Soittakaa minulle mahdollisimman pian.",
+                "Toivon, että joku soittaa minulle tästä asiasta.",
+                "Voisitteko ottaa yhteyttä tyttäreeni?",
+                "Pyydän yhteydenottoa numeroon 040 123 4567.",
+                "Kan någon ringa mig om provsvaren?",
+                "Jag vill att någon kontaktar mig.",
+                "Ring 050 339 4471.",
+                "Please call me back about the invoice.",
+            ],
+        );
+        each_is(
+            TriageClass::Normal,
+            &[
+                "Hoitaja soitti minulle heti aamulla ja kertoi tilanteen.",
+                "Soitin osaston numeroon, mutta kukaan ei vastannut.",
+                "Läkaren höll ögonkontakt och lyssnade.",
+                "Min kontaktperson på socialen har varit till stor hjälp.",
+                "Sjukskötaren ringde mig dagen efter och frågade hur det gick.",
+                "Ring igen imorgon, säger de varje dag.",
+                "The nurse called me the next day to check on me.",
+                "Vem ska man kontakta om man vill byta hälsocentral?",
+            ],
+        );
     }
 
     /// Asking to be answered in writing, to meet, or for someone to call, in words other
@@ -457,29 +467,31 @@ mod tests {
     /// negation stands) must not hide the request after it.
     #[test]
     fn an_answer_asked_for_in_other_words_is_a_contact_request() {
-        for text in [
-            "Faktura kom aldrig hem till mej. Kontakta mig snarast.",
-            "Pyydän, että kysymykseeni vastataan kirjallisesti.",
-            "Pyydän palveluohjaajaa ottamaan yhteyttä tällä viikolla.",
-            "Toivon että esimies ottaa yhteyttä.",
-            "mut ensin mä haluun et joku teiltä soittaa mulle",
-            "Pyydän hoitoneuvottelua mahdollisimman pian.",
-            "Kertoisiko joku, missä tulokset ovat?",
-            "Kan en läkare som känner till fallet ringa mig i dag?",
-            "Gäller det här också tandvården? Svara gärna.",
-            "Jag väntar fortfarande på svar.",
-            "Could someone explain what the new fee includes?",
-        ] {
-            assert_eq!(triage(text).0, TriageClass::ContactRequested, "{text}");
-        }
-        for text in [
-            "Joku olisi voinut kertoa, että tulokset olivat valmiit.",
-            "Läkaren lovade att hon skulle ringa mig på torsdag, ingen ringde.",
-            "Patologin vastaus tuli kirjeellä, selkeä ja ymmärrettävä.",
-            "Kysyin, voisiko lääkäri selittää tuloksen uudestaan, ja hän huokaisi.",
-        ] {
-            assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
-        }
+        each_is(
+            TriageClass::ContactRequested,
+            &[
+                "Faktura kom aldrig hem till mej. Kontakta mig snarast.",
+                "Pyydän, että kysymykseeni vastataan kirjallisesti.",
+                "Pyydän palveluohjaajaa ottamaan yhteyttä tällä viikolla.",
+                "Toivon että esimies ottaa yhteyttä.",
+                "mut ensin mä haluun et joku teiltä soittaa mulle",
+                "Pyydän hoitoneuvottelua mahdollisimman pian.",
+                "Kertoisiko joku, missä tulokset ovat?",
+                "Kan en läkare som känner till fallet ringa mig i dag?",
+                "Gäller det här också tandvården? Svara gärna.",
+                "Jag väntar fortfarande på svar.",
+                "Could someone explain what the new fee includes?",
+            ],
+        );
+        each_is(
+            TriageClass::Normal,
+            &[
+                "Joku olisi voinut kertoa, että tulokset olivat valmiit.",
+                "Läkaren lovade att hon skulle ringa mig på torsdag, ingen ringde.",
+                "Patologin vastaus tuli kirjeellä, selkeä ja ymmärrettävä.",
+                "Kysyin, voisiko lääkäri selittää tuloksen uudestaan, ja hän huokaisi.",
+            ],
+        );
     }
 
     /// The statutory processes named the way letters name them: a verb form, a typo, the
@@ -569,38 +581,40 @@ mod tests {
     /// Asking to know, to be told why, or to be answered by post, in fi, sv and en.
     #[test]
     fn wanting_to_know_is_asking_to_be_answered() {
-        for text in [
-            "Haluan tietää, miten kaksoisannostus oli mahdollinen.",
-            "Haluamme selvityksen siitä, mitä tapahtui.",
-            "Vastaisitteko sähköpostilla.",
-            "Kertokaa, miten iltaisin pääsee sisään.",
-            "Toivon puhelua tällä viikolla.",
-            "Voitteko lähettää ohjeet kotiosoitteeseen?",
-            "Haluan että joku soittaa ja selittää.",
-            "Jag vill veta var min remiss finns.",
-            "Jag vill ha en förklaring till hur det kunde hända.",
-            "Svara snälla. Det här är tredje meddelandet.",
-            "kan ni typ bara skicka sms?",
-            "Återkoppla gärna till mig.",
-            "I want to know when my application will be decided.",
-            "Please confirm that this complaint has been received.",
-            "Pyydän, että minuun ollaan yhteydessä kirjallisesti.",
-            "Vaadin, että asia käsitellään ja että saan kirjallisen vastauksen.",
-            "Kuka minulle vastaa?",
-            "Finns det en svenskspråkig läkare här? Tacksam för svar.",
-            "Vem kan jag prata med om det här?",
-            "Please fix it and confirm to me by email.",
-        ] {
-            assert_eq!(triage(text).0, TriageClass::ContactRequested, "{text}");
-        }
-        for text in [
-            "Hoitaja halusi tietää, olinko syönyt aamulla.",
-            "Lääkäri kertoi tuloksista selkeästi.",
-            "Soittaa, että joku hakisi lapsen, ei onnistunut.",
-            "Voisiko järjestelmä kertoa, milloin tulos on valmis? Nyt se näkyy ilman selitystä.",
-        ] {
-            assert_eq!(triage(text).0, TriageClass::Normal, "{text}");
-        }
+        each_is(
+            TriageClass::ContactRequested,
+            &[
+                "Haluan tietää, miten kaksoisannostus oli mahdollinen.",
+                "Haluamme selvityksen siitä, mitä tapahtui.",
+                "Vastaisitteko sähköpostilla.",
+                "Kertokaa, miten iltaisin pääsee sisään.",
+                "Toivon puhelua tällä viikolla.",
+                "Voitteko lähettää ohjeet kotiosoitteeseen?",
+                "Haluan että joku soittaa ja selittää.",
+                "Jag vill veta var min remiss finns.",
+                "Jag vill ha en förklaring till hur det kunde hända.",
+                "Svara snälla. Det här är tredje meddelandet.",
+                "kan ni typ bara skicka sms?",
+                "Återkoppla gärna till mig.",
+                "I want to know when my application will be decided.",
+                "Please confirm that this complaint has been received.",
+                "Pyydän, että minuun ollaan yhteydessä kirjallisesti.",
+                "Vaadin, että asia käsitellään ja että saan kirjallisen vastauksen.",
+                "Kuka minulle vastaa?",
+                "Finns det en svenskspråkig läkare här? Tacksam för svar.",
+                "Vem kan jag prata med om det här?",
+                "Please fix it and confirm to me by email.",
+            ],
+        );
+        each_is(
+            TriageClass::Normal,
+            &[
+                "Hoitaja halusi tietää, olinko syönyt aamulla.",
+                "Lääkäri kertoi tuloksista selkeästi.",
+                "Soittaa, että joku hakisi lapsen, ei onnistunut.",
+                "Voisiko järjestelmä kertoa, milloin tulos on valmis? Nyt se näkyy ilman selitystä.",
+            ],
+        );
     }
 
     #[test]
