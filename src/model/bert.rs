@@ -351,18 +351,34 @@ impl Bert {
     /// Mean-pooled final hidden states (not normalised), one row of `hidden` per sequence.
     /// Each sequence carries its own special tokens and is at most `max_positions` long.
     pub fn pooled(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
+        self.pooled_views(seqs, None)
+    }
+
+    /// As [`Self::pooled`], with the mean-pooled states after the first `lower` layers
+    /// appended to each row (2 × hidden) when `lower` is given: one forward pass for both.
+    pub fn pooled_views(&self, seqs: &[&[u32]], lower: Option<usize>) -> Vec<Vec<f32>> {
         let h = self.config.hidden;
-        let (x, starts) = self.run(seqs, self.layers.len());
+        let n = self.layers.len();
+        let lower = lower.filter(|&l| l < n);
+        let mut mid = None;
+        let (x, starts) = self.run_keeping(seqs, n, lower, &mut mid);
+        let mean = |x: &[f32], w: &[usize], out: &mut Vec<f32>| {
+            let mut sum = vec![0f32; h];
+            for row in x[w[0] * h..w[1] * h].chunks_exact(h) {
+                sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            }
+            let count = (w[1] - w[0]).max(1) as f32;
+            out.extend(sum.iter().map(|s| s / count));
+        };
         starts
             .windows(2)
             .map(|w| {
-                let mut sum = vec![0f32; h];
-                for row in x[w[0] * h..w[1] * h].chunks_exact(h) {
-                    sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+                let mut row = Vec::with_capacity(2 * h);
+                mean(&x, w, &mut row);
+                if let Some(mid) = &mid {
+                    mean(mid, w, &mut row);
                 }
-                let n = (w[1] - w[0]).max(1) as f32;
-                sum.iter_mut().for_each(|s| *s /= n);
-                sum
+                row
             })
             .collect()
     }
@@ -376,6 +392,17 @@ impl Bert {
     /// The packed forward pass through the first `layers` layers, and where each sequence
     /// starts (with the total at the end).
     fn run(&self, seqs: &[&[u32]], layers: usize) -> (Vec<f32>, Vec<usize>) {
+        self.run_keeping(seqs, layers, None, &mut None)
+    }
+
+    /// [`Self::run`], copying the hidden states after the first `keep` layers into `kept`.
+    fn run_keeping(
+        &self,
+        seqs: &[&[u32]],
+        layers: usize,
+        keep: Option<usize>,
+        kept: &mut Option<Vec<f32>>,
+    ) -> (Vec<f32>, Vec<usize>) {
         let mut starts = Vec::with_capacity(seqs.len() + 1);
         let mut t = 0;
         for s in seqs {
@@ -385,7 +412,10 @@ impl Bert {
         starts.push(t);
         let mut x = self.embed(seqs, t);
         let mut scratch = Scratch::new(t, &self.config);
-        for layer in &self.layers[..layers] {
+        for (done, layer) in self.layers[..layers].iter().enumerate() {
+            if keep == Some(done) {
+                *kept = Some(x.clone());
+            }
             self.layer(layer, &mut x, &starts, &mut scratch);
         }
         (x, starts)

@@ -183,7 +183,8 @@ pub struct TriageHead {
     /// Urgent only: a rule's urgent flag on a text of several statements with the model's
     /// probability below this is possible_urgent instead (read the same day, not first),
     /// chosen out of fold so that almost every truly urgent rule hit in training stays
-    /// urgent ([`DEMOTE_KEEP_LONG`]).
+    /// urgent ([`DEMOTE_KEEP_LONG`]), and never above the long texts' possible_urgent
+    /// threshold.
     #[serde(default)]
     pub demote_below_long: Option<f32>,
     /// Urgent only: one detector per kind of urgency (self_harm, threat, …), each trained
@@ -213,6 +214,15 @@ pub const DEMOTE_MAX: f32 = 0.10;
 /// flags on texts over 400 characters were wrong). On dev, with a model tuned on train
 /// alone, urgent precision rose from 0.606 to 0.618 at the same recall (0.903).
 pub const DEMOTE_KEEP_LONG: f64 = 0.95;
+
+/// [`demote_threshold`] for the rule hits on long texts, never above `check` (the long
+/// texts' possible_urgent threshold): a rule's flag the model alone would put in the check
+/// band is not doubted. The out-of-fold scores come from an encoder tuned on those very
+/// letters, so the percentile alone sat at 0.67–0.73; on dev (tuned on train alone) the
+/// long letters' rule flags it demoted at 0.52–0.70 were urgent 7 times in 17.
+fn long_demote_threshold(p: &[f32], gold: &[bool], long_hits: &[bool], check: f32) -> Option<f32> {
+    demote_threshold(p, gold, long_hits, DEMOTE_KEEP_LONG).map(|t| t.min(check))
+}
 
 /// The highest threshold below which at most `1 - keep` of the urgent rule hits score:
 /// rule hits under it are mostly the look-alikes.
@@ -615,7 +625,13 @@ fn train_theme(
     if positives >= MIN_POSITIVES {
         logreg_theme_head(&t.gold, positives, rows, theme_statements)
     } else {
-        prototype_head(&t.example_embeddings, rows.dim, positives)
+        // The features are the model's embedding and a second view; PROTOTYPE_THRESHOLD is
+        // a cosine on the embedding, so the prototype reads that part alone.
+        prototype_head(
+            &t.example_embeddings,
+            rows.dim / super::encoder::FEATURE_VIEWS,
+            positives,
+        )
     }
 }
 
@@ -678,6 +694,7 @@ fn prototype_head(examples: &[Vec<f32>], dim: usize, positives: usize) -> ThemeH
     for e in examples {
         c.iter_mut().zip(e).for_each(|(a, b)| *a += b);
     }
+    // The score is the dot product with the embedding's first `dim` values, unit-norm.
     let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
     c.iter_mut().for_each(|v| *v /= norm);
     ThemeHead::Prototype {
@@ -989,10 +1006,10 @@ fn train_urgent(
         demote_below: demote_threshold(&oof, y, &rule_urgent, DEMOTE_KEEP)
             .map(|t| t.min(DEMOTE_MAX)),
         demote_below_long: {
-            let long: Vec<bool> = (0..y.len())
+            let long_hits: Vec<bool> = (0..y.len())
                 .map(|i| rule_urgent[i] && !input.statements[i].is_empty())
                 .collect();
-            demote_threshold(&oof, y, &long, DEMOTE_KEEP_LONG)
+            long_demote_threshold(&oof, y, &long_hits, long.map_or(possible, |(_, p)| p))
         },
         detectors,
         positives,
@@ -1846,6 +1863,28 @@ mod tests {
         // Too few urgent rule hits to judge: never demote.
         assert_eq!(
             demote_threshold(&p[..5], &gold[..5], &rule[..5], 0.98),
+            None
+        );
+    }
+
+    #[test]
+    fn a_long_letters_rule_flag_the_model_would_check_is_not_doubted() {
+        // Twenty urgent rule hits scored high out of fold: the 95 % percentile is 0.70.
+        let p: Vec<f32> = (0..20).map(|i| 0.70 + 0.01 * i as f32).collect();
+        let gold = vec![true; 20];
+        let hits = vec![true; 20];
+        let t = long_demote_threshold(&p, &gold, &hits, 0.52).unwrap();
+        assert!(
+            (t - 0.52).abs() < 1e-6,
+            "capped at the check threshold: {t}"
+        );
+        // Below the cap the percentile decides.
+        let low: Vec<f32> = p.iter().map(|v| v - 0.5).collect();
+        let t = long_demote_threshold(&low, &gold, &hits, 0.52).unwrap();
+        assert!((t - 0.20).abs() < 0.011, "{t}");
+        // Too few long rule hits: never demote.
+        assert_eq!(
+            long_demote_threshold(&p[..5], &gold[..5], &hits[..5], 0.52),
             None
         );
     }

@@ -75,7 +75,8 @@ impl ModelRuntime {
             Some(dir) => tuned_encoder(dir, opts, taxonomy, retrain)?,
             None => Encoder::load(&opts.model_dir)?,
         };
-        let mut cache = EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.dim);
+        let mut cache =
+            EmbeddingCache::open(&opts.cache_dir, &encoder.fingerprint, encoder.feature_dim);
         let heads_path = opts.heads_path.clone().unwrap_or_else(|| {
             opts.heads_dir
                 .join(format!("heads-{}.json", encoder.fingerprint))
@@ -371,7 +372,7 @@ fn embed_cached(
     missing.sort_unstable();
     missing.dedup();
     if !missing.is_empty() {
-        for (t, v) in missing.iter().zip(encoder.embed(&missing)?) {
+        for (t, v) in missing.iter().zip(encoder.features(&missing)?) {
             cache.insert(text_key(t), v);
         }
     }

@@ -130,6 +130,58 @@ fn fast_paths_match_the_f32_reference() {
     assert!(cosine(&fast[0], &fast[5]) < 0.98);
 }
 
+/// What the heads read is the model's own embedding followed by the last frozen layer's
+/// mean-pooled output, each unit length: the first half must be exactly `embed`, the
+/// second the pooled hidden states after layer 10, so neither view is lost or mixed up.
+#[test]
+fn features_are_the_embedding_and_the_frozen_layers_view() {
+    use palaute::model::encoder::{Encoder, FEATURE_VIEWS};
+    use palaute::model::finetune::TUNED_LAYERS;
+    ensure_model();
+    let texts = [
+        "Hoitaja oli ystävällinen mutta jonotin kaksi tuntia.",
+        "Personalen var otrevlig.",
+        "",
+    ];
+    let enc = Encoder::load(&model_dir()).unwrap();
+    let d = enc.dim;
+    assert_eq!(enc.feature_dim, FEATURE_VIEWS * d);
+    let features = enc.features(&texts).unwrap();
+    let embedded = enc.embed(&texts).unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        let f = &features[i];
+        assert_eq!(f.len(), enc.feature_dim, "{t}");
+        assert_eq!(
+            &f[..d],
+            &embedded[i][..],
+            "the first view is the embedding: {t}"
+        );
+        let ids = enc.content_ids(t).unwrap();
+        let mut seq = vec![enc.bos()];
+        seq.extend(ids);
+        seq.push(enc.eos());
+        let hidden = enc.fast_hidden(&[&seq], 12 - TUNED_LAYERS);
+        let mut mean = vec![0f32; d];
+        for row in hidden.chunks_exact(d) {
+            mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+        }
+        let c = cosine(&f[d..], &mean);
+        assert!(
+            c > 0.99999,
+            "second view against layer 10's pooled output: {c} for {t}"
+        );
+        for part in f.chunks(d) {
+            let norm: f32 = part.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!(
+                (norm - 1.0).abs() < 1e-4,
+                "each view is unit length: {norm}"
+            );
+        }
+        // The last layer and the frozen one are different views, not a copy.
+        assert!(cosine(&f[..d], &f[d..]) < 0.99, "{t}");
+    }
+}
+
 #[test]
 fn broken_model_directories_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
