@@ -149,7 +149,7 @@ impl Encoder {
         let mut files = vec![weights.clone()];
         files.extend(tuned.map(Path::to_path_buf));
         let sizes = bert::Config::from_json(&raw).map_err(|e| load_err(dir, e))?;
-        let sizes_layers = sizes.layers;
+        let feature_layer = sizes.layers.saturating_sub(super::finetune::TUNED_LAYERS);
         let model = Bert::load(dir, &files, sizes, kernel)?;
         let mut fingerprint = fingerprint(dir, &weights)?;
         if let Some(t) = tuned {
@@ -166,7 +166,6 @@ impl Encoder {
                 crate::fingerprint::short(&[fingerprint.as_bytes(), b"int8-w8-a8-block32-v1"]);
         }
         fingerprint = crate::fingerprint::short(&[fingerprint.as_bytes(), FEATURES.as_bytes()]);
-        let feature_layer = sizes_layers.saturating_sub(super::finetune::TUNED_LAYERS);
         Ok(Encoder {
             model,
             reference: OnceLock::new(),

@@ -694,7 +694,6 @@ fn prototype_head(examples: &[Vec<f32>], dim: usize, positives: usize) -> ThemeH
     for e in examples {
         c.iter_mut().zip(e).for_each(|(a, b)| *a += b);
     }
-    // The score is the dot product with the embedding's first `dim` values, unit-norm.
     let norm = c.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
     c.iter_mut().for_each(|v| *v /= norm);
     ThemeHead::Prototype {
