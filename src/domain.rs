@@ -170,6 +170,21 @@ pub struct Classification {
     /// Rule tags the combined model judged wrong; kept so that a person can see them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overruled: Vec<ThemeTag>,
+    /// The comment says the matter has been handled and nobody is at risk now (the
+    /// taxonomy's `[handled]`); see [`Classification::lower_handled`].
+    #[serde(skip)]
+    pub handled: Option<Handled>,
+}
+
+/// Reason id of a handled-and-safe-now statement, in the queue beside the flags it lowered.
+pub const HANDLED: &str = "handled";
+
+/// Words saying that the matter has been handled and nobody is at risk now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    pub evidence: Evidence,
+    /// Kinds of urgency such words never lower (a threat stays a threat).
+    pub keeps: Vec<String>,
 }
 
 impl Classification {
@@ -187,6 +202,50 @@ impl Classification {
         out
     }
 
+    /// The spec's exception to a past incident: urgent "unless the letter says it has been
+    /// handled and nobody is at risk now". Such a letter's urgent flags (but not those of
+    /// the kinds the taxonomy keeps) become possible_urgent: read the same day, not first,
+    /// with the words that said so as a reason of their own. Then [`Self::settle_triage`].
+    pub fn lower_handled(&mut self) {
+        let Some(h) = &self.handled else {
+            return;
+        };
+        let mut lowered = false;
+        for r in &mut self.triage_reasons {
+            if r.class == TriageClass::Urgent && !h.keeps.contains(&r.id) {
+                r.class = TriageClass::PossibleUrgent;
+                r.evidence.rule.push_str(" (said to be handled)");
+                lowered = true;
+            }
+        }
+        if lowered && !self.triage_reasons.iter().any(|r| r.id == HANDLED) {
+            self.triage_reasons.push(TriageReason {
+                id: HANDLED.to_string(),
+                class: TriageClass::PossibleUrgent,
+                evidence: h.evidence.clone(),
+                unless_positive: false,
+            });
+        }
+    }
+
+    /// Orders the reasons, most serious first, and sets the class from them. An urgent
+    /// flag makes the possible_urgent signs moot.
+    pub fn settle_triage(&mut self) {
+        if self
+            .triage_reasons
+            .iter()
+            .any(|r| r.class == TriageClass::Urgent)
+        {
+            self.triage_reasons
+                .retain(|r| r.class != TriageClass::PossibleUrgent);
+        }
+        self.triage_reasons.sort_by_key(|r| r.class);
+        self.triage = self
+            .triage_reasons
+            .first()
+            .map_or(TriageClass::Normal, |r| r.class);
+    }
+
     /// The most serious definite class: what a person labelling the item would say.
     pub fn triage_definite(&self) -> TriageClass {
         self.triage_classes()
@@ -201,6 +260,7 @@ impl Classification {
         for r in &self.triage_reasons {
             if matches!(r.class, TriageClass::Urgent | TriageClass::PossibleUrgent)
                 && r.id != "model"
+                && r.id != HANDLED
                 && !out.contains(&r.id.as_str())
             {
                 out.push(&r.id);

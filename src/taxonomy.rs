@@ -92,6 +92,21 @@ pub struct TriageDef {
     pub unless_positive: bool,
 }
 
+/// Words saying that a matter has been handled and nobody is at risk now ("nyt hän on
+/// kunnossa", "ingen kom till skada", "nothing bad happened"): they lower a letter's urgent
+/// flags to possible_urgent, except those of the kinds in `keeps`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandledDef {
+    /// Triage ids (kinds of urgency) whose flags stand whatever the letter says.
+    #[serde(default)]
+    pub keeps: Vec<String>,
+    #[serde(default)]
+    pub rules: RulesByLang,
+    #[serde(default)]
+    pub exclude: RulesByLang,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Taxonomy {
@@ -103,6 +118,8 @@ pub struct Taxonomy {
     pub sentiment: BTreeMap<String, SentimentCues>,
     #[serde(default, rename = "triage")]
     pub triage: Vec<TriageDef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled: Option<HandledDef>,
     /// Named word lists per language (`[concept.fi] dependent = ["äiti", "isä", …]`); a rule
     /// term `@dependent` stands for any one of them. Lets a rule describe a kind of event
     /// ("a dependent … without … medicine") instead of listing every sentence.
@@ -203,6 +220,10 @@ impl Taxonomy {
             expand(&format!("triage {:?} rules", tr.id), &mut tr.rules);
             expand(&format!("triage {:?} exclude", tr.id), &mut tr.exclude);
         }
+        if let Some(h) = &mut self.handled {
+            expand("handled rules", &mut h.rules);
+            expand("handled exclude", &mut h.exclude);
+        }
         problems
     }
 
@@ -262,6 +283,21 @@ impl Taxonomy {
                 &format!("triage {:?} exclude", tr.id),
                 &tr.exclude,
             );
+        }
+        if let Some(h) = &self.handled {
+            check_patterns(&mut out, "handled rules", &h.rules);
+            check_patterns(&mut out, "handled exclude", &h.exclude);
+            for id in &h.keeps {
+                if !self
+                    .triage
+                    .iter()
+                    .any(|t| &t.id == id && t.class == TriageClass::Urgent)
+                {
+                    out.push(format!(
+                        "handled keeps {id:?}, but no urgent [[triage]] has that id"
+                    ));
+                }
+            }
         }
         out
     }

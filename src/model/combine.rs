@@ -214,18 +214,11 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
             unless_positive: false,
         });
     }
+    // The model's urgent reading of a letter that says all is handled is lowered as the
+    // rules' is.
+    c.lower_handled();
     // Urgent from either side makes a possible_urgent flag moot.
-    if c.triage_reasons
-        .iter()
-        .any(|r| r.class == TriageClass::Urgent)
-    {
-        c.triage_reasons
-            .retain(|r| r.class != TriageClass::PossibleUrgent);
-    }
-    c.triage_reasons.sort_by_key(|r| r.class);
-    if let Some(first) = c.triage_reasons.first() {
-        c.triage = first.class;
-    }
+    c.settle_triage();
 }
 
 /// The rules' urgent flags become possible_urgent, their evidence naming the model's doubt.
@@ -349,6 +342,39 @@ mod tests {
         let mut r = rule_urgent.clone();
         apply(&mut r, &s, Mode::Combined);
         assert_eq!(r.triage, TriageClass::Urgent);
+    }
+
+    #[test]
+    fn the_models_urgent_reading_of_a_handled_letter_is_lowered_but_not_a_threats() {
+        let read = |text: &str, kind: &str| {
+            let mut s = scores(false);
+            s.urgent_p = Some(0.8);
+            s.triage = vec![TriageScore {
+                class: "urgent".into(),
+                p: 0.8,
+                kind: Some(kind.into()),
+            }];
+            let mut c = rules(text);
+            apply(&mut c, &s, Mode::Combined);
+            c
+        };
+        let text = "Haava tulehtui leikkauksen jälkeen. Nyt olen toipunut hyvin.";
+        let handled = read(text, "harm_after_care");
+        assert_eq!(handled.triage, TriageClass::PossibleUrgent);
+        assert!(
+            handled
+                .triage_reasons
+                .iter()
+                .any(|r| r.id == crate::domain::HANDLED),
+            "{:?}",
+            handled.triage_reasons
+        );
+        assert_eq!(read(text, "threat").triage, TriageClass::Urgent);
+        let unhandled = "Haava tulehtui leikkauksen jälkeen, eikä kukaan soittanut.";
+        assert_eq!(
+            read(unhandled, "harm_after_care").triage,
+            TriageClass::Urgent
+        );
     }
 
     fn rules(text: &str) -> Classification {

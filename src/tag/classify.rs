@@ -6,7 +6,7 @@
 //! unrelated words of another ("missa" in "missä", "letter" in "toaletter").
 
 use crate::domain::{
-    Classification, Evidence, Sentiment, Statement, ThemeTag, TriageClass, TriageReason,
+    Classification, Evidence, Handled, Sentiment, Statement, ThemeTag, TriageClass, TriageReason,
 };
 use crate::lang::{Lang, LanguageDetector};
 use crate::tag::pattern::Match;
@@ -137,6 +137,8 @@ struct CompiledTriage {
 pub struct Classifier {
     themes: Vec<CompiledTheme>,
     triage: Vec<CompiledTriage>,
+    /// The taxonomy's `[handled]`: its words, and the kinds of urgency they never lower.
+    handled: Option<(CompiledRules, Vec<String>)>,
     sentiment: SentimentModel,
     detector: LanguageDetector,
     index: TermIndex,
@@ -164,10 +166,17 @@ impl Classifier {
                 unless_positive: t.unless_positive,
             })
             .collect();
+        let handled = taxonomy.handled.as_ref().map(|h| {
+            (
+                CompiledRules::new(&h.rules, &h.exclude, &mut index),
+                h.keeps.clone(),
+            )
+        });
         let sentiment = SentimentModel::new(taxonomy, &mut index);
         Classifier {
             themes,
             triage,
+            handled,
             sentiment,
             detector: LanguageDetector::new(),
             index: index.build(),
@@ -236,7 +245,17 @@ impl Classifier {
         let triage = triage_reasons
             .first()
             .map_or(TriageClass::Normal, |r| r.class);
-        Classification {
+        let handled = self.handled.as_ref().and_then(|(rules, keeps)| {
+            let (_, evidence) = rules
+                .evidence(text, &tokens, &hits, rule_lang)
+                .into_iter()
+                .next()?;
+            Some(Handled {
+                evidence,
+                keeps: keeps.clone(),
+            })
+        });
+        let mut c = Classification {
             lang,
             themes,
             sentiment,
@@ -247,7 +266,11 @@ impl Classifier {
             triage_reasons,
             urgent_p: None,
             overruled: Vec::new(),
-        }
+            handled,
+        };
+        c.lower_handled();
+        c.settle_triage();
+        c
     }
 
     /// Each statement of a comment read on its own; None when the comment is one statement.
@@ -756,6 +779,55 @@ mod tests {
             "Mina uppgifter lämnades ut till fel person.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
+        }
+    }
+
+    /// The spec: a past incident is urgent "unless the letter says it has been handled and
+    /// nobody is at risk now". Each letter is urgent without its last sentence.
+    #[test]
+    fn a_letter_that_says_all_is_handled_now_is_read_the_same_day_not_first() {
+        for (incident, handled, kind) in [
+            (
+                "Äidille annettiin osastolla väärä lääke.",
+                "Nyt hän on jo kunnossa.",
+                "wrong_treatment",
+            ),
+            (
+                "Pappa fick fel dos insulin på avdelningen.",
+                "Ingen kom till skada och han mår bra idag.",
+                "wrong_treatment",
+            ),
+            (
+                "The nurse gave my son the wrong vaccine.",
+                "Nothing bad happened and he is fine now.",
+                "wrong_treatment",
+            ),
+        ] {
+            assert_eq!(kinds(incident).0, TriageClass::Urgent, "{incident}");
+            let text = format!("{incident} {handled}");
+            let (class, ids) = kinds(&text);
+            assert_eq!(class, TriageClass::PossibleUrgent, "{text}");
+            assert_eq!(ids, [kind], "the kind stays named: {text}");
+            let t = Taxonomy::parse(DEFAULT_TAXONOMY, "built-in").expect("default taxonomy");
+            let c = Classifier::new(&t).classify(&text);
+            let reason = c
+                .triage_reasons
+                .iter()
+                .find(|r| r.id == crate::domain::HANDLED)
+                .unwrap_or_else(|| panic!("no handled reason: {text}"));
+            assert!(handled.contains(&reason.evidence.matched), "{reason:?}");
+        }
+        for text in [
+            // A threat stays a threat.
+            "Mies uhkasi tappaa hoitajan aulassa. Nyt kaikki on kunnossa.",
+            // Not well, someone else's reassurance, nothing done about it.
+            "Äidille annettiin osastolla väärä lääke. Hän ei ole vieläkään kunnossa.",
+            "Äidille annettiin väärä lääke. Hoitaja sanoi, että kaikki on kunnossa, mutta äiti on sekava.",
+            "Pappa fick fel dos insulin på avdelningen. Han mår inte bra.",
+            "Pappa fick fel dos insulin på avdelningen. Jag klagade men inget har hänt.",
+            "The nurse gave my son the wrong vaccine. I complained but nothing happened.",
+        ] {
+            assert_eq!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
     }
 

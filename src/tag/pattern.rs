@@ -7,6 +7,8 @@
 //! - `"ei vastattu"` or `ei vastattu`: words in this order, at most one other word between
 //!   neighbours ("ei kukaan vastannut").
 //! - `soittaa takaisin ~3`: all words at most 3 words apart, in any order.
+//! - `väärä osasto* ~0`: these words side by side, in this order, nothing between: "väärälle
+//!   osastolle" but not "väärä lääke osastolla".
 //! - `äiti|isä|=mummo`: any one of these words at this position (each with its own `=`/`*`).
 //!   The taxonomy's `@concept` names expand to such alternatives before parsing, so that a
 //!   triage rule can say "a dependent ... without ... food or medicine" as one pattern.
@@ -16,7 +18,7 @@ use crate::tag::morph::{lemma_stems, StemMode, Stems, MIN_INFIX_CHARS};
 use crate::text::{tokenize, Token};
 use thiserror::Error;
 
-/// Words allowed between two neighbouring words of a sequence pattern.
+/// Words allowed between two neighbouring words of a sequence pattern (`~0`: none).
 const SEQUENCE_GAP: usize = 1;
 /// A lemma this short matches only itself plus a short ending ("kö" -> "kön", "köer"), not
 /// every word that begins with it.
@@ -116,7 +118,7 @@ impl Term {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Shape {
-    Sequence(Vec<Term>),
+    Sequence { terms: Vec<Term>, gap: usize },
     Near { terms: Vec<Term>, window: usize },
 }
 
@@ -158,7 +160,7 @@ impl Pattern {
                     .trim()
                     .parse()
                     .map_err(|_| PatternError::BadWindow(src.to_string()))?;
-                (body.trim(), Some(w.max(1)))
+                (body.trim(), Some(w))
             }
             None => (src, None),
         };
@@ -187,6 +189,12 @@ impl Pattern {
             return Err(PatternError::Empty);
         }
         let shape = match window {
+            Some(0) => {
+                if terms.len() < 2 {
+                    return Err(PatternError::NearNeedsTwo(src.to_string()));
+                }
+                Shape::Sequence { terms, gap: 0 }
+            }
             Some(window) => {
                 if terms.len() < 2 {
                     return Err(PatternError::NearNeedsTwo(src.to_string()));
@@ -196,7 +204,10 @@ impl Pattern {
                     terms,
                 }
             }
-            None => Shape::Sequence(terms),
+            None => Shape::Sequence {
+                terms,
+                gap: SEQUENCE_GAP,
+            },
         };
         Ok(Pattern {
             source: src.to_string(),
@@ -255,7 +266,7 @@ impl Pattern {
     /// The pattern's terms, in order.
     pub fn terms(&self) -> &[Term] {
         match &self.shape {
-            Shape::Sequence(t) => t,
+            Shape::Sequence { terms, .. } => terms,
             Shape::Near { terms, .. } => terms,
         }
     }
@@ -267,7 +278,7 @@ impl Pattern {
         is: &impl Fn(usize, usize) -> bool,
     ) -> Option<Match> {
         match &self.shape {
-            Shape::Sequence(terms) => find_sequence(terms, n, from, is),
+            Shape::Sequence { terms, gap } => find_sequence(terms, *gap, n, from, is),
             Shape::Near { terms, window } => find_near(terms, *window, n, from, is),
         }
     }
@@ -313,6 +324,7 @@ fn parse_term(raw: &str, lang: Lang) -> Result<Vec<Term>, String> {
 
 fn find_sequence(
     terms: &[Term],
+    gap: usize,
     n: usize,
     from: usize,
     is: &impl Fn(usize, usize) -> bool,
@@ -323,7 +335,7 @@ fn find_sequence(
         }
         let mut pos = start;
         for ti in 1..terms.len() {
-            let limit = (pos + 2 + SEQUENCE_GAP).min(n);
+            let limit = (pos + 2 + gap).min(n);
             match (pos + 1..limit).find(|&j| is(ti, j)) {
                 Some(j) => pos = j,
                 None => continue 'start,
@@ -392,6 +404,21 @@ mod tests {
             Some("inte ännu fått".into())
         );
         assert_eq!(hit("inte fått", Lang::Sv, "inte har jag ännu fått"), None);
+    }
+
+    #[test]
+    fn a_zero_window_means_side_by_side_in_order() {
+        let p = "väärä osasto* ~0";
+        assert_eq!(
+            hit(p, Lang::Fi, "Minut lähetettiin väärälle osastolle."),
+            Some("väärälle osastolle".into())
+        );
+        assert_eq!(hit(p, Lang::Fi, "Sain väärän lääkkeen osastolla."), None);
+        assert_eq!(hit(p, Lang::Fi, "Osasto oli väärä."), None);
+        assert!(matches!(
+            Pattern::parse("väärä ~0", Lang::Fi),
+            Err(PatternError::NearNeedsTwo(_))
+        ));
     }
 
     #[test]
