@@ -12,7 +12,7 @@ use palaute::answers::Answers;
 use palaute::home::Home;
 use palaute::input::{columns::ColumnOverrides, open};
 use palaute::lang::Lang;
-use palaute::model::runtime::{ModelOptions, ModelRuntime};
+use palaute::model::runtime::{ModelOptions, ModelRuntime, Rebuild};
 use palaute::pipeline::tag_into;
 use palaute::tag::classify::Classifier;
 use palaute::taxonomy::Taxonomy;
@@ -70,12 +70,12 @@ fn run(cache: &Path, label: &str) -> anyhow::Result<()> {
     let training = palaute::labeled::merge_files(palaute::datafile::default_training()?)?;
     let mut opts = ModelOptions::in_home(&home, training);
     if label == PREPARE {
-        ModelRuntime::prepare(&opts, &taxonomy, &classifier, false)?;
+        ModelRuntime::prepare(&opts, &taxonomy, &classifier, Rebuild::Stale)?;
         return Ok(());
     }
     opts.cache_dir = cache.to_path_buf();
     let start = Instant::now();
-    let mut rt = ModelRuntime::prepare(&opts, &taxonomy, &classifier, false)?;
+    let mut rt = ModelRuntime::prepare(&opts, &taxonomy, &classifier, Rebuild::Stale)?;
     let load_s = start.elapsed().as_secs_f64();
     let rss_loaded = rss_mib();
     let mut records = open(

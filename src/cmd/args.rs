@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use palaute::datafile::{self, DataFile};
 use palaute::home::Home;
-use palaute::model::runtime::{ModelOptions, ModelRuntime};
+use palaute::model::runtime::{ModelOptions, ModelRuntime, Rebuild};
 use palaute::tag::classify::Classifier;
 use palaute::taxonomy::Taxonomy;
 use std::path::PathBuf;
@@ -80,14 +80,14 @@ impl ModelOpts {
         &self,
         taxonomy: &Taxonomy,
         classifier: &Classifier,
-        retrain: bool,
+        rebuild: Rebuild,
     ) -> Result<Option<ModelRuntime>> {
         if self.no_model {
             return Ok(None);
         }
         let opts = self.options(&home()?)?;
         Ok(Some(ModelRuntime::prepare(
-            &opts, taxonomy, classifier, retrain,
+            &opts, taxonomy, classifier, rebuild,
         )?))
     }
 }

@@ -39,7 +39,11 @@ pub fn run(a: Args) -> Result<()> {
     let pii = PiiDetector::load_default()?;
     // Rows stream from the files through tagging into the report's compact answers.
     let mut records = open_inputs(&a.input)?;
-    let mut rt = a.model.runtime(&taxonomy, &classifier, false)?;
+    let mut rt = a.model.runtime(
+        &taxonomy,
+        &classifier,
+        palaute::model::runtime::Rebuild::Stale,
+    )?;
     let runtime = rt.as_ref().map(|rt| rt.describe());
     let mut answers = Answers::new(&taxonomy, records.dataset().score_names.len(), lang);
     let (rows, bytes) = records.size();

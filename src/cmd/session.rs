@@ -92,7 +92,11 @@ pub fn with_model(
     classifier: &Classifier,
     tagged: &mut [Tagged],
 ) -> Result<Option<ModelRuntime>> {
-    match model.runtime(taxonomy, classifier, false)? {
+    match model.runtime(
+        taxonomy,
+        classifier,
+        palaute::model::runtime::Rebuild::Stale,
+    )? {
         Some(mut rt) => {
             apply_model(tagged, &mut rt)?;
             Ok(Some(rt))

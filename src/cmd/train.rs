@@ -3,6 +3,7 @@
 use super::args::ModelOpts;
 use anyhow::{bail, Context, Result};
 use palaute::model::heads::ThemeHead;
+use palaute::model::runtime::Rebuild;
 
 /// Fine-tune the encoder and train the classifier heads on labeled data now (done automatically when missing or stale)
 #[derive(clap::Args)]
@@ -10,9 +11,14 @@ pub struct Args {
     #[command(flatten)]
     model: ModelOpts,
     /// Re-tune and retrain even when the tuned layers and heads are up to date (by default
-    /// only what is missing or stale is rebuilt: re-tuning takes about 11 minutes)
-    #[arg(long)]
+    /// only what is missing or stale is rebuilt: re-tuning takes about 11 minutes, and every
+    /// cached embedding is computed again after it)
+    #[arg(long, conflicts_with = "force_heads")]
     force: bool,
+    /// Retrain the heads even when up to date, keeping the tuned layers if they are (a few
+    /// minutes with the embeddings cached)
+    #[arg(long)]
+    force_heads: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -20,9 +26,14 @@ pub fn run(a: Args) -> Result<()> {
         bail!("train needs the model; drop --no-model");
     }
     let (taxonomy, classifier) = a.model.rules()?;
+    let rebuild = match (a.force, a.force_heads) {
+        (true, _) => Rebuild::All,
+        (false, true) => Rebuild::Heads,
+        (false, false) => Rebuild::Stale,
+    };
     let rt = a
         .model
-        .runtime(&taxonomy, &classifier, a.force)?
+        .runtime(&taxonomy, &classifier, rebuild)?
         .context("the model could not be loaded")?;
     let trained = rt
         .heads

@@ -54,6 +54,19 @@ pub struct ModelRuntime {
     pub heads_path: PathBuf,
 }
 
+/// What to build again even when it is up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rebuild {
+    /// Only what is missing or stale (every command but `train --force…`).
+    Stale,
+    /// The heads: minutes, for someone editing rules or labels. The tuned layers are kept
+    /// when up to date, since a re-tune is not bit-for-bit repeatable and makes every
+    /// cached embedding stale.
+    Heads,
+    /// The tuned layers and the heads.
+    All,
+}
+
 impl ModelRuntime {
     /// Loads the model (fetching the default one once if it is missing) and heads that fit
     /// it and the taxonomy, training them if needed.
@@ -61,8 +74,9 @@ impl ModelRuntime {
         opts: &ModelOptions,
         taxonomy: &Taxonomy,
         classifier: &Classifier,
-        retrain: bool,
+        rebuild: Rebuild,
     ) -> Result<Self, ModelError> {
+        let retrain = rebuild != Rebuild::Stale;
         if !fetch::is_complete(&opts.model_dir) && opts.fetch_if_missing {
             crate::notice!(
                 "no model in {}: fetching the default model once (use --no-model for rules only)",
@@ -72,7 +86,7 @@ impl ModelRuntime {
         }
         let training = training_fingerprint(&opts.training.bytes);
         let encoder = match &opts.tuned_dir {
-            Some(dir) => tuned_encoder(dir, opts, taxonomy, retrain)?,
+            Some(dir) => tuned_encoder(dir, opts, taxonomy, rebuild == Rebuild::All)?,
             None => Encoder::load(&opts.model_dir)?,
         };
         let mut cache =

@@ -691,6 +691,24 @@ fn tuned_layers_are_built_once_and_rebuilt_when_stale() {
         !err.contains("fine-tuning"),
         "tuned layers are reused: {err}"
     );
+    // `train --force-heads` retrains the heads on the tuned layers it already has.
+    let heads = dir.path().join("heads.json");
+    let model_args = [
+        "--tuned-dir",
+        tuned.to_str().unwrap(),
+        "--heads",
+        heads.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+    ];
+    let heads_only = palaute(&[&["train", "--force-heads"][..], &model_args[..]].concat());
+    let err = String::from_utf8_lossy(&heads_only.stderr);
+    assert!(heads_only.status.success(), "{err}");
+    assert!(err.contains("training classifier heads"), "{err}");
+    assert!(!err.contains("fine-tuning"), "tuned layers kept: {err}");
+    assert_eq!(tuned_files(), 1);
+    let both = palaute(&[&["train", "--force", "--force-heads"][..], &model_args[..]].concat());
+    assert_eq!(both.status.code(), Some(2), "one or the other");
     let mut labels = std::fs::read_to_string(&train).unwrap();
     labels.push_str("Jono oli pitkä.,access,fi,negative,normal,,,,\n");
     std::fs::write(&train, labels).unwrap();

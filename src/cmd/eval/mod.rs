@@ -37,7 +37,11 @@ pub fn run(a: Args) -> Result<()> {
         bail!("{}: no labeled rows", a.gold.display());
     }
     let (rules_report, rules_pred) = eval::evaluate(&items, &classifier, &taxonomy);
-    let (mut report, predicted) = match a.model.runtime(&taxonomy, &classifier, false)? {
+    let (mut report, predicted) = match a.model.runtime(
+        &taxonomy,
+        &classifier,
+        palaute::model::runtime::Rebuild::Stale,
+    )? {
         None => {
             println!(
                 "{} labeled comments in {} (rules only)\n",
