@@ -697,6 +697,16 @@ mod tests {
             // Said indirectly: no reason to wake up, pills put aside, a train; a visit
             // "to talk in another way", a hunting rifle; finger-shaped bruises.
             ("En enää näe mitään syytä herätä aamuisin.", "self_harm"),
+            // Others better off without the writer; spoken "int".
+            (
+                "Perhe pärjäisi helpommin, parempi jos minua ei enää olisi.",
+                "self_harm",
+            ),
+            ("Kukaan ei kaipais jos mua ei ois.", "self_harm"),
+            ("Det blir lättare för alla när jag är borta.", "self_harm"),
+            ("orkar int längre, förlåt", "self_harm"),
+            ("Honestly I'm tired of living with this.", "self_harm"),
+            ("They would all be better off if I was dead.", "self_harm"),
             ("Olen kerännyt tabletteja kaapin perälle.", "self_harm"),
             (
                 "Jag har tankar på att köra av vägen när jag kör hem.",
@@ -777,6 +787,8 @@ mod tests {
             "Ei tässä mistään kaltoinkohtelusta ole kyse, haluan vain antaa palautetta.",
             "vartija talutti mut ulos eikä mitää väkivaltaa",
             "Mina uppgifter lämnades ut till fel person.",
+            // "It would have been easier if I had not been sent home": a complaint.
+            "Olisi ollut helpompaa, jos minua ei olisi lähetetty kotiin yöllä.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
