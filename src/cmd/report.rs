@@ -9,7 +9,7 @@ use palaute::answers::Answers;
 use palaute::eval;
 use palaute::lang::Lang;
 use palaute::model::combine::{apply, Mode};
-use palaute::model::runtime::ModelRuntime;
+use palaute::model::runtime::{ModelRuntime, Rebuild};
 use palaute::output::add_rejects;
 use palaute::pii::PiiDetector;
 use palaute::pipeline::tag_into;
@@ -39,11 +39,7 @@ pub fn run(a: Args) -> Result<()> {
     let pii = PiiDetector::load_default()?;
     // Rows stream from the files through tagging into the report's compact answers.
     let mut records = open_inputs(&a.input)?;
-    let mut rt = a.model.runtime(
-        &taxonomy,
-        &classifier,
-        palaute::model::runtime::Rebuild::Stale,
-    )?;
+    let mut rt = a.model.runtime(&taxonomy, &classifier, Rebuild::Stale)?;
     let runtime = rt.as_ref().map(|rt| rt.describe());
     let mut answers = Answers::new(&taxonomy, records.dataset().score_names.len(), lang);
     let (rows, bytes) = records.size();

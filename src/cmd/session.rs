@@ -6,7 +6,7 @@ use super::input::InputOpts;
 use anyhow::{bail, Result};
 use palaute::domain::Tagged;
 use palaute::input::{open, Dataset, Records};
-use palaute::model::runtime::ModelRuntime;
+use palaute::model::runtime::{ModelRuntime, Rebuild};
 use palaute::pipeline::{apply_model, classify_all};
 use palaute::tag::classify::Classifier;
 use palaute::taxonomy::Taxonomy;
@@ -92,11 +92,7 @@ pub fn with_model(
     classifier: &Classifier,
     tagged: &mut [Tagged],
 ) -> Result<Option<ModelRuntime>> {
-    match model.runtime(
-        taxonomy,
-        classifier,
-        palaute::model::runtime::Rebuild::Stale,
-    )? {
+    match model.runtime(taxonomy, classifier, Rebuild::Stale)? {
         Some(mut rt) => {
             apply_model(tagged, &mut rt)?;
             Ok(Some(rt))

@@ -242,9 +242,6 @@ impl Classifier {
             }],
         };
         let triage_reasons = self.triage_reasons(text, &tokens, &hits, rule_lang);
-        let triage = triage_reasons
-            .first()
-            .map_or(TriageClass::Normal, |r| r.class);
         let handled = self.handled.as_ref().and_then(|(rules, keeps)| {
             let (_, evidence) = rules
                 .evidence(text, &tokens, &hits, rule_lang)
@@ -262,7 +259,8 @@ impl Classifier {
             statements,
             sentiment_note: None,
             sentiment_p: None,
-            triage,
+            // Set from the reasons by `settle_triage` below.
+            triage: TriageClass::Normal,
             triage_reasons,
             urgent_p: None,
             overruled: Vec::new(),

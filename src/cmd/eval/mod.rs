@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use palaute::domain::Classification;
 use palaute::eval::{self, EvalReport, GoldItem, ModeScore};
 use palaute::model::combine::{apply, Mode};
-use palaute::model::runtime::ModelRuntime;
+use palaute::model::runtime::{ModelRuntime, Rebuild};
 use palaute::taxonomy::Taxonomy;
 use print::{print_errors, print_policies};
 use std::path::PathBuf;
@@ -37,11 +37,7 @@ pub fn run(a: Args) -> Result<()> {
         bail!("{}: no labeled rows", a.gold.display());
     }
     let (rules_report, rules_pred) = eval::evaluate(&items, &classifier, &taxonomy);
-    let (mut report, predicted) = match a.model.runtime(
-        &taxonomy,
-        &classifier,
-        palaute::model::runtime::Rebuild::Stale,
-    )? {
+    let (mut report, predicted) = match a.model.runtime(&taxonomy, &classifier, Rebuild::Stale)? {
         None => {
             println!(
                 "{} labeled comments in {} (rules only)\n",
