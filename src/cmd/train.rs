@@ -41,10 +41,18 @@ pub fn run(a: Args) -> Result<()> {
         .values()
         .filter(|h| matches!(h, ThemeHead::LogReg { .. }))
         .count();
+    let long = rt
+        .heads
+        .themes
+        .values()
+        .filter(|h| matches!(h, ThemeHead::LogReg { long: Some(_), .. }))
+        .count();
     palaute::notice!(
-        "heads in {}: {} themes with trained heads, {} with prototypes, from {} examples ({})",
+        "heads in {}: {} themes with trained heads ({} with thresholds of their own for comments of {}+ statements), {} with prototypes, from {} examples ({})",
         rt.heads_path.display(),
         trained,
+        long,
+        palaute::model::heads::LONG_STATEMENTS,
         rt.heads.themes.len() - trained,
         rt.heads.examples,
         rt.heads.trained_on

@@ -115,6 +115,10 @@ pub enum ThemeHead {
         /// the union never lowers the training F1; [`NEVER`] when statements add nothing).
         #[serde(default = "never")]
         threshold_statement: f32,
+        /// Thresholds for comments of [`LONG_STATEMENTS`] statements or more, chosen on
+        /// those comments alone (`None`: they did not beat the general ones there).
+        #[serde(default)]
+        long: Option<LongThresholds>,
         positives: usize,
     },
     Prototype {
@@ -126,6 +130,30 @@ pub enum ThemeHead {
 
 /// A statement threshold no probability reaches (JSON has no infinity).
 pub const NEVER: f32 = 2.0;
+
+/// A comment of this many statements or more is long for the theme decisions. One in a long
+/// letter's many statements passes a threshold chosen mostly on short comments by chance,
+/// and a topic mentioned in passing is not one of the letter's themes: on the held-out files
+/// the shipped tags gave long texts up to half again as many themes as the labels.
+pub const LONG_STATEMENTS: usize = 5;
+/// Fewer long training comments with the theme than this, and the general thresholds stand.
+const LONG_MIN_POSITIVES: usize = 20;
+
+/// A theme's decision on a long comment: the comment's own stacked probability passes
+/// `whole`, or one statement passes `statement` while the comment as a whole reaches at
+/// least `floor` (a letter about something else that names the topic once does not).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct LongThresholds {
+    pub whole: f32,
+    pub statement: f32,
+    pub floor: f32,
+}
+
+impl LongThresholds {
+    fn passes(&self, whole: f32, statement_max: f32) -> bool {
+        whole >= self.whole || (statement_max >= self.statement && whole >= self.floor)
+    }
+}
 
 fn never() -> f32 {
     NEVER
@@ -657,14 +685,65 @@ fn logreg_theme_head(
         .iter()
         .map(|p| *p >= threshold_stacked)
         .collect();
+    let threshold_statement = statement_threshold(&statement_max, gold, &whole);
+    let long: Vec<bool> = theme_statements
+        .iter()
+        .map(|s| s.len() >= LONG_STATEMENTS)
+        .collect();
+    let general = LongThresholds {
+        whole: threshold_stacked,
+        statement: threshold_statement,
+        floor: 0.0,
+    };
     ThemeHead::LogReg {
         model: train_logreg(&rows.x, gold, L2),
         threshold_alone: best_threshold(&oof, gold, &none),
         stacked: train_logreg(&rows.stacked, gold, STACKED_L2),
         threshold_stacked,
-        threshold_statement: statement_threshold(&statement_max, gold, &whole),
+        threshold_statement,
+        long: long_thresholds(&oof_stacked, &statement_max, gold, &long, general),
         positives,
     }
+}
+
+/// The [`LongThresholds`] with the best F1 on the long comments alone (out-of-fold scores),
+/// or `None` when there are too few of them with the theme or nothing beats `general`.
+fn long_thresholds(
+    whole: &[f32],
+    statement_max: &[f32],
+    gold: &[bool],
+    long: &[bool],
+    general: LongThresholds,
+) -> Option<LongThresholds> {
+    let idx: Vec<usize> = (0..gold.len()).filter(|&i| long[i]).collect();
+    let gold_long: Vec<bool> = idx.iter().map(|&i| gold[i]).collect();
+    if gold_long.iter().filter(|g| **g).count() < LONG_MIN_POSITIVES {
+        return None;
+    }
+    let score = |t: &LongThresholds| {
+        f1(
+            idx.iter().map(|&i| t.passes(whole[i], statement_max[i])),
+            &gold_long,
+        )
+    };
+    let mut best = (general, score(&general));
+    let grid = |k: usize| k as f32 * 0.05;
+    for w in 1..=19 {
+        for st in (1..=19).map(grid).chain([NEVER]) {
+            for floor in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3] {
+                let t = LongThresholds {
+                    whole: grid(w),
+                    statement: st,
+                    floor,
+                };
+                let f = score(&t);
+                if f > best.1 + 1e-9 {
+                    best = (t, f);
+                }
+            }
+        }
+    }
+    (best.0 != general).then_some(best.0)
 }
 
 /// Each comment's most theme-like statement (0 for a comment of one statement), scored by
@@ -1193,7 +1272,7 @@ pub struct ThemeScore {
 }
 
 /// The model's view of one comment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ModelScores {
     pub themes: BTreeMap<String, ThemeScore>,
     pub sentiment: Option<String>,
@@ -1280,6 +1359,32 @@ impl Heads {
             urgent_p: triage.urgent_p,
             urgent_doubt: triage.urgent_doubt,
             statements: Vec::new(),
+        }
+    }
+
+    /// The theme decisions of a comment of [`LONG_STATEMENTS`] statements or more, by the
+    /// thresholds chosen on such comments ([`LongThresholds`]); `scores.statements` must
+    /// hold its statements' scores.
+    pub fn decide_long(&self, scores: &mut ModelScores) {
+        if scores.statements.len() < LONG_STATEMENTS {
+            return;
+        }
+        for (id, h) in &self.themes {
+            let ThemeHead::LogReg { long: Some(l), .. } = h else {
+                continue;
+            };
+            let Some(s) = scores.themes.get_mut(id) else {
+                continue;
+            };
+            s.combined = s.p_combined >= l.whole;
+            let whole_reaches_floor = s.p_combined >= l.floor;
+            for st in scores
+                .statements
+                .iter_mut()
+                .filter_map(|st| st.themes.get_mut(id))
+            {
+                st.statement = whole_reaches_floor && st.p_combined >= l.statement;
+            }
         }
     }
 
@@ -1886,6 +1991,105 @@ mod tests {
             long_demote_threshold(&p[..5], &gold[..5], &hits[..5], 0.52),
             None
         );
+    }
+
+    fn heads_with_access(long: Option<LongThresholds>) -> Heads {
+        let head = ThemeHead::LogReg {
+            model: LogReg { w: vec![], b: 0.0 },
+            threshold_alone: 0.5,
+            stacked: LogReg { w: vec![], b: 0.0 },
+            threshold_stacked: 0.5,
+            threshold_statement: 0.5,
+            long,
+            positives: 30,
+        };
+        Heads {
+            model_fingerprint: String::new(),
+            taxonomy_fingerprint: String::new(),
+            training_fingerprint: String::new(),
+            trained_on: String::new(),
+            examples: 0,
+            mean: vec![],
+            std: vec![],
+            themes: BTreeMap::from([("access".to_string(), head)]),
+            rule_features: vec![],
+            sentiment: vec![],
+            triage: BTreeMap::new(),
+            urgent_kinds: vec![],
+            triage_rule_features: vec![],
+        }
+    }
+
+    #[test]
+    fn long_comments_get_their_own_thresholds_when_theirs_differ() {
+        // 30 long comments with the theme (whole p 0.6) and 30 without: each of those names
+        // the topic in one statement (p 0.9) while the comment reads 0.1. The general
+        // statement threshold (0.5, floor 0) passes all 60; the long thresholds must not.
+        let mut whole = vec![0.6f32; 30];
+        whole.extend(vec![0.1f32; 30]);
+        let statement_max = vec![0.9f32; 60];
+        let gold: Vec<bool> = (0..60).map(|i| i < 30).collect();
+        let general = LongThresholds {
+            whole: 0.5,
+            statement: 0.5,
+            floor: 0.0,
+        };
+        let long = long_thresholds(&whole, &statement_max, &gold, &[true; 60], general)
+            .expect("the long comments want other thresholds");
+        let pred: Vec<bool> = (0..60)
+            .map(|i| long.passes(whole[i], statement_max[i]))
+            .collect();
+        assert_eq!(pred, gold, "{long:?}");
+        // Short comments do not count, and too few long positives keep the general ones.
+        let short: Vec<bool> = (0..60).map(|i| i % 2 == 0).collect();
+        assert_eq!(
+            long_thresholds(&whole, &statement_max, &gold, &short, general),
+            None
+        );
+    }
+
+    #[test]
+    fn a_long_comment_is_decided_by_its_own_thresholds() {
+        let theme = |p: f32| ThemeScore {
+            p,
+            alone: false,
+            p_combined: p,
+            combined: false,
+            statement: true,
+        };
+        let scores_of = |whole: f32, n: usize| ModelScores {
+            themes: BTreeMap::from([("access".to_string(), theme(whole))]),
+            statements: (0..n)
+                .map(|_| ModelScores {
+                    themes: BTreeMap::from([("access".to_string(), theme(0.9))]),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut heads = heads_with_access(Some(LongThresholds {
+            whole: 0.5,
+            statement: 0.7,
+            floor: 0.2,
+        }));
+        // A long letter that names access once but is about something else (whole 0.1).
+        let mut s = scores_of(0.1, LONG_STATEMENTS);
+        heads.decide_long(&mut s);
+        assert!(!s.themes["access"].combined);
+        assert!(s.statements.iter().all(|st| !st.themes["access"].statement));
+        // The same statement in a letter that is partly about access (whole 0.3).
+        let mut s = scores_of(0.3, LONG_STATEMENTS);
+        heads.decide_long(&mut s);
+        assert!(s.statements.iter().all(|st| st.themes["access"].statement));
+        // A shorter comment keeps the general decisions.
+        let mut s = scores_of(0.1, LONG_STATEMENTS - 1);
+        heads.decide_long(&mut s);
+        assert!(s.statements.iter().all(|st| st.themes["access"].statement));
+        // No long thresholds: nothing changes.
+        heads = heads_with_access(None);
+        let mut s = scores_of(0.1, LONG_STATEMENTS);
+        heads.decide_long(&mut s);
+        assert!(s.statements.iter().all(|st| st.themes["access"].statement));
     }
 
     #[test]

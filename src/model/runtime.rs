@@ -184,6 +184,7 @@ impl ModelRuntime {
                                 .score(&e, &[], |id| statement_rule_matches(s, id), None)
                         })
                         .collect();
+                    self.heads.decide_long(&mut scores);
                 }
                 scores
             })
@@ -364,7 +365,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-16";
+const TRAINING_RECIPE: &str = "2026.12-17";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
