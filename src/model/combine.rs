@@ -249,7 +249,7 @@ mod tests {
             triage: Vec::new(),
             urgent_p: Some(0.03),
             urgent_doubt,
-            statements: Vec::new(),
+            ..Default::default()
         }
     }
 

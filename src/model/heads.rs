@@ -13,6 +13,7 @@
 //! Heads record the model and taxonomy fingerprints they were trained with; stale heads are
 //! retrained (or refused) and never used silently.
 
+use super::sentiment_stack::{self, SentimentStack, StackInput};
 use crate::domain::Sentiment;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rayon::prelude::*;
@@ -23,9 +24,9 @@ use std::collections::BTreeMap;
 pub const MIN_POSITIVES: usize = 8;
 /// Cosine to the prototype at which a comment gets the theme (prototype themes only).
 pub const PROTOTYPE_THRESHOLD: f32 = 0.88;
-const FOLDS: usize = 5;
+pub(super) const FOLDS: usize = 5;
 const EPOCHS: usize = 300;
-const L2: f32 = 1e-3;
+pub(super) const L2: f32 = 1e-3;
 const LR: f32 = 0.05;
 /// The stacked head works on the raw unit-length embedding; weak L2 with a fixed number of
 /// Adam steps (early stopping) measured best on train CV and dev (README, Accuracy).
@@ -175,6 +176,10 @@ pub struct Heads {
     pub rule_features: Vec<String>,
     /// Sentiment classes in order, with one-vs-rest heads; the most probable wins.
     pub sentiment: Vec<(String, LogReg)>,
+    /// The second stage that chooses the class from the heads' probabilities and the
+    /// statements' (None: it did not beat the first stage on the training comments).
+    #[serde(default)]
+    pub sentiment_stack: Option<SentimentStack>,
     /// Triage classes (urgent, formal, contact_requested) the model can raise.
     #[serde(default)]
     pub triage: BTreeMap<String, TriageHead>,
@@ -505,7 +510,7 @@ fn out_of_fold(x: &Array2<f32>, y: &[bool], l2: f32) -> Vec<f32> {
 }
 
 /// One head per fold, each trained on the rows outside it.
-fn fold_models(x: &Array2<f32>, y: &[bool], folds: &[usize], l2: f32) -> Vec<LogReg> {
+pub(super) fn fold_models(x: &Array2<f32>, y: &[bool], folds: &[usize], l2: f32) -> Vec<LogReg> {
     (0..FOLDS)
         .into_par_iter()
         .map(|fold| {
@@ -550,6 +555,9 @@ pub struct TrainInput<'a> {
     /// Per example of several statements: each statement's embedding and, per theme (in
     /// the order of `themes`), whether the rules found it in that statement.
     pub theme_statements: Vec<StatementThemes>,
+    /// Per example of several statements: the rules' sentiment reading of each statement
+    /// (in the order of `theme_statements`).
+    pub statement_sentiment: Vec<Vec<Sentiment>>,
     /// Per triage class code: whether the rules raised that class on each example.
     pub triage_rule_hits: BTreeMap<String, Vec<bool>>,
     pub model_fingerprint: String,
@@ -613,6 +621,7 @@ fn stacked_matrix(input: &TrainInput, d: usize) -> Array2<f32> {
 
 pub fn train(input: TrainInput) -> Heads {
     let rows = TrainingRows::new(&input);
+    let sentiment_stack = train_sentiment_stack(&input, &rows);
     let rule_features: Vec<String> = input.themes.iter().map(|t| t.id.to_string()).collect();
     // Themes train independently: one per core.
     let themes: BTreeMap<String, ThemeHead> = input
@@ -640,6 +649,7 @@ pub fn train(input: TrainInput) -> Heads {
         themes,
         rule_features,
         sentiment,
+        sentiment_stack,
     }
 }
 
@@ -782,6 +792,30 @@ fn prototype_head(examples: &[Vec<f32>], dim: usize, positives: usize) -> ThemeH
     }
 }
 
+/// Every example's [`sentiment_row`].
+fn sentiment_matrix(
+    rule_sentiment: &[Sentiment],
+    nps: &[Option<u8>],
+    x: &Array2<f32>,
+) -> Array2<f32> {
+    let rows: Vec<Vec<f32>> = x
+        .outer_iter()
+        .zip(rule_sentiment)
+        .zip(nps)
+        .map(|((r, s), n)| sentiment_row(&r.to_vec(), Some(*s), *n))
+        .collect();
+    let width = rows.first().map_or(0, Vec::len);
+    Array2::from_shape_fn((rows.len(), width), |(i, j)| rows[i][j])
+}
+
+/// The sentiment classes seen in training, in the heads' order.
+fn sentiment_classes(labels: &[Option<String>]) -> Vec<String> {
+    let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
+    classes.sort();
+    classes.dedup();
+    classes
+}
+
 /// One head per sentiment class seen in training, that class against the rest, on the
 /// embedding and the rules' reading ([`sentiment_row`]).
 fn train_sentiment(
@@ -790,19 +824,8 @@ fn train_sentiment(
     nps: &[Option<u8>],
     x: &Array2<f32>,
 ) -> Vec<(String, LogReg)> {
-    let rows: Vec<Vec<f32>> = x
-        .outer_iter()
-        .zip(rule_sentiment)
-        .zip(nps)
-        .map(|((r, s), n)| sentiment_row(&r.to_vec(), Some(*s), *n))
-        .collect();
-    let width = rows.first().map_or(0, Vec::len);
-    let x = Array2::from_shape_fn((rows.len(), width), |(i, j)| rows[i][j]);
-    let x = &x;
-    let mut classes: Vec<String> = labels.iter().flatten().cloned().collect();
-    classes.sort();
-    classes.dedup();
-    classes
+    let x = &sentiment_matrix(rule_sentiment, nps, x);
+    sentiment_classes(labels)
         .into_iter()
         .map(|c| {
             let y: Vec<bool> = labels
@@ -813,6 +836,37 @@ fn train_sentiment(
             (c, m)
         })
         .collect()
+}
+
+/// The second sentiment stage ([`sentiment_stack`]) on the training comments and the
+/// statements of those of several.
+fn train_sentiment_stack(input: &TrainInput, rows: &TrainingRows) -> Option<SentimentStack> {
+    let classes = sentiment_classes(&input.sentiment);
+    let labels: Vec<Option<usize>> = input
+        .sentiment
+        .iter()
+        .map(|s| s.as_ref().and_then(|s| classes.iter().position(|c| c == s)))
+        .collect();
+    let statements: Vec<Vec<Vec<f32>>> = input
+        .theme_statements
+        .iter()
+        .zip(&input.statement_sentiment)
+        .map(|(st, readings)| {
+            st.iter()
+                .zip(readings)
+                .map(|((e, _), r)| {
+                    sentiment_row(&standard_row(e, &rows.mean, &rows.std), Some(*r), None)
+                })
+                .collect()
+        })
+        .collect();
+    sentiment_stack::train(&StackInput {
+        rows: &sentiment_matrix(&input.rule_sentiment, &input.nps, &rows.x),
+        labels: &labels,
+        classes: classes.len(),
+        statements: &statements,
+        nps: &input.nps,
+    })
 }
 
 /// With PALAUTE_DEBUG_TRIAGE set, prints out-of-fold recall and precision per threshold:
@@ -1285,6 +1339,10 @@ pub struct ModelScores {
     pub sentiment_p: f32,
     /// The likeliest of positive, negative and neutral: a single statement is rarely both.
     pub sentiment_one_sided: Option<String>,
+    /// The first-stage probability of each sentiment class (in the heads' order), with
+    /// the NPS and without it.
+    pub sentiment_probs: Vec<f32>,
+    pub sentiment_probs_text: Vec<f32>,
     /// Triage classes whose head passed its threshold (urgent below its threshold but in
     /// the band: possible_urgent), with the probability and, for urgency, the likely kind.
     pub triage: Vec<TriageScore>,
@@ -1340,17 +1398,16 @@ impl Heads {
             .find(|c| rule_matches(&format!("sentiment:{}", c.code())) > 0);
         let sentiment = self.sentiment_choice(&sentiment_row(&x, rule_sentiment, nps));
         // What the text alone reads, so the evidence can say when the score changed it.
-        let sentiment_text = match nps {
-            Some(_) => {
-                self.sentiment_choice(&sentiment_row(&x, rule_sentiment, None))
-                    .best
-            }
-            None => sentiment.best.clone(),
+        let text = match nps {
+            Some(_) => self.sentiment_choice(&sentiment_row(&x, rule_sentiment, None)),
+            None => sentiment.clone(),
         };
         let triage = self.triage_scores(&x, statements, &rule_hit);
         ModelScores {
             themes,
-            sentiment_text,
+            sentiment_text: text.best,
+            sentiment_probs_text: text.probs,
+            sentiment_probs: sentiment.probs,
             nps,
             sentiment: sentiment.best,
             sentiment_p: sentiment.p,
@@ -1388,6 +1445,27 @@ impl Heads {
         }
     }
 
+    /// The comment's sentiment by the second stage ([`SentimentStack`]), when there is
+    /// one; `scores.statements` must hold the statements' scores of a comment of several.
+    pub fn decide_sentiment(&self, scores: &mut ModelScores) {
+        let Some(stack) = &self.sentiment_stack else {
+            return;
+        };
+        if scores.sentiment_probs.len() != self.sentiment.len() {
+            return;
+        }
+        let statements: Vec<Vec<f32>> = scores
+            .statements
+            .iter()
+            .map(|s| s.sentiment_probs.clone())
+            .collect();
+        let (best, p) = stack.choose(&scores.sentiment_probs, &statements, scores.nps);
+        scores.sentiment = Some(self.sentiment[best].0.clone());
+        scores.sentiment_p = p;
+        let (text, _) = stack.choose(&scores.sentiment_probs_text, &statements, None);
+        scores.sentiment_text = Some(self.sentiment[text].0.clone());
+    }
+
     fn sentiment_choice(&self, row: &[f32]) -> SentimentChoice {
         let xv = ArrayView1::from(row);
         let best = self
@@ -1403,6 +1481,7 @@ impl Heads {
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c.clone());
         SentimentChoice {
+            probs: self.sentiment.iter().map(|(_, m)| m.prob(xv)).collect(),
             p: best.map_or(0.0, |b| b.1),
             best: best.map(|(c, _)| c.clone()),
             one_sided,
@@ -1597,7 +1676,10 @@ impl Pooling {
 }
 
 /// The sentiment heads on one comment.
+#[derive(Clone)]
 struct SentimentChoice {
+    /// Every class's probability, in the heads' order.
+    probs: Vec<f32>,
     /// The likeliest class and its probability.
     best: Option<String>,
     p: f32,
@@ -1643,6 +1725,7 @@ mod tests {
                 .collect(),
             statements: vec![Vec::new(); n],
             theme_statements: vec![Vec::new(); n],
+            statement_sentiment: vec![Vec::new(); n],
             triage_rule_hits: BTreeMap::new(),
             model_fingerprint: String::new(),
             taxonomy_fingerprint: String::new(),
@@ -2014,6 +2097,7 @@ mod tests {
             themes: BTreeMap::from([("access".to_string(), head)]),
             rule_features: vec![],
             sentiment: vec![],
+            sentiment_stack: None,
             triage: BTreeMap::new(),
             urgent_kinds: vec![],
             triage_rule_features: vec![],

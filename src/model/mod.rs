@@ -10,6 +10,7 @@ pub mod finetune;
 pub mod heads;
 pub mod linear;
 pub mod runtime;
+pub mod sentiment_stack;
 
 use std::path::{Path, PathBuf};
 use thiserror::Error;

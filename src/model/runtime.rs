@@ -186,6 +186,7 @@ impl ModelRuntime {
                         .collect();
                     self.heads.decide_long(&mut scores);
                 }
+                self.heads.decide_sentiment(&mut scores);
                 scores
             })
             .collect())
@@ -365,7 +366,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-17";
+const TRAINING_RECIPE: &str = "2026.12-18";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
@@ -439,6 +440,16 @@ fn train_heads(
         urgent_kind: gold.iter().map(|g| g.urgent_kind.clone()).collect(),
         statements,
         theme_statements,
+        statement_sentiment: rules
+            .iter()
+            .map(|r| {
+                if r.statements.len() < 2 {
+                    Vec::new()
+                } else {
+                    r.statements.iter().map(|s| s.sentiment).collect()
+                }
+            })
+            .collect(),
         triage_rule_hits: triage_rule_hits(&rules),
         model_fingerprint: encoder.fingerprint.clone(),
         taxonomy_fingerprint: taxonomy.fingerprint(),
