@@ -621,7 +621,8 @@ fn stacked_matrix(input: &TrainInput, d: usize) -> Array2<f32> {
 
 pub fn train(input: TrainInput) -> Heads {
     let rows = TrainingRows::new(&input);
-    let sentiment_stack = train_sentiment_stack(&input, &rows);
+    let sentiment_rows = sentiment_matrix(&input.rule_sentiment, &input.nps, &rows.x);
+    let sentiment_stack = train_sentiment_stack(&input, &rows, &sentiment_rows);
     let rule_features: Vec<String> = input.themes.iter().map(|t| t.id.to_string()).collect();
     // Themes train independently: one per core.
     let themes: BTreeMap<String, ThemeHead> = input
@@ -632,7 +633,7 @@ pub fn train(input: TrainInput) -> Heads {
             (t.id.to_string(), head)
         })
         .collect();
-    let sentiment = train_sentiment(&input.sentiment, &input.rule_sentiment, &input.nps, &rows.x);
+    let sentiment = train_sentiment(&input.sentiment, &sentiment_rows);
     let (triage, urgent_kinds) = train_triage(&input, &rows.x, &rows.mean, &rows.std);
     let triage_rule_features = urgent_rule_features(&input);
     Heads {
@@ -818,13 +819,8 @@ fn sentiment_classes(labels: &[Option<String>]) -> Vec<String> {
 
 /// One head per sentiment class seen in training, that class against the rest, on the
 /// embedding and the rules' reading ([`sentiment_row`]).
-fn train_sentiment(
-    labels: &[Option<String>],
-    rule_sentiment: &[Sentiment],
-    nps: &[Option<u8>],
-    x: &Array2<f32>,
-) -> Vec<(String, LogReg)> {
-    let x = &sentiment_matrix(rule_sentiment, nps, x);
+/// `x` holds every example's [`sentiment_row`] ([`sentiment_matrix`]).
+fn train_sentiment(labels: &[Option<String>], x: &Array2<f32>) -> Vec<(String, LogReg)> {
     sentiment_classes(labels)
         .into_iter()
         .map(|c| {
@@ -840,7 +836,11 @@ fn train_sentiment(
 
 /// The second sentiment stage ([`sentiment_stack`]) on the training comments and the
 /// statements of those of several.
-fn train_sentiment_stack(input: &TrainInput, rows: &TrainingRows) -> Option<SentimentStack> {
+fn train_sentiment_stack(
+    input: &TrainInput,
+    rows: &TrainingRows,
+    sentiment_rows: &Array2<f32>,
+) -> Option<SentimentStack> {
     let classes = sentiment_classes(&input.sentiment);
     let labels: Vec<Option<usize>> = input
         .sentiment
@@ -861,7 +861,7 @@ fn train_sentiment_stack(input: &TrainInput, rows: &TrainingRows) -> Option<Sent
         })
         .collect();
     sentiment_stack::train(&StackInput {
-        rows: &sentiment_matrix(&input.rule_sentiment, &input.nps, &rows.x),
+        rows: sentiment_rows,
         labels: &labels,
         classes: classes.len(),
         statements: &statements,
@@ -1335,7 +1335,8 @@ pub struct ModelScores {
     pub sentiment_text: Option<String>,
     /// The NPS answer the sentiment heads saw.
     pub nps: Option<u8>,
-    /// The sentiment head's probability for its answer (one-vs-rest, so not summing to 1).
+    /// The probability of its answer: the second stage's (a softmax) when there is one,
+    /// else the one-vs-rest head's (the heads' do not sum to 1).
     pub sentiment_p: f32,
     /// The likeliest of positive, negative and neutral: a single statement is rarely both.
     pub sentiment_one_sided: Option<String>,
@@ -1823,7 +1824,7 @@ mod tests {
     ) -> impl Fn(&[f32]) -> Option<String> {
         let n = labels.len();
         let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f32 / 11.0);
-        let heads = train_sentiment(labels, readings, nps, &x);
+        let heads = train_sentiment(labels, &sentiment_matrix(readings, nps, &x));
         move |row: &[f32]| {
             heads
                 .iter()
