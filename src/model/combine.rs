@@ -201,6 +201,21 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
             class = TriageClass::PossibleUrgent;
             rule.push_str(" (a survey answer: the model alone does not make it urgent)");
         }
+        // A comment read as positive tells of care that went well: the model's urgent
+        // reading alone is a sign to check at most, and its check band adds nothing. Not
+        // for self-harm or threats: a farewell is worded as thanks, a threat as politeness.
+        if c.sentiment == Sentiment::Positive
+            && !READ_WHATEVER_THE_TONE.contains(&t.kind.as_deref().unwrap_or(""))
+        {
+            match class {
+                TriageClass::Urgent => {
+                    class = TriageClass::PossibleUrgent;
+                    rule.push_str(" (a positive comment: the model alone does not make it urgent)");
+                }
+                TriageClass::PossibleUrgent => continue,
+                _ => {}
+            }
+        }
         if c.triage_reasons.iter().any(|r| r.class == class) {
             continue;
         }
@@ -220,6 +235,9 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
     // Urgent from either side makes a possible_urgent flag moot.
     c.settle_triage();
 }
+
+/// Kinds of urgency the model raises whatever the comment's tone (see [`apply_triage`]).
+const READ_WHATEVER_THE_TONE: [&str; 2] = ["self_harm", "threat"];
 
 /// The rules' urgent flags become possible_urgent, their evidence naming the model's doubt.
 fn demote_rule_urgent(c: &mut Classification, urgent_p: f32) {
@@ -309,6 +327,58 @@ mod tests {
             "{harm:?}"
         );
         assert_eq!(read("positive", &farewell).triage, farewell.triage);
+    }
+
+    #[test]
+    fn on_a_positive_comment_the_model_alone_flags_for_the_same_day_at_most() {
+        let c = rules("Etävastaanotto toimi hienosti, lääkäri soitti ajallaan. Kiitos!");
+        assert_eq!(c.triage, TriageClass::Normal);
+        let read = |sentiment: &str, class: &str, kind: &str| {
+            let mut s = scores(false);
+            s.sentiment = Some(sentiment.into());
+            s.urgent_p = Some(0.7);
+            s.triage = vec![TriageScore {
+                class: class.into(),
+                p: 0.7,
+                kind: Some(kind.into()),
+            }];
+            let mut c = c.clone();
+            apply(&mut c, &s, Mode::Combined);
+            c
+        };
+        let positive = read("positive", "urgent", "wrong_treatment");
+        assert_eq!(positive.triage, TriageClass::PossibleUrgent);
+        assert_eq!(positive.triage_reasons[0].id, "wrong_treatment");
+        assert!(
+            positive.triage_reasons[0]
+                .evidence
+                .rule
+                .contains("positive comment"),
+            "{:?}",
+            positive.triage_reasons
+        );
+        assert_eq!(
+            read("positive", "possible_urgent", "neglect").triage,
+            TriageClass::Normal
+        );
+        // Read as a complaint, the model's flag stands.
+        assert_eq!(
+            read("negative", "urgent", "wrong_treatment").triage,
+            TriageClass::Urgent
+        );
+        // A farewell worded as thanks, or a threat worded politely, stays urgent.
+        assert_eq!(
+            read("positive", "urgent", "self_harm").triage,
+            TriageClass::Urgent
+        );
+        assert_eq!(
+            read("positive", "urgent", "threat").triage,
+            TriageClass::Urgent
+        );
+        assert_eq!(
+            read("positive", "possible_urgent", "self_harm").triage,
+            TriageClass::PossibleUrgent
+        );
     }
 
     #[test]
