@@ -90,6 +90,13 @@ pub struct TriageDef {
     /// farewell can read as a thank-you).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unless_positive: bool,
+    /// A possible_urgent sign becomes urgent, of kind `urgent_as`, when one of these other
+    /// triage reasons stands in the same comment: an illness word alone is a sign to check,
+    /// but next to a patient injury notification the writer says care went wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urgent_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent_as: Option<String>,
 }
 
 /// Words saying that a matter has been handled and nobody is at risk now ("nyt hän on
@@ -283,6 +290,26 @@ impl Taxonomy {
                 &format!("triage {:?} exclude", tr.id),
                 &tr.exclude,
             );
+            for id in &tr.urgent_with {
+                if !self.triage.iter().any(|t| &t.id == id) {
+                    out.push(format!(
+                        "triage {:?} urgent_with {id:?}, but no [[triage]] has that id",
+                        tr.id
+                    ));
+                }
+            }
+            if tr.urgent_with.is_empty() != tr.urgent_as.is_none() {
+                out.push(format!(
+                    "triage {:?}: urgent_with and urgent_as go together",
+                    tr.id
+                ));
+            } else if !tr.urgent_with.is_empty() && tr.class != TriageClass::PossibleUrgent {
+                out.push(format!(
+                    "triage {:?}: urgent_with raises a possible_urgent sign; this one is {}",
+                    tr.id,
+                    tr.class.code()
+                ));
+            }
         }
         if let Some(h) = &self.handled {
             check_patterns(&mut out, "handled rules", &h.rules);
@@ -381,6 +408,38 @@ definition = "d"
         assert!(err.contains("\"Bad Id\" must be lowercase"), "{err}");
         assert!(err.contains("proximity window"), "{err}");
         assert!(err.contains("theme \"empty\" is empty"), "{err}");
+    }
+
+    #[test]
+    fn urgent_with_must_name_a_reason_and_a_kind() {
+        let text = r#"
+version = "x"
+[[theme]]
+id = "access"
+label = { fi = "a", sv = "b", en = "c" }
+definition = "d"
+rules.fi = ["jono"]
+[[triage]]
+id = "illness_only"
+class = "possible_urgent"
+rules.fi = ["infektio*"]
+urgent_with = ["potilasvahinko"]
+urgent_as = "harm_after_care"
+[[triage]]
+id = "muistutus"
+class = "formal"
+rules.fi = ["muistutus"]
+urgent_with = ["illness_only"]
+"#;
+        let err = Taxonomy::parse(text, "t.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("urgent_with \"potilasvahinko\", but no [[triage]]"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\"muistutus\": urgent_with and urgent_as go together"),
+            "{err}"
+        );
     }
 
     #[test]

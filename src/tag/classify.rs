@@ -131,6 +131,9 @@ struct CompiledTriage {
     class: TriageClass,
     rules: CompiledRules,
     unless_positive: bool,
+    /// See [`crate::taxonomy::TriageDef::urgent_with`].
+    urgent_with: Vec<String>,
+    urgent_as: Option<String>,
 }
 
 /// The rule-based classifier compiled from a taxonomy.
@@ -164,6 +167,8 @@ impl Classifier {
                 class: t.class,
                 rules: CompiledRules::new(&t.rules, &t.exclude, &mut index),
                 unless_positive: t.unless_positive,
+                urgent_with: t.urgent_with.clone(),
+                urgent_as: t.urgent_as.clone(),
             })
             .collect();
         let handled = taxonomy.handled.as_ref().map(|h| {
@@ -327,6 +332,7 @@ impl Classifier {
                 });
             }
         }
+        self.raise_signs_with_company(&mut reasons);
         // A writer who leaves a phone number or an e-mail address asks, in effect, to be
         // answered there: in the labeled data 97–99 % of such texts were labeled
         // contact_requested (train 312 of 320, dev 209 of 211), a fifth of them with no
@@ -357,6 +363,25 @@ impl Classifier {
             reasons.retain(|r| r.class != TriageClass::PossibleUrgent);
         }
         reasons
+    }
+
+    /// A possible_urgent sign with `urgent_with` company in the comment becomes urgent, of
+    /// kind `urgent_as`, its evidence naming the company.
+    fn raise_signs_with_company(&self, reasons: &mut [TriageReason]) {
+        let ids: Vec<String> = reasons.iter().map(|r| r.id.clone()).collect();
+        for r in reasons.iter_mut() {
+            let Some(t) = self.triage.iter().find(|t| t.id == r.id) else {
+                continue;
+            };
+            let Some(kind) = &t.urgent_as else {
+                continue;
+            };
+            if let Some(with) = t.urgent_with.iter().find(|w| ids.contains(w)) {
+                r.class = TriageClass::Urgent;
+                r.evidence.rule = format!("{} + {with}", r.evidence.rule);
+                r.id = kind.clone();
+            }
+        }
     }
 
     /// Whether a match of a `class` rule stands: not quoted and not negated in its clause.
@@ -851,6 +876,25 @@ mod tests {
             kinds("Ambulansen kom snabbt och allt gick bra.").0,
             TriageClass::PossibleUrgent
         );
+    }
+
+    #[test]
+    fn an_illness_word_next_to_a_patient_injury_notification_is_harm_after_care() {
+        for text in [
+            "Teen potilasvahinkoilmoituksen. Leikkauksen jälkeen haavaan tuli infektio, jota ei hoidettu.",
+            "Jag gör en patientskadeanmälan. Efter operationen fick jag en infektion som ingen brydde sig om.",
+        ] {
+            let (class, kinds) = kinds(text);
+            assert_eq!(class, TriageClass::Urgent, "{text}");
+            assert!(kinds.contains(&"harm_after_care".to_string()), "{text}: {kinds:?}");
+        }
+        // A muistutus or a claim for compensation next to an illness word stays a sign.
+        for text in [
+            "Teen muistutuksen: isä sai infektion osastolla ja kukaan ei kertonut meille.",
+            "Vaadin korvausta, ambulanssilla kuljetus maksoi liikaa.",
+        ] {
+            assert_eq!(kinds(text).0, TriageClass::PossibleUrgent, "{text}");
+        }
     }
 
     #[test]
