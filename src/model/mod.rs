@@ -8,6 +8,7 @@ pub mod encoder;
 pub mod fetch;
 pub mod finetune;
 pub mod heads;
+pub mod lexical;
 pub mod linear;
 pub mod runtime;
 pub mod sentiment_stack;

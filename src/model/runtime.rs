@@ -173,15 +173,22 @@ impl ModelRuntime {
             .enumerate()
             .map(|(i, ((e, st), r))| {
                 let n = nps.get(i).copied().flatten();
-                let mut scores = self.heads.score(e, st, |id| rule_matches(r, id), n);
+                let text = texts[i];
+                let mut scores = self.heads.score(text, e, st, |id| rule_matches(r, id), n);
                 if r.statements.len() > 1 {
                     scores.statements = r
                         .statements
                         .iter()
                         .zip(part_emb.by_ref())
                         .map(|(s, e)| {
-                            self.heads
-                                .score(&e, &[], |id| statement_rule_matches(s, id), None)
+                            let part = &text[s.start..s.end];
+                            self.heads.score(
+                                part,
+                                &e,
+                                &[],
+                                |id| statement_rule_matches(s, id),
+                                None,
+                            )
                         })
                         .collect();
                     self.heads.decide_long(&mut scores);
@@ -366,7 +373,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-18";
+const TRAINING_RECIPE: &str = "2026.12-19";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
@@ -422,6 +429,18 @@ fn train_heads(
     let theme_statements = theme_statement_rows(encoder, cache, taxonomy, &texts, &rules)?;
     Ok(heads::train(TrainInput {
         embeddings: &embeddings,
+        texts: &texts,
+        theme_statement_texts: texts
+            .iter()
+            .zip(&rules)
+            .map(|(t, r)| {
+                if r.statements.len() < 2 {
+                    Vec::new()
+                } else {
+                    r.statements.iter().map(|s| &t[s.start..s.end]).collect()
+                }
+            })
+            .collect(),
         themes,
         sentiment: gold
             .iter()
