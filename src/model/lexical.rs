@@ -9,7 +9,7 @@
 //! a 384-value embedding and kept here; Finnish and Swedish inflection is covered by the
 //! n-grams of the stem. On dev the fused score (0.4 stacked head + 0.6 this view) beat the
 //! stacked head alone in every batch of the labeled data, also when this view was trained
-//! without the batch's own writers (README, Accuracy).
+//! without the batch's own writers (docs/accuracy.md).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ const MIN_N: usize = 2;
 const MAX_N: usize = 5;
 /// Inverse regularisation as in a class-weighted logistic regression (scikit-learn's `C`):
 /// weak, because the n-grams are many and each is rare. 10 measured best of 1, 4 and 10 on
-/// dev (README, Accuracy).
+/// dev (docs/accuracy.md).
 const C: f32 = 10.0;
 const EPOCHS: usize = 200;
 const LR: f32 = 0.1;
