@@ -1802,6 +1802,17 @@ mod tests {
         }
     }
 
+    /// `n` embeddings of four values that carry no label: a fixed, label-free pattern.
+    fn noise_embeddings(n: usize) -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|i| {
+                (0..4)
+                    .map(|j| ((i * 7 + j * 13) % 11) as f32 / 11.0 - 0.5)
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn the_urgent_head_learns_from_other_themes_rules() {
         // The embeddings say nothing (noise); what tells urgent from not here is whether the
@@ -1809,13 +1820,7 @@ mod tests {
         // must have learned that from its theme inputs.
         let n = 80;
         let urgent = |i: usize| i.is_multiple_of(2);
-        let embeddings: Vec<Vec<f32>> = (0..n)
-            .map(|i| {
-                (0..4)
-                    .map(|j| ((i * 7 + j * 13) % 11) as f32 / 11.0 - 0.5)
-                    .collect()
-            })
-            .collect();
+        let embeddings = noise_embeddings(n);
         let themes = vec![ThemeData {
             id: "facilities",
             gold: (0..n).map(|i| !urgent(i)).collect(),
@@ -1872,13 +1877,7 @@ mod tests {
             .collect();
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let n = texts.len();
-        let embeddings: Vec<Vec<f32>> = (0..n)
-            .map(|i| {
-                (0..4)
-                    .map(|j| ((i * 7 + j * 13) % 11) as f32 / 11.0 - 0.5)
-                    .collect()
-            })
-            .collect();
+        let embeddings = noise_embeddings(n);
         let theme = || ThemeData {
             id: "facilities",
             gold: (0..n).map(|i| i % 2 == 0).collect(),

@@ -65,9 +65,14 @@ fn counts(text: &str) -> HashMap<u32, f32> {
     out
 }
 
-/// The tf-idf rows of texts, given the idf of each bucket.
+/// The tf-idf row of a text, given the idf of each bucket.
 fn row(text: &str, idf: &[f32]) -> Row {
-    let mut r: Row = counts(text)
+    weigh(counts(text), idf)
+}
+
+/// The tf-idf row of a text's n-gram counts.
+fn weigh(counts: HashMap<u32, f32>, idf: &[f32]) -> Row {
+    let mut r: Row = counts
         .into_iter()
         .map(|(k, tf)| (k, (1.0 + tf.ln()) * idf[k as usize]))
         .filter(|(_, v)| *v > 0.0)
@@ -80,15 +85,16 @@ fn row(text: &str, idf: &[f32]) -> Row {
     r
 }
 
-/// Smoothed idf of every bucket over `texts`; zero for buckets in fewer than two texts.
-fn idf(texts: &[&str]) -> Vec<f32> {
+/// Smoothed idf of every bucket over the texts' n-gram counts; zero for buckets in fewer
+/// than two texts.
+fn idf(counted: &[HashMap<u32, f32>]) -> Vec<f32> {
     let mut df = vec![0u32; BUCKETS];
-    for t in texts {
-        for k in counts(t).into_keys() {
-            df[k as usize] += 1;
+    for c in counted {
+        for k in c.keys() {
+            df[*k as usize] += 1;
         }
     }
-    let n = texts.len() as f32;
+    let n = counted.len() as f32;
     df.iter()
         .map(|&d| {
             if d < 2 {
@@ -199,8 +205,10 @@ pub fn train(
     folds: &[usize],
     fold_count: usize,
 ) -> Trained {
-    let idf = idf(texts);
-    let rows: Vec<Row> = texts.par_iter().map(|t| row(t, &idf)).collect();
+    // Counted once: the idf and the rows both need every comment's n-grams.
+    let counted: Vec<HashMap<u32, f32>> = texts.par_iter().map(|t| counts(t)).collect();
+    let idf = idf(&counted);
+    let rows: Vec<Row> = counted.into_par_iter().map(|c| weigh(c, &idf)).collect();
     let statement_rows: Vec<Vec<Row>> = statements
         .par_iter()
         .map(|s| s.iter().map(|t| row(t, &idf)).collect())
@@ -299,7 +307,8 @@ mod tests {
             "kiitos ystävällisestä palvelusta",
         ];
         let y = [true, true, true, false, false, false, true, false];
-        let idf = idf(&texts);
+        let counted: Vec<_> = texts.iter().map(|t| counts(t)).collect();
+        let idf = idf(&counted);
         let rows: Vec<Row> = texts.iter().map(|t| row(t, &idf)).collect();
         let m = SparseLogReg::train(&rows.iter().collect::<Vec<_>>(), &y);
         let yes = m.prob(&row("kylteistä ei löytänyt mitään", &idf));
