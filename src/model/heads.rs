@@ -48,13 +48,38 @@ pub const LONG_CHUNKS: usize = 3;
 /// 0.5, 0.6 and 0.7 gave macro F1 0.798, 0.802 and 0.798 where the stacked head alone gave
 /// 0.751 (thresholds chosen on one half of dev, measured on the other).
 pub const LEXICAL_WEIGHT: f32 = 0.6;
+/// The urgent decision reads this share of the lexical view's urgent probability (of the
+/// whole text) and the rest of the urgent head's. The head pools an embedding that averages
+/// a single alarming word away; the n-grams keep it. Chosen on dev with a model trained on
+/// train.csv alone: urgent average precision 0.920 (head alone) → 0.927 / 0.936 / 0.936 /
+/// 0.935 at 0.2 / 0.3 / 0.4 / 0.5; on texts over 600 characters 0.934 → 0.950 at 0.3.
+pub const LEXICAL_URGENT_WEIGHT: f32 = 0.3;
+/// The lexical view's label for the urgent class, next to the theme ids.
+pub const LEXICAL_URGENT: &str = "triage:urgent";
+
+/// The lexical view's label for sentiment class `class`: its probabilities of the whole
+/// text are features of the second sentiment stage ([`sentiment_stack`]), which learns how
+/// far to trust them (out of fold, in the first stage's folds).
+pub fn lexical_sentiment_id(class: &str) -> String {
+    format!("sentiment:{class}")
+}
 
 /// The theme score the decisions use: the stacked head's probability `stacked`, fused with
 /// the lexical view's `lexical` when the heads have one.
 pub fn fuse(stacked: f32, lexical: Option<f32>) -> f32 {
+    fuse_at(LEXICAL_WEIGHT, stacked, lexical)
+}
+
+/// The urgent probability the decisions use: the urgent head's pooled `head`, fused with
+/// the lexical view's urgent probability when the heads have one.
+pub fn fuse_urgent(head: f32, lexical: Option<f32>) -> f32 {
+    fuse_at(LEXICAL_URGENT_WEIGHT, head, lexical)
+}
+
+fn fuse_at(weight: f32, model: f32, lexical: Option<f32>) -> f32 {
     match lexical {
-        Some(q) => (1.0 - LEXICAL_WEIGHT) * stacked + LEXICAL_WEIGHT * q,
-        None => stacked,
+        Some(q) => (1.0 - weight) * model + weight * q,
+        None => model,
     }
 }
 
@@ -645,9 +670,9 @@ fn stacked_matrix(input: &TrainInput, d: usize) -> Array2<f32> {
 pub fn train(input: TrainInput) -> Heads {
     let rows = TrainingRows::new(&input);
     let sentiment_rows = sentiment_matrix(&input.rule_sentiment, &input.nps, &rows.x);
-    let sentiment_stack = train_sentiment_stack(&input, &rows, &sentiment_rows);
-    let rule_features: Vec<String> = input.themes.iter().map(|t| t.id.to_string()).collect();
     let lexical = train_lexical(&input);
+    let sentiment_stack = train_sentiment_stack(&input, &rows, &sentiment_rows, lexical.as_ref());
+    let rule_features: Vec<String> = input.themes.iter().map(|t| t.id.to_string()).collect();
     // Themes train independently: one per core.
     let themes: BTreeMap<String, ThemeHead> = input
         .themes
@@ -662,7 +687,9 @@ pub fn train(input: TrainInput) -> Heads {
         })
         .collect();
     let sentiment = train_sentiment(&input.sentiment, &sentiment_rows);
-    let (triage, urgent_kinds) = train_triage(&input, &rows.x, &rows.mean, &rows.std);
+    let urgent_lexical = lexical.as_ref().and_then(|l| l.oof_of(LEXICAL_URGENT));
+    let (triage, urgent_kinds) =
+        train_triage(&input, &rows.x, (&rows.mean, &rows.std), urgent_lexical);
     let triage_rule_features = urgent_rule_features(&input);
     Heads {
         triage,
@@ -683,14 +710,34 @@ pub fn train(input: TrainInput) -> Heads {
     }
 }
 
-/// The lexical view with its out-of-fold scores, in the folds of the theme heads; none
-/// without texts (unit tests on embeddings alone).
+/// The lexical view with its out-of-fold scores, in the folds of the theme heads: one head
+/// per theme, then [`LEXICAL_URGENT`], then one per sentiment class
+/// ([`lexical_sentiment_id`]); none without texts (unit tests on embeddings alone).
 fn train_lexical(input: &TrainInput) -> Option<lexical::Trained> {
     if input.texts.len() != input.embeddings.len() || input.texts.is_empty() {
         return None;
     }
-    let ids: Vec<&str> = input.themes.iter().map(|t| t.id).collect();
-    let gold: Vec<&[bool]> = input.themes.iter().map(|t| t.gold.as_slice()).collect();
+    let urgent: Vec<bool> = (0..input.texts.len())
+        .map(|i| labeled_with(input, i, "urgent"))
+        .collect();
+    let classes = sentiment_classes(&input.sentiment);
+    let sentiment_ids: Vec<String> = classes.iter().map(|c| lexical_sentiment_id(c)).collect();
+    let sentiment_gold: Vec<Vec<bool>> = classes
+        .iter()
+        .map(|c| {
+            input
+                .sentiment
+                .iter()
+                .map(|s| s.as_ref() == Some(c))
+                .collect()
+        })
+        .collect();
+    let mut ids: Vec<&str> = input.themes.iter().map(|t| t.id).collect();
+    let mut gold: Vec<&[bool]> = input.themes.iter().map(|t| t.gold.as_slice()).collect();
+    ids.push(LEXICAL_URGENT);
+    gold.push(&urgent);
+    ids.extend(sentiment_ids.iter().map(String::as_str));
+    gold.extend(sentiment_gold.iter().map(Vec::as_slice));
     let folds: Vec<usize> = (0..input.texts.len()).map(|i| i % FOLDS).collect();
     Some(lexical::train(
         &ids,
@@ -901,8 +948,22 @@ fn train_sentiment_stack(
     input: &TrainInput,
     rows: &TrainingRows,
     sentiment_rows: &Array2<f32>,
+    lexical: Option<&lexical::Trained>,
 ) -> Option<SentimentStack> {
     let classes = sentiment_classes(&input.sentiment);
+    // Per comment, the lexical view's out-of-fold probability of each class.
+    let per_class: Option<Vec<&[f32]>> = lexical.and_then(|l| {
+        classes
+            .iter()
+            .map(|c| l.oof_of(&lexical_sentiment_id(c)))
+            .collect()
+    });
+    let lexical_rows: Vec<Vec<f32>> = match per_class {
+        Some(p) => (0..input.sentiment.len())
+            .map(|i| p.iter().map(|c| c[i]).collect())
+            .collect(),
+        None => Vec::new(),
+    };
     let labels: Vec<Option<usize>> = input
         .sentiment
         .iter()
@@ -927,6 +988,7 @@ fn train_sentiment_stack(
         classes: classes.len(),
         statements: &statements,
         nps: &input.nps,
+        lexical: &lexical_rows,
     })
 }
 
@@ -958,8 +1020,8 @@ fn debug_table(p: &[f32], g: &[bool]) {
 fn train_triage(
     input: &TrainInput,
     x: &Array2<f32>,
-    mean: &[f32],
-    std: &[f32],
+    (mean, std): (&[f32], &[f32]),
+    urgent_lexical: Option<&[f32]>,
 ) -> (BTreeMap<String, TriageHead>, Vec<(String, LogReg)>) {
     let n = x.nrows();
     // Every statement standardised once, for all three heads.
@@ -976,7 +1038,7 @@ fn train_triage(
             continue;
         }
         let head = if class == "urgent" {
-            train_urgent(input, x, &statements, &y, positives)
+            train_urgent(input, (x, &statements), &y, urgent_lexical, positives)
         } else {
             train_flag_class(input, (x, &statements), class, &y, positives)
         };
@@ -1132,12 +1194,13 @@ impl<'a> UrgentRows<'a> {
 }
 
 /// The urgent head with its thresholds for short and long texts and for doubting a rule's
-/// urgent flag.
+/// urgent flag, all chosen on the out-of-fold probability fused with the lexical view's
+/// (`lexical`, out of fold in the same folds) as at run time.
 fn train_urgent(
     input: &TrainInput,
-    x: &Array2<f32>,
-    statements: &[Vec<Vec<f32>>],
+    (x, statements): (&Array2<f32>, &[Vec<Vec<f32>>]),
     y: &[bool],
+    lexical: Option<&[f32]>,
     positives: usize,
 ) -> TriageHead {
     let urgent = UrgentInputs::new(input, x, statements);
@@ -1167,13 +1230,12 @@ fn train_urgent(
     let oof: Vec<f32> = (0..y.len())
         .map(|i| {
             let (m, d) = (&models[i % FOLDS], &fold_detectors[i % FOLDS]);
-            Pooling::of("urgent")
-                .score(
-                    |r| urgent_prob(m, d, r),
-                    &urgent.whole[i],
-                    &urgent.statements[i],
-                )
-                .0
+            let (p, _) = Pooling::of("urgent").score(
+                |r| urgent_prob(m, d, r),
+                &urgent.whole[i],
+                &urgent.statements[i],
+            );
+            fuse_urgent(p, lexical.map(|l| l[i]))
         })
         .collect();
     let detectors = kinds
@@ -1405,6 +1467,9 @@ pub struct ModelScores {
     /// the NPS and without it.
     pub sentiment_probs: Vec<f32>,
     pub sentiment_probs_text: Vec<f32>,
+    /// The lexical view's probability of each sentiment class for the whole text (in the
+    /// heads' order; empty without the view), for the second stage.
+    pub sentiment_lexical: Vec<f32>,
     /// Triage classes whose head passed its threshold (urgent below its threshold but in
     /// the band: possible_urgent), with the probability and, for urgency, the likely kind.
     pub triage: Vec<TriageScore>,
@@ -1467,12 +1532,25 @@ impl Heads {
             Some(_) => self.sentiment_choice(&sentiment_row(&x, rule_sentiment, None)),
             None => sentiment.clone(),
         };
-        let triage = self.triage_scores(&x, statements, &rule_hit);
+        let urgent_lexical = lexical
+            .as_ref()
+            .and_then(|l| l.get(LEXICAL_URGENT).copied());
+        let sentiment_lexical: Vec<f32> = lexical
+            .as_ref()
+            .and_then(|l| {
+                self.sentiment
+                    .iter()
+                    .map(|(c, _)| l.get(lexical_sentiment_id(c).as_str()).copied())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let triage = self.triage_scores(&x, statements, urgent_lexical, &rule_hit);
         ModelScores {
             themes,
             sentiment_text: text.best,
             sentiment_probs_text: text.probs,
             sentiment_probs: sentiment.probs,
+            sentiment_lexical,
             nps,
             sentiment: sentiment.best,
             sentiment_p: sentiment.p,
@@ -1524,10 +1602,11 @@ impl Heads {
             .iter()
             .map(|s| s.sentiment_probs.clone())
             .collect();
-        let (best, p) = stack.choose(&scores.sentiment_probs, &statements, scores.nps);
+        let lexical = &scores.sentiment_lexical;
+        let (best, p) = stack.choose(&scores.sentiment_probs, &statements, scores.nps, lexical);
         scores.sentiment = Some(self.sentiment[best].0.clone());
         scores.sentiment_p = p;
-        let (text, _) = stack.choose(&scores.sentiment_probs_text, &statements, None);
+        let (text, _) = stack.choose(&scores.sentiment_probs_text, &statements, None, lexical);
         scores.sentiment_text = Some(self.sentiment[text].0.clone());
     }
 
@@ -1554,11 +1633,13 @@ impl Heads {
     }
 
     /// The triage heads on one comment: `x` is its standardised embedding, `statements`
-    /// the raw embeddings of its statements.
+    /// the raw embeddings of its statements, `urgent_lexical` the lexical view's urgent
+    /// probability of the text.
     fn triage_scores(
         &self,
         x: &[f32],
         statements: &[Vec<f32>],
+        urgent_lexical: Option<f32>,
         rule_hit: &impl Fn(&str) -> bool,
     ) -> TriageOutcome {
         let statements: Vec<Vec<f32>> = statements
@@ -1587,6 +1668,11 @@ impl Heads {
                 (x_rules.as_slice(), &statements_rules)
             };
             let (p, at) = Pooling::of(class).score(|r| h.prob(r), whole, parts);
+            let p = if class == "urgent" {
+                fuse_urgent(p, urgent_lexical)
+            } else {
+                p
+            };
             if class == "urgent" {
                 out.urgent_p = Some(p);
                 let demote_below = match h.demote_below_long {
@@ -1905,6 +1991,130 @@ mod tests {
         assert_eq!(
             found(&blind, "kylteistä ei ollut apua"),
             found(&blind, "ystävällinen hoitaja")
+        );
+    }
+
+    #[test]
+    fn an_urgent_wording_the_embedding_cannot_see_is_raised_by_its_words() {
+        // Noise embeddings and no rules: only the words tell the urgent texts. The fused
+        // urgent probability must put a new wording of the same harm in the queue and leave
+        // an ordinary complaint out; without texts the two cannot be told apart.
+        let urgent = [
+            "en jaksa enää elää",
+            "haluan kuolla pois täältä",
+            "jag orkar inte leva längre",
+            "elämä ei ole elämisen arvoista",
+            "jag vill inte leva mer",
+            "en halua elää tätä elämää",
+        ];
+        let other = [
+            "lasku tuli kahdesti",
+            "aika siirrettiin kolmesti",
+            "parkkipaikka oli täynnä",
+            "väntade länge i telefonkön",
+            "kahvio oli kiinni",
+            "fakturan kom två gånger",
+        ];
+        let texts: Vec<String> = (0..80)
+            .map(|i| {
+                let pool = if i % 2 == 0 { &urgent } else { &other };
+                format!("{} ({})", pool[i / 2 % 6], i)
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let n = texts.len();
+        let embeddings = noise_embeddings(n);
+        let kinds = || (0..n).map(|i| (i % 2 == 0).then_some(""));
+        let mut input = triage_input(&embeddings, Vec::new(), kinds());
+        input.texts = &texts;
+        let heads = train(input);
+        let neutral = vec![0.0f32; 4];
+        let scored = |h: &Heads, text: &str| h.score(text, &neutral, &[], |_| 0, None);
+        let queued = |h: &Heads, text: &str| {
+            scored(h, text)
+                .triage
+                .iter()
+                .any(|t| t.class.contains("urgent"))
+        };
+        let p = |h: &Heads, text: &str| scored(h, text).urgent_p.unwrap_or(f32::NAN);
+        assert!(queued(&heads, "en jaksa elää enää, haluan pois"));
+        assert!(!queued(&heads, "lasku tuli taas kahdesti"));
+        assert!(
+            p(&heads, "jag orkar inte leva") > p(&heads, "fakturan kom igen") + 0.1,
+            "{} vs {}",
+            p(&heads, "jag orkar inte leva"),
+            p(&heads, "fakturan kom igen")
+        );
+        let blind = train(triage_input(&embeddings, Vec::new(), kinds()));
+        assert_eq!(
+            p(&blind, "jag orkar inte leva"),
+            p(&blind, "fakturan kom igen")
+        );
+    }
+
+    #[test]
+    fn sentiment_the_embedding_cannot_see_is_read_from_its_words() {
+        // Noise embeddings and a neutral rule reading everywhere: only the words tell praise
+        // from complaint. The second stage must learn to follow the lexical view.
+        let praise = [
+            "ihana hoitaja, kiitos",
+            "kiitos ystävällisestä palvelusta",
+            "tack för ett vänligt bemötande",
+            "erinomainen lääkäri",
+            "underbar personal, tack",
+            "kiitos hyvästä hoidosta",
+        ];
+        let complaint = [
+            "kamala kokemus",
+            "töykeä ja välinpitämätön lääkäri",
+            "dåligt bemötande i receptionen",
+            "surkea palvelu",
+            "otrevlig personal",
+            "huono ja hidas hoito",
+        ];
+        let texts: Vec<String> = (0..120)
+            .map(|i| {
+                let pool = if i % 2 == 0 { &praise } else { &complaint };
+                format!("{} ({})", pool[i / 2 % 6], i)
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let n = texts.len();
+        let embeddings = noise_embeddings(n);
+        let mut input = triage_input(&embeddings, Vec::new(), (0..n).map(|_| None));
+        input.texts = &texts;
+        input.sentiment = (0..n)
+            .map(|i| Some(if i % 2 == 0 { "positive" } else { "negative" }.to_string()))
+            .collect();
+        let heads = train(input);
+        let stack = heads
+            .sentiment_stack
+            .as_ref()
+            .expect("the words beat the noise");
+        assert!(
+            stack.accuracy.1 > stack.accuracy.0 + 0.2,
+            "{:?}",
+            stack.accuracy
+        );
+        let neutral = vec![0.0f32; 4];
+        let read = |text: &str| {
+            let mut s = heads.score(text, &neutral, &[], |_| 0, None);
+            heads.decide_sentiment(&mut s);
+            s.sentiment
+        };
+        assert_eq!(
+            read("kiitos, ihana ja ystävällinen").as_deref(),
+            Some("positive")
+        );
+        assert_eq!(read("otrevligt och dåligt").as_deref(), Some("negative"));
+    }
+
+    #[test]
+    fn urgent_fusion_reads_a_smaller_share_of_the_lexical_view() {
+        assert_eq!(fuse_urgent(0.3, None), 0.3);
+        let f = fuse_urgent(0.2, Some(0.9));
+        assert!(
+            (f - (0.2 * (1.0 - LEXICAL_URGENT_WEIGHT) + 0.9 * LEXICAL_URGENT_WEIGHT)).abs() < 1e-6
         );
     }
 

@@ -1,7 +1,7 @@
-//! The lexical view: per theme a logistic regression on the comment's character n-grams
-//! (2–5 characters inside each word, lower-cased), hashed into [`BUCKETS`], weighted by
-//! tf-idf (sublinear tf, smoothed idf, an n-gram seen in one training comment only counts
-//! for nothing) and L2-normalised.
+//! The lexical view: per theme (and for the urgent class and each sentiment class) a
+//! logistic regression on the comment's character n-grams (2–5 characters inside each
+//! word, lower-cased), hashed into [`BUCKETS`], weighted by tf-idf (sublinear tf, smoothed
+//! idf, an n-gram seen in one training comment only counts for nothing) and L2-normalised.
 //!
 //! Why next to the encoder: the theme errors left were the embedding's ranking (a second
 //! stage, other heads, even thresholds chosen on dev itself did not move macro F1). Word
@@ -9,7 +9,9 @@
 //! a 384-value embedding and kept here; Finnish and Swedish inflection is covered by the
 //! n-grams of the stem. On dev the fused score (0.4 stacked head + 0.6 this view) beat the
 //! stacked head alone in every batch of the labeled data, also when this view was trained
-//! without the batch's own writers (docs/accuracy.md).
+//! without the batch's own writers (docs/accuracy.md). The urgent head reads it too
+//! ([`super::heads::LEXICAL_URGENT_WEIGHT`]): one alarming word in a long letter is
+//! averaged away in the pooled embedding and kept here.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -163,7 +165,8 @@ impl SparseLogReg {
     }
 }
 
-/// The featuriser and one head per theme (in the heads' theme order).
+/// The featuriser and one head per label: the themes in the heads' order, then
+/// [`super::heads::LEXICAL_URGENT`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lexical {
     #[serde(with = "f16_base64")]
@@ -193,6 +196,14 @@ pub struct Trained {
     pub model: Lexical,
     pub oof: Vec<Vec<f32>>,
     pub oof_statements: Vec<Vec<Vec<f32>>>,
+}
+
+impl Trained {
+    /// The out-of-fold probabilities of every comment for label `id`.
+    pub fn oof_of(&self, id: &str) -> Option<&[f32]> {
+        let k = self.model.themes.iter().position(|(l, _)| l == id)?;
+        self.oof.get(k).map(Vec::as_slice)
+    }
 }
 
 /// Trains the view on comments `texts` with labels `gold[theme][comment]`; `statements` are
