@@ -1667,13 +1667,9 @@ impl Heads {
             } else {
                 (x_rules.as_slice(), &statements_rules)
             };
-            let (p, at) = Pooling::of(class).score(|r| h.prob(r), whole, parts);
-            let p = if class == "urgent" {
-                fuse_urgent(p, urgent_lexical)
-            } else {
-                p
-            };
+            let (mut p, at) = Pooling::of(class).score(|r| h.prob(r), whole, parts);
             if class == "urgent" {
+                p = fuse_urgent(p, urgent_lexical);
                 out.urgent_p = Some(p);
                 let demote_below = match h.demote_below_long {
                     Some(t) if !statements.is_empty() => Some(t),
@@ -1899,6 +1895,17 @@ mod tests {
             .collect()
     }
 
+    /// `n` texts drawn in turn from `even` and `odd` (even indices from `even`), each made
+    /// unique by its index.
+    fn alternating(even: &[&str], odd: &[&str], n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let pool = if i % 2 == 0 { even } else { odd };
+                format!("{} ({})", pool[i / 2 % pool.len()], i)
+            })
+            .collect()
+    }
+
     #[test]
     fn the_urgent_head_learns_from_other_themes_rules() {
         // The embeddings say nothing (noise); what tells urgent from not here is whether the
@@ -1955,12 +1962,7 @@ mod tests {
             "väntade länge i telefonkön",
             "aika siirrettiin kolmesti",
         ];
-        let texts: Vec<String> = (0..60)
-            .map(|i| {
-                let pool = if i % 2 == 0 { &signs } else { &other };
-                format!("{} ({})", pool[i / 2 % 6], i)
-            })
-            .collect();
+        let texts = alternating(&signs, &other, 60);
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let n = texts.len();
         let embeddings = noise_embeddings(n);
@@ -2015,12 +2017,7 @@ mod tests {
             "kahvio oli kiinni",
             "fakturan kom två gånger",
         ];
-        let texts: Vec<String> = (0..80)
-            .map(|i| {
-                let pool = if i % 2 == 0 { &urgent } else { &other };
-                format!("{} ({})", pool[i / 2 % 6], i)
-            })
-            .collect();
+        let texts = alternating(&urgent, &other, 80);
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let n = texts.len();
         let embeddings = noise_embeddings(n);
@@ -2072,12 +2069,7 @@ mod tests {
             "otrevlig personal",
             "huono ja hidas hoito",
         ];
-        let texts: Vec<String> = (0..120)
-            .map(|i| {
-                let pool = if i % 2 == 0 { &praise } else { &complaint };
-                format!("{} ({})", pool[i / 2 % 6], i)
-            })
-            .collect();
+        let texts = alternating(&praise, &complaint, 120);
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let n = texts.len();
         let embeddings = noise_embeddings(n);
