@@ -9,9 +9,9 @@
 //! a 384-value embedding and kept here; Finnish and Swedish inflection is covered by the
 //! n-grams of the stem. On dev the fused score (0.4 stacked head + 0.6 this view) beat the
 //! stacked head alone in every batch of the labeled data, also when this view was trained
-//! without the batch's own writers (docs/accuracy.md). The urgent head reads it too
-//! ([`super::heads::LEXICAL_URGENT_WEIGHT`]): one alarming word in a long letter is
-//! averaged away in the pooled embedding and kept here.
+//! without the batch's own writers (docs/accuracy.md). The triage heads read it too
+//! ([`super::heads::LEXICAL_TRIAGE_WEIGHT`]): one alarming word in a long letter is
+//! averaged away in the pooled embedding and kept here; so is "soittakaa".
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -166,7 +166,8 @@ impl SparseLogReg {
 }
 
 /// The featuriser and one head per label: the themes in the heads' order, then
-/// [`super::heads::LEXICAL_URGENT`].
+/// one per triage class and one per sentiment class ([`super::heads::lexical_triage_id`],
+/// [`super::heads::lexical_sentiment_id`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lexical {
     #[serde(with = "f16_base64")]

@@ -373,7 +373,7 @@ pub fn tuning_examples(
 
 /// Bumped when the way heads are trained or their inputs are prepared changes (text
 /// normalisation, statement splitting), so heads from an older build are retrained.
-const TRAINING_RECIPE: &str = "2026.12-21";
+const TRAINING_RECIPE: &str = "2026.12-22";
 
 fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
