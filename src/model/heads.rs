@@ -1724,8 +1724,8 @@ impl Heads {
             } else {
                 (x_rules.as_slice(), &statements_rules)
             };
-            let (mut p, at) = Pooling::of(class).score(|r| h.prob(r), whole, parts);
-            p = fuse_triage(
+            let (p, at) = Pooling::of(class).score(|r| h.prob(r), whole, parts);
+            let p = fuse_triage(
                 p,
                 lexical.and_then(|l| l.get(lexical_triage_id(class).as_str()).copied()),
             );
@@ -2449,8 +2449,8 @@ mod tests {
         let t = threshold_for_added_precision(&p, &gold, &rule, FLAG_MODEL_PRECISION);
         assert!(t > 0.65 && t <= 0.92, "{t}");
         // Additions that are never right: the model adds nothing.
-        let wrong = [false, false, false, false, false, false, false];
-        let t = threshold_for_added_precision(&p[6..], &wrong, &[false; 7], FLAG_MODEL_PRECISION);
+        let t =
+            threshold_for_added_precision(&p[6..], &[false; 7], &[false; 7], FLAG_MODEL_PRECISION);
         assert_eq!(t, NEVER);
     }
 
