@@ -876,6 +876,14 @@ mod tests {
         }
     }
 
+    /// `incident` (which must be urgent on its own) followed by `handled`, and how that reads.
+    fn with_handled(incident: &str, handled: &str) -> (String, (TriageClass, Vec<String>)) {
+        assert_eq!(kinds(incident).0, TriageClass::Urgent, "{incident}");
+        let text = format!("{incident} {handled}");
+        let read = kinds(&text);
+        (text, read)
+    }
+
     /// The spec: a past incident is urgent "unless the letter says it has been handled and
     /// nobody is at risk now". Each letter is urgent without its last sentence.
     #[test]
@@ -897,9 +905,7 @@ mod tests {
                 "wrong_treatment",
             ),
         ] {
-            assert_eq!(kinds(incident).0, TriageClass::Urgent, "{incident}");
-            let text = format!("{incident} {handled}");
-            let (class, ids) = kinds(&text);
+            let (text, (class, ids)) = with_handled(incident, handled);
             assert_eq!(class, TriageClass::PossibleUrgent, "{text}");
             assert_eq!(ids, [kind], "the kind stays named: {text}");
             let t = Taxonomy::parse(DEFAULT_TAXONOMY, "built-in").expect("default taxonomy");
@@ -935,9 +941,8 @@ mod tests {
                 "It was caught before the second dose and there is no lasting harm.",
             ),
         ] {
-            assert_eq!(kinds(incident).0, TriageClass::Urgent, "{incident}");
-            let text = format!("{incident} {handled}");
-            assert_eq!(kinds(&text).0, TriageClass::PossibleUrgent, "{text}");
+            let (text, (class, _)) = with_handled(incident, handled);
+            assert_eq!(class, TriageClass::PossibleUrgent, "{text}");
         }
         for text in [
             // A threat stays a threat.
