@@ -1077,4 +1077,47 @@ mod tests {
         );
         assert_eq!(c.triage, TriageClass::Urgent);
     }
+
+    /// An ongoing breach by its kind, in words that name no leak: records on a screen or
+    /// papers the public can read, a colleague or relative who keeps reading them, a link
+    /// that opens other clients' files, records going to a person the writer is protected
+    /// from.
+    #[test]
+    fn an_ongoing_data_breach_is_found_by_its_kind() {
+        for text in [
+            "Aulan näytöllä näkyy koko päivän potilaiden nimet ja käynnin syy.",
+            "Tiskillä on pino papereita, joissa näkyy ihmisten nimiä ja henkilötunnuksia.",
+            "I väntrummet syns skärmen med namn och personbeteckning på alla som väntar.",
+            "Patients' names and diagnoses are visible on the screen in the lobby.",
+            "Naapurini on töissä terveyskeskuksessa ja lukee edelleen minun tietojani.",
+            "Min exman jobbar på sjukhuset och läser fortfarande min journal.",
+            "Saamassani linkissä aukeaa kansio, jossa on muiden asiakkaiden päätöksiä.",
+            "Via länken kommer man åt en mapp med andras journaler.",
+            "Exällä on lähestymiskielto, mutta tyttären lähetteet lähetetään hänelle.",
+            "Trots kontaktförbudet skickas kallelser till barnets pappa.",
+        ] {
+            assert_eq!(
+                kinds(text),
+                (TriageClass::Urgent, vec!["data_breach".to_string()]),
+                "{text}"
+            );
+        }
+    }
+
+    /// Privacy complaints that are no ongoing breach: a diagnosis said aloud once, a
+    /// neighbour who once knew of a visit, a letter received once, a worry about who reads.
+    #[test]
+    fn a_privacy_complaint_without_an_ongoing_breach_is_not_urgent() {
+        for text in [
+            "Hoitaja sanoi diagnoosini ääneen aulassa muiden potilaiden kuullen.",
+            "Sköterskan ropade ut min diagnos i väntrummet så alla hörde.",
+            "Naapurini työskentelee siellä ja tiesi käynnistäni.",
+            "Min granne som arbetar där visste om mitt besök.",
+            "Viime vuonna sain kerran toisen potilaan kirjeen.",
+            "Kuka saa nähdä tietoni, kun ne siirtyvät uuteen järjestelmään?",
+            "Aulan näytöllä näkyy vuoronumero, ja se toimii hyvin.",
+        ] {
+            assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
+        }
+    }
 }
