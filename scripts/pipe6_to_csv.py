@@ -2,7 +2,9 @@
 """Batch 6 on: `lang|sentiment|triage|nps|themes|text`, where themes carry the polarity of
 what the comment says about each (`staff_conduct+;access-;costs0`) and nps is the 0-10
 answer given with the comment (or empty). Batch 7 adds the kind of urgency (or
-`like_<kind>` for a look-alike) as a fourth field: `lang|sentiment|triage|kind|nps|themes|text`. Writes the gold CSV columns that `palaute eval`
+`like_<kind>` for a look-alike) as a fourth field: `lang|sentiment|triage|kind|nps|themes|text`. Held-out files written with their
+personal data add it before the text: `lang|sentiment|triage|kind|nps|themes|pii|text`, pii as
+`KIND:span; KIND:span` (kinds HETU, PUHELIN, EMAIL, OSOITE, NIMI). Writes the gold CSV columns that `palaute eval`
 reads, `theme_sentiment` and `nps` included. Usage: pipe6_to_csv.py IN... > OUT.csv"""
 import csv
 import sys
@@ -26,8 +28,15 @@ def rows(paths):
             parts = line.split("|")
             if len(parts) == 6:
                 parts.insert(3, "")
+            pii = ""
+            if len(parts) == 8:
+                pii = parts.pop(6).strip()
+                for item in filter(None, (x.strip() for x in pii.split(";"))):
+                    kind_, _, span = item.partition(":")
+                    if kind_ not in ("HETU", "PUHELIN", "EMAIL", "OSOITE", "NIMI") or span not in parts[6]:
+                        sys.exit(f"{path}:{n}: bad pii {item!r}")
             if len(parts) != 7:
-                sys.exit(f"{path}:{n}: expected 6 or 7 fields")
+                sys.exit(f"{path}:{n}: expected 6, 7 or 8 fields")
             lang, sent, triage, kind, nps, themes, text = (p.strip() for p in parts)
             base = kind.removeprefix("like_")
             if kind and base not in KINDS:
@@ -48,7 +57,7 @@ def rows(paths):
             classes = [CLASSES[c] for c in triage]
             if len(classes) > 1 and "normal" in classes:
                 classes.remove("normal")
-            yield [text, ";".join(ids), lang, SENT[sent], ";".join(classes), "", kind,
+            yield [text, ";".join(ids), lang, SENT[sent], ";".join(classes), pii, kind,
                    " ".join(pol), nps]
 
 
