@@ -681,6 +681,44 @@ mod tests {
         }
     }
 
+    /// Requests that the earlier rules missed in batch 15: a decision or copy to be sent,
+    /// an explanation awaited, "you can answer by…", a meeting asked for, spoken and SMS
+    /// forms. Their look-alikes pass a message on to someone else, give advice to other
+    /// readers, quote staff, or wish for better information in general.
+    #[test]
+    fn requests_for_a_reply_in_the_ways_letters_make_them() {
+        each_is(
+            TriageClass::ContactRequested,
+            &[
+                "Pyydän, että uusi päätös lähetetään paperisena kotiini.",
+                "Pyydän, että lähetätte minulle kopion sairauskertomuksesta.",
+                "Odotan selvitystä siitä, miksi lähete katosi.",
+                "Voitte vastata kirjeellä, osoite on teillä tiedossa.",
+                "kertokaa mulle onks lähete menny perille",
+                "Olisin kiitollinen, jos joku voisi selittää laskun rivit.",
+                "Toivoisin hoitoneuvottelua ennen siirtoa.",
+                "Jag hoppas på ett svar om hur det kunde hända.",
+                "Vi vill ha ett möte med kuratorn. Föreslå gärna en tid.",
+                "Jag skulle vilja höra hur ni tänker ordna tolk.",
+                "Kan någon bekräfta när journalkopiorna skickas?",
+                "pls call re my sons vaccine appt, cant get thru on the phone",
+                "I look forward to hearing from you.",
+            ],
+        );
+        each_is(
+            TriageClass::Normal,
+            &[
+                "Kertokaa hänelle terveisiä, hän pelasti minut.",
+                "Toivoisin, että jatkossa muutoksista kerrottaisiin ajoissa.",
+                "Läkaren ritade en ring runt födelsemärket.",
+                "Lärdom: vänta inte, ring hellre en gång för mycket.",
+                "Varje gång får jag samma svar, ring i morgon.",
+                "ja ringde å ringde men he va int nån som svara",
+                "Left a callback request at eight and the nurse called back at nine.",
+            ],
+        );
+    }
+
     /// Asking to know, to be told why, or to be answered by post, in fi, sv and en.
     #[test]
     fn wanting_to_know_is_asking_to_be_answered() {
@@ -822,6 +860,14 @@ mod tests {
                 "self_harm",
             ),
             ("Hoitaja väänsi isän käden selän taakse.", "abuse"),
+            (
+                "Kvällsbesöket har uteblivit fem gånger och hon satt i fåtöljen hela natten.",
+                "neglect",
+            ),
+            (
+                "Hon har inte fått sina kvällsmediciner på en vecka.",
+                "neglect",
+            ),
             ("He came home with marks on his wrists again.", "abuse"),
         ] {
             let (class, found) = kinds(text);
@@ -871,6 +917,10 @@ mod tests {
             "Soitimme aamulla, eikä siellä tiedetty missä isä on.",
             // "It would have been easier if I had not been sent home": a complaint.
             "Olisi ollut helpompaa, jos minua ei olisi lähetetty kotiin yöllä.",
+            // Nobody came to tell, nobody explained: information, not a dependent left alone.
+            "Koko sinä aikana kukaan ei tullut kertomaan, että lääkäri on myöhässä.",
+            "Ingen förklarade vad han skulle äta under tiden, vi fick fråga en väninna.",
+            "Mamma har aldrig blivit utan mat, men tiderna varierar mycket.",
         ] {
             assert_ne!(kinds(text).0, TriageClass::Urgent, "{text}");
         }
@@ -939,6 +989,10 @@ mod tests {
             (
                 "The nurse gave my son the wrong vaccine.",
                 "It was caught before the second dose and there is no lasting harm.",
+            ),
+            (
+                "The nurse gave my son the wrong vaccine.",
+                "He has finished treatment and no further care is needed.",
             ),
         ] {
             let (text, (class, _)) = with_handled(incident, handled);
