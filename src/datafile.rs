@@ -88,6 +88,13 @@ pub const DEV: Builtin = Builtin {
     path: "data/labeled/dev.csv",
     bytes: include_bytes!("../data/labeled/dev.csv"),
 };
+/// Labeled comments the model never trains on and nobody reads to write rules: after
+/// training, the model's thresholds for adding what the rules missed are set on them
+/// ([`default_calibration`]).
+pub const CALIBRATION: Builtin = Builtin {
+    path: "data/labeled/calib.csv",
+    bytes: include_bytes!("../data/labeled/calib.csv"),
+};
 /// Labeled comments no model or rule was ever tuned on; the report's methods note measures
 /// its own tagging on them.
 pub const HELDOUT: Builtin = Builtin {
@@ -109,6 +116,22 @@ pub fn default_training() -> std::io::Result<Vec<DataFile>> {
             .transpose()?,
     };
     Ok(std::iter::once(train).chain(dev).collect())
+}
+
+/// The calibration file that goes with the default training set: the built-in one with the
+/// built-in training files, the working directory's when it has one. None for a county's
+/// own train.csv without a calib.csv beside it: the built-in file's labels may not fit
+/// its taxonomy.
+pub fn default_calibration(training: &FileOrigin) -> std::io::Result<Option<DataFile>> {
+    let builtin = |o: &FileOrigin| matches!(o, FileOrigin::Builtin(_));
+    let all_builtin = match training {
+        FileOrigin::Merged(parts) => parts.iter().all(builtin),
+        o => builtin(o),
+    };
+    if Path::new(CALIBRATION.path).is_file() {
+        return CALIBRATION.load(None).map(Some);
+    }
+    Ok(all_builtin.then(|| CALIBRATION.builtin()))
 }
 
 impl Builtin {

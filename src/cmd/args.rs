@@ -27,6 +27,12 @@ pub struct ModelOpts {
     /// Labeled comments to fine-tune and train on; repeat to train on several files as one (`--train data/labeled/train.csv --train labels.csv`) [default: data/labeled/train.csv and dev.csv in the working directory, else the built-in copies of both]
     #[arg(long, global = true)]
     pub train: Vec<PathBuf>,
+    /// Labeled comments outside the training data on which the thresholds for what the model adds beyond the rules (contact requests, formal processes) are set [default: data/labeled/calib.csv with the default training set, else none]
+    #[arg(long, global = true)]
+    pub calibration: Option<PathBuf>,
+    /// Set those thresholds out of fold on the training data alone
+    #[arg(long, global = true, conflicts_with = "calibration")]
+    pub no_calibration: bool,
     /// Use the base encoder as it is, without fine-tuning its top layers on the labeled data
     #[arg(long, global = true)]
     pub no_finetune: bool,
@@ -61,6 +67,18 @@ impl ModelOpts {
     /// Where the model and everything built from it are, flags over the home's defaults.
     pub fn options(&self, home: &Home) -> Result<ModelOptions> {
         let mut opts = ModelOptions::in_home(home, self.training()?);
+        opts.calibration = match &self.calibration {
+            _ if self.no_calibration => None,
+            Some(p) => Some(
+                datafile::CALIBRATION
+                    .load(Some(p))
+                    .with_context(|| format!("reading {}", p.display()))?,
+            ),
+            // Another training set gets no calibration file unless it names one.
+            None if !self.train.is_empty() => None,
+            None => datafile::default_calibration(&opts.training.origin)
+                .with_context(|| format!("reading {}", datafile::CALIBRATION.path))?,
+        };
         if let Some(dir) = &self.model_dir {
             opts.model_dir = dir.clone();
             opts.fetch_if_missing = false;

@@ -63,12 +63,16 @@ pub fn run(a: Args) -> Result<()> {
         home.cache_dir().display(),
         files(&home.cache_dir(), "")
     );
-    data_files(&a.model, &opts.training.origin.describe())?;
+    let calibration = opts
+        .calibration
+        .as_ref()
+        .map_or_else(|| "none".to_string(), |c| c.origin.describe());
+    data_files(&a.model, &opts.training.origin.describe(), &calibration)?;
     print_hint(ready);
     Ok(())
 }
 
-fn data_files(model: &ModelOpts, training: &str) -> Result<()> {
+fn data_files(model: &ModelOpts, training: &str, calibration: &str) -> Result<()> {
     let taxonomy = palaute::taxonomy::Taxonomy::load(model.taxonomy.as_deref())?;
     println!(
         "taxonomy:        {} ({} themes)",
@@ -82,6 +86,7 @@ fn data_files(model: &ModelOpts, training: &str) -> Result<()> {
         units.units.len()
     );
     println!("labeled data:    {training}");
+    println!("calibration:     {calibration}");
     Ok(())
 }
 

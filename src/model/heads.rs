@@ -239,6 +239,64 @@ pub struct Heads {
     /// The character n-gram view fused into the theme decisions ([`lexical`]).
     #[serde(default)]
     pub lexical: Option<Lexical>,
+    /// Where the thresholds for what the model adds beyond the rules were set on text
+    /// outside the training data (`super::calibrate`); None: out of fold only.
+    #[serde(default)]
+    pub calibration: Option<Calibration>,
+}
+
+/// Thresholds set on a labeled file the model never trained on and the rules were never
+/// read off.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Calibration {
+    /// Fingerprint of the file's bytes: another file means heads trained again.
+    pub fingerprint: String,
+    pub on: String,
+    pub items: usize,
+    pub classes: Vec<CalibratedClass>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CalibratedClass {
+    pub class: String,
+    /// "shorter texts" (fewer than [`LONG_CHUNKS`] chunks) or "long texts".
+    #[serde(default)]
+    pub texts: String,
+    /// The threshold chosen out of fold on the training data.
+    pub out_of_fold: f32,
+    /// The threshold in use.
+    pub threshold: f32,
+    /// On the calibration file, at `threshold`: items the model flagged that the rules did
+    /// not, and how many of them were right.
+    pub added: usize,
+    pub right: usize,
+    /// Items of the class the rules did not find.
+    pub missed_by_rules: usize,
+}
+
+/// Fewest additions on the calibration file a threshold may rest on.
+pub const CALIBRATION_MIN_ADDED: usize = 4;
+
+/// The lowest threshold from 0.50 up at which what the model adds to the rules (`rule`
+/// false, `p` at or above it) is right at least [`FLAG_MODEL_PRECISION`] of the time, on
+/// at least [`CALIBRATION_MIN_ADDED`] items: (threshold, added, right). Below 0.50 the head
+/// itself reads the item as more likely not.
+pub fn calibrated_threshold(
+    p: &[f32],
+    gold: &[bool],
+    rule: &[bool],
+) -> Option<(f32, usize, usize)> {
+    (50..=99).map(|k| k as f32 * 0.01).find_map(|t| {
+        let (mut right, mut added) = (0usize, 0usize);
+        for ((&v, &g), &r) in p.iter().zip(gold).zip(rule) {
+            if !r && v >= t {
+                added += 1;
+                right += usize::from(g);
+            }
+        }
+        (added >= CALIBRATION_MIN_ADDED && right as f64 / added as f64 >= FLAG_MODEL_PRECISION)
+            .then_some((t, added, right))
+    })
 }
 
 /// A triage class from the embedding. Urgent's threshold is set for recall (missing an
@@ -275,6 +333,12 @@ pub struct TriageHead {
     #[serde(default)]
     pub detectors: Vec<(String, LogReg)>,
     pub positives: usize,
+    /// Contact and formal, when calibrated: the threshold for texts of [`LONG_CHUNKS`]
+    /// chunks or more (`super::calibrate`). One request-like sentence in a long story is
+    /// weaker evidence: on the calibration file the contact head's additions beyond the
+    /// rules were right 15 times in 25 on shorter texts and 4 in 26 on longer ones (p ≥ 0.5).
+    #[serde(default)]
+    pub threshold_long_text: Option<f32>,
 }
 
 /// The share of training items that are urgent and flagged by a rule that must keep their
@@ -740,6 +804,7 @@ pub fn train(input: TrainInput) -> Heads {
         sentiment,
         sentiment_stack,
         lexical: lexical.map(|l| l.model),
+        calibration: None,
     }
 }
 
@@ -1147,6 +1212,7 @@ fn train_flag_class(
         demote_below_long: None,
         detectors: Vec::new(),
         positives,
+        threshold_long_text: None,
     }
 }
 
@@ -1328,6 +1394,7 @@ fn train_urgent(
         },
         detectors,
         positives,
+        threshold_long_text: None,
     }
 }
 
@@ -1551,6 +1618,18 @@ pub struct TriageScore {
 }
 
 impl Heads {
+    /// The thresholds as trained, out of fold, before any calibration file set them.
+    pub fn uncalibrate(&mut self) {
+        if let Some(c) = self.calibration.take() {
+            for part in c.classes {
+                if let Some(h) = self.triage.get_mut(&part.class) {
+                    h.threshold = part.out_of_fold;
+                    h.threshold_long_text = None;
+                }
+            }
+        }
+    }
+
     /// Scores one comment; `statements` are the embeddings of its statements when it has
     /// more than one; `rule_matches(id)` says on how many words the rules tagged theme `id`
     /// (or, for `triage:<class>`, whether they raised that class).
@@ -1737,7 +1816,7 @@ impl Heads {
                 };
                 out.urgent_doubt = demote_below.is_some_and(|t| p < t);
             }
-            let Some(class) = h.class_at(class, p, !statements.is_empty()) else {
+            let Some(class) = h.class_at(class, p, statements.len()) else {
                 continue;
             };
             let kind = class
@@ -1820,9 +1899,10 @@ impl TriageHead {
     /// The class a comment gets from this head's probability `p`: `class` at or above the
     /// threshold, possible_urgent in the band below it (urgent only), else none. Comments of
     /// several statements use the long-text thresholds when the head has them.
-    fn class_at(&self, class: &str, p: f32, several_statements: bool) -> Option<String> {
-        let (urgent_t, possible_t) = match self.long {
-            Some(long) if several_statements => (long.0, Some(long.1)),
+    fn class_at(&self, class: &str, p: f32, chunks: usize) -> Option<String> {
+        let (urgent_t, possible_t) = match (self.long, self.threshold_long_text) {
+            (Some(long), _) if chunks > 1 => (long.0, Some(long.1)),
+            (_, Some(t)) if chunks >= LONG_CHUNKS => (t, self.possible_threshold),
             _ => (self.threshold, self.possible_threshold),
         };
         if p >= urgent_t {
@@ -2524,7 +2604,37 @@ mod tests {
             urgent_kinds: vec![],
             triage_rule_features: vec![],
             lexical: None,
+            calibration: None,
         }
+    }
+
+    #[test]
+    fn a_calibrated_threshold_needs_enough_additions_right_half_the_time() {
+        // Ten items the rules missed: four positives at 0.9, 0.8, 0.7, 0.6 and negatives
+        // at 0.85, 0.65, 0.55, 0.53, 0.52, 0.4; two rule hits at 0.99 (one wrong) that
+        // must not count as the model's additions.
+        let p = [
+            0.9, 0.8, 0.7, 0.6, 0.85, 0.65, 0.55, 0.53, 0.52, 0.4, 0.99, 0.99,
+        ];
+        let mut gold = [false; 12];
+        gold[..4].fill(true);
+        gold[10] = true;
+        let mut rule = [false; 12];
+        rule[10] = true;
+        rule[11] = true;
+        // From 0.53 up eight additions, four right; at 0.52 nine, four right.
+        let (t, added, right) = calibrated_threshold(&p, &gold, &rule).unwrap();
+        assert!((t - 0.53).abs() < 1e-6, "{t}");
+        assert_eq!((added, right), (8, 4));
+        // With three of the positives gone, no threshold's additions are right half the
+        // time on four items or more.
+        let mut fewer = gold;
+        fewer[..3].fill(false);
+        assert_eq!(calibrated_threshold(&p, &fewer, &rule), None);
+        // Too few additions to rest a threshold on.
+        let mut rare = [0.1f32; 12];
+        rare[0] = 0.9;
+        assert_eq!(calibrated_threshold(&rare, &gold, &rule), None);
     }
 
     #[test]

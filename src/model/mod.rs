@@ -2,6 +2,7 @@
 
 pub mod bert;
 pub mod cache;
+pub mod calibrate;
 pub mod combine;
 pub mod convert;
 pub mod encoder;

@@ -28,6 +28,9 @@ pub struct ModelOptions {
     pub heads_dir: PathBuf,
     /// The labeled comments fine-tuning and heads learn from.
     pub training: DataFile,
+    /// Labeled comments outside the training data that set the thresholds for what the
+    /// model adds beyond the rules ([`super::calibrate`]); None: out of fold only.
+    pub calibration: Option<DataFile>,
     /// Where fine-tuned layers are kept; `None` runs the frozen base model (`--no-finetune`).
     pub tuned_dir: Option<PathBuf>,
 }
@@ -42,6 +45,7 @@ impl ModelOptions {
             heads_path: None,
             heads_dir: home.heads_dir(),
             training,
+            calibration: None,
             tuned_dir: Some(home.tuned_dir()),
         }
     }
@@ -85,6 +89,10 @@ impl ModelRuntime {
             fetch::fetch(&opts.model_dir, &opts.cache_dir, false)?;
         }
         let training = training_fingerprint(&opts.training.bytes);
+        let calibration = opts
+            .calibration
+            .as_ref()
+            .map(|c| super::calibrate::fingerprint(&c.bytes));
         let encoder = match &opts.tuned_dir {
             Some(dir) => tuned_encoder(dir, opts, taxonomy, rebuild == Rebuild::All)?,
             None => Encoder::load(&opts.model_dir)?,
@@ -95,6 +103,9 @@ impl ModelRuntime {
             opts.heads_dir
                 .join(format!("heads-{}.json", encoder.fingerprint))
         });
+        // Heads trained for this model, taxonomy and training data; whether they are
+        // calibrated on this calibration file is checked apart, since calibrating again
+        // takes seconds and training minutes.
         let load_fresh = || {
             std::fs::read_to_string(&heads_path)
                 .ok()
@@ -106,8 +117,15 @@ impl ModelRuntime {
                         && h.training_fingerprint == training
                 })
         };
+        let calibrated =
+            |h: &Heads| h.calibration.as_ref().map(|c| &c.fingerprint) == calibration.as_ref();
+        let fit = super::calibrate::Fit {
+            encoder: &encoder,
+            taxonomy,
+            classifier,
+        };
         let heads = match load_fresh() {
-            Some(h) if !retrain => h,
+            Some(h) if !retrain && calibrated(&h) => h,
             _ => {
                 // Two runs at once (tests, a cron job and a person) take turns: the second
                 // finds the heads the first trained.
@@ -116,8 +134,15 @@ impl ModelRuntime {
                 }
                 let lock_path = heads_path.with_extension("lock");
                 let _lock = super::lock_file(&lock_path)?;
-                match load_fresh() {
-                    Some(h) if !retrain => h,
+                let (mut h, trained) = match load_fresh() {
+                    Some(h) if !retrain && calibrated(&h) => (h, false),
+                    Some(mut h) if !retrain => {
+                        crate::notice!(
+                            "calibrating the classifier heads again (the calibration file changed)…"
+                        );
+                        h.uncalibrate();
+                        (h, true)
+                    }
                     _ => {
                         crate::notice!(
                             "training classifier heads on {} (model, taxonomy or training data changed, or first use)…",
@@ -131,11 +156,17 @@ impl ModelRuntime {
                             &opts.training,
                             training.clone(),
                         )?;
-                        let text = serde_json::to_string(&h)?;
-                        crate::output::write_atomic(&heads_path, text.as_bytes())?;
-                        h
+                        (h, true)
                     }
+                };
+                if trained {
+                    if let Some(file) = &opts.calibration {
+                        fit.calibrate(&mut h, &mut cache, file)?;
+                    }
+                    let text = serde_json::to_string(&h)?;
+                    crate::output::write_atomic(&heads_path, text.as_bytes())?;
                 }
+                h
             }
         };
         cache.save()?;
@@ -160,43 +191,14 @@ impl ModelRuntime {
         rules: &[&Classification],
         nps: &[Option<u8>],
     ) -> Result<Vec<ModelScores>, ModelError> {
-        let emb = self.embed(texts)?;
-        let statements = statement_embeddings(&self.encoder, &mut self.cache, texts)?;
-        // Theme statements: every statement of a comment of several, embedded on its own.
-        let parts = theme_statement_texts(texts, rules.iter().copied());
-        let mut part_emb = embed_cached(&self.encoder, &mut self.cache, &parts)?.into_iter();
-        self.cache.save()?;
-        Ok(emb
-            .iter()
-            .zip(&statements)
-            .zip(rules)
-            .enumerate()
-            .map(|(i, ((e, st), r))| {
-                let n = nps.get(i).copied().flatten();
-                let text = texts[i];
-                let mut scores = self.heads.score(text, e, st, |id| rule_matches(r, id), n);
-                if r.statements.len() > 1 {
-                    scores.statements = r
-                        .statements
-                        .iter()
-                        .zip(part_emb.by_ref())
-                        .map(|(s, e)| {
-                            let part = &text[s.start..s.end];
-                            self.heads.score(
-                                part,
-                                &e,
-                                &[],
-                                |id| statement_rule_matches(s, id),
-                                None,
-                            )
-                        })
-                        .collect();
-                    self.heads.decide_long(&mut scores);
-                }
-                self.heads.decide_sentiment(&mut scores);
-                scores
-            })
-            .collect())
+        score_texts(
+            &self.encoder,
+            &mut self.cache,
+            &self.heads,
+            texts,
+            rules,
+            nps,
+        )
     }
 
     pub fn describe(&self) -> String {
@@ -210,6 +212,49 @@ impl ModelRuntime {
             self.encoder.fingerprint
         )
     }
+}
+
+/// [`ModelRuntime::score_all`] with the parts at hand (calibration scores with heads not yet
+/// saved).
+pub(super) fn score_texts(
+    encoder: &Encoder,
+    cache: &mut EmbeddingCache,
+    heads: &Heads,
+    texts: &[&str],
+    rules: &[&Classification],
+    nps: &[Option<u8>],
+) -> Result<Vec<ModelScores>, ModelError> {
+    let emb = embed_cached(encoder, cache, texts)?;
+    let statements = statement_embeddings(encoder, cache, texts)?;
+    // Theme statements: every statement of a comment of several, embedded on its own.
+    let parts = theme_statement_texts(texts, rules.iter().copied());
+    let mut part_emb = embed_cached(encoder, cache, &parts)?.into_iter();
+    cache.save()?;
+    Ok(emb
+        .iter()
+        .zip(&statements)
+        .zip(rules)
+        .enumerate()
+        .map(|(i, ((e, st), r))| {
+            let n = nps.get(i).copied().flatten();
+            let text = texts[i];
+            let mut scores = heads.score(text, e, st, |id| rule_matches(r, id), n);
+            if r.statements.len() > 1 {
+                scores.statements = r
+                    .statements
+                    .iter()
+                    .zip(part_emb.by_ref())
+                    .map(|(s, e)| {
+                        let part = &text[s.start..s.end];
+                        heads.score(part, &e, &[], |id| statement_rule_matches(s, id), None)
+                    })
+                    .collect();
+                heads.decide_long(&mut scores);
+            }
+            heads.decide_sentiment(&mut scores);
+            scores
+        })
+        .collect())
 }
 
 /// On how many words the rules found theme `id`, or (`triage:<class>`) whether they raised
@@ -375,7 +420,7 @@ pub fn tuning_examples(
 /// normalisation, statement splitting), so heads from an older build are retrained.
 const TRAINING_RECIPE: &str = "2026.12-22";
 
-fn training_fingerprint(bytes: &[u8]) -> String {
+pub(super) fn training_fingerprint(bytes: &[u8]) -> String {
     crate::fingerprint::short(&[TRAINING_RECIPE.as_bytes(), bytes])
 }
 
@@ -538,7 +583,7 @@ fn theme_statement_rows(
 }
 
 /// Per triage class code: whether the rules raised that class on each comment.
-fn triage_rule_hits(rules: &[Classification]) -> BTreeMap<String, Vec<bool>> {
+pub(super) fn triage_rule_hits(rules: &[Classification]) -> BTreeMap<String, Vec<bool>> {
     TriageClass::ALL
         .iter()
         .map(|c| {

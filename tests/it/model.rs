@@ -577,14 +577,15 @@ fn stale_heads_are_retrained() {
     .unwrap();
     let slice: Vec<&str> = full.lines().take(400).collect();
     std::fs::write(&train, slice.join("\n") + "\n").unwrap();
-    let args = |h: &str| {
-        palaute(&[
+    let out = dir.path().join("t.csv");
+    let with = |h: &str, extra: &[&str]| {
+        let base = [
             "classify",
             "data/labeled/dev.csv",
             "--text-col",
             "text",
             "-o",
-            dir.path().join("t.csv").to_str().unwrap(),
+            out.to_str().unwrap(),
             "--heads",
             h,
             "--taxonomy",
@@ -593,8 +594,10 @@ fn stale_heads_are_retrained() {
             train.to_str().unwrap(),
             // Fine-tuning has its own test; this one is about the heads.
             "--no-finetune",
-        ])
+        ];
+        palaute(&[&base[..], extra].concat())
     };
+    let args = |h: &str| with(h, &[]);
     let h = heads.to_str().unwrap();
     let first = args(h);
     assert!(
@@ -630,6 +633,46 @@ fn stale_heads_are_retrained() {
         "{}",
         String::from_utf8_lossy(&fourth.stderr)
     );
+    // A calibration file sets the contact and formal thresholds of the trained heads, and
+    // is part of what makes heads fresh: named, dropped or changed, it calibrates the
+    // same heads again (in seconds) rather than training them.
+    let calibration = dir.path().join("calib.csv");
+    let dev =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/labeled/dev.csv"))
+            .unwrap();
+    let cal_rows: Vec<&str> = dev.lines().take(300).collect();
+    std::fs::write(&calibration, cal_rows.join("\n") + "\n").unwrap();
+    let cal = ["--calibration", calibration.to_str().unwrap()];
+    let again = "calibrating the classifier heads again";
+    let fifth = with(h, &cal);
+    let err = String::from_utf8_lossy(&fifth.stderr);
+    assert!(err.contains(again) && !err.contains("training"), "{err}");
+    assert!(
+        err.contains("contact_requested, shorter texts: threshold")
+            && err.contains("contact_requested, long texts: threshold")
+            && err.contains("calib.csv"),
+        "{err}"
+    );
+    let sixth = with(h, &cal);
+    let err = String::from_utf8_lossy(&sixth.stderr);
+    assert!(
+        !err.contains("training") && !err.contains(again),
+        "calibrated heads are reused with the same file: {err}"
+    );
+    let seventh = args(h);
+    let err = String::from_utf8_lossy(&seventh.stderr);
+    assert!(
+        err.contains(again) && !err.contains("threshold"),
+        "calibrated heads are not used as they are without their file: {err}"
+    );
+    std::fs::write(&calibration, cal_rows[..250].join("\n") + "\n").unwrap();
+    let eighth = with(h, &cal);
+    let err = String::from_utf8_lossy(&eighth.stderr);
+    assert!(
+        err.contains(again) && !err.contains("training"),
+        "a changed calibration file calibrates again: {err}"
+    );
+    assert!(eighth.status.success(), "{err}");
 }
 
 /// Fine-tuned layers are built on first use, kept, reused, and rebuilt when the training

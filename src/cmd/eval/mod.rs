@@ -71,6 +71,15 @@ pub fn run(a: Args) -> Result<()> {
                     training.origin.describe()
                 );
             }
+            if let Some(c) = &rt.heads.calibration {
+                let gold = std::fs::read(&a.gold).unwrap_or_default();
+                if c.fingerprint == palaute::model::calibrate::fingerprint(&gold) {
+                    println!(
+                        "NOT UNSEEN TEXT: the model's thresholds for contact requests and formal processes were set on this file ({})",
+                        c.on
+                    );
+                }
+            }
             println!();
             let (mut report, pred) =
                 with_model(&items, &taxonomy, rules_report, &rules_pred, &mut rt)?;
