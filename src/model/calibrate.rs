@@ -163,7 +163,7 @@ fn fit_part(
         .count();
     let (threshold, added, right) =
         heads::calibrated_threshold(p, labeled, rule).unwrap_or_else(|| {
-            let (added, right) = additions(p, labeled, rule, out_of_fold);
+            let (added, right) = heads::model_additions(p, labeled, rule, out_of_fold);
             (out_of_fold, added, right)
         });
     CalibratedClass {
@@ -175,14 +175,4 @@ fn fit_part(
         right,
         missed_by_rules,
     }
-}
-
-/// Items the rules did not flag that the model scores at or above `t`, and how many of
-/// them are labeled with the class.
-fn additions(p: &[f32], gold: &[bool], rule: &[bool], t: f32) -> (usize, usize) {
-    p.iter()
-        .zip(gold)
-        .zip(rule)
-        .filter(|((&v, _), &r)| !r && v >= t)
-        .fold((0, 0), |(a, k), ((_, &g), _)| (a + 1, k + usize::from(g)))
 }

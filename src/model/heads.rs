@@ -287,13 +287,7 @@ pub fn calibrated_threshold(
     rule: &[bool],
 ) -> Option<(f32, usize, usize)> {
     (50..=99).map(|k| k as f32 * 0.01).find_map(|t| {
-        let (mut right, mut added) = (0usize, 0usize);
-        for ((&v, &g), &r) in p.iter().zip(gold).zip(rule) {
-            if !r && v >= t {
-                added += 1;
-                right += usize::from(g);
-            }
-        }
+        let (added, right) = model_additions(p, gold, rule, t);
         (added >= CALIBRATION_MIN_ADDED && right as f64 / added as f64 >= FLAG_MODEL_PRECISION)
             .then_some((t, added, right))
     })
@@ -538,16 +532,20 @@ fn threshold_for_added_precision(p: &[f32], gold: &[bool], rule: &[bool], target
     (1..=99)
         .map(|k| k as f32 * 0.01)
         .find(|&t| {
-            let (mut tp, mut flagged) = (0usize, 0usize);
-            for ((&v, &g), &r) in p.iter().zip(gold).zip(rule) {
-                if !r && v >= t {
-                    flagged += 1;
-                    tp += usize::from(g);
-                }
-            }
+            let (flagged, tp) = model_additions(p, gold, rule, t);
             flagged > 0 && tp as f64 / flagged as f64 >= target
         })
         .unwrap_or(NEVER)
+}
+
+/// Items the rules did not flag (`rule` false) that the model scores at or above `t`, and
+/// how many of them are positive: (added, right).
+pub fn model_additions(p: &[f32], gold: &[bool], rule: &[bool], t: f32) -> (usize, usize) {
+    p.iter()
+        .zip(gold)
+        .zip(rule)
+        .filter(|((&v, _), &r)| !r && v >= t)
+        .fold((0, 0), |(a, k), ((_, &g), _)| (a + 1, k + usize::from(g)))
 }
 
 /// Standardises rows with the training mean and standard deviation.
