@@ -27,7 +27,7 @@ pub struct ModelOpts {
     /// Labeled comments to fine-tune and train on; repeat to train on several files as one (`--train data/labeled/train.csv --train labels.csv`) [default: data/labeled/train.csv and dev.csv in the working directory, else the built-in copies of both]
     #[arg(long, global = true)]
     pub train: Vec<PathBuf>,
-    /// Labeled comments outside the training data on which the thresholds for what the model adds beyond the rules (contact requests, formal processes) are set [default: data/labeled/calib.csv with the default training set, else none]
+    /// Labeled comments outside the training data on which the thresholds for what the model adds beyond the rules (contact requests, formal processes) and the urgent check band are set [default: data/labeled/calib.csv with the default training set, else none]
     #[arg(long, global = true)]
     pub calibration: Option<PathBuf>,
     /// Set those thresholds out of fold on the training data alone

@@ -138,8 +138,19 @@ impl SparseLogReg {
         let (mut mb, mut vb) = (0f32, 0f32);
         let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
         let mut g = vec![0f32; BUCKETS];
+        // A bucket no row touches keeps a zero gradient, moment and weight, so the update
+        // runs over the touched ones only: the same weights, without sweeping all
+        // BUCKETS every epoch.
+        let mut active: Vec<usize> = x
+            .iter()
+            .flat_map(|row| row.iter().map(|(k, _)| *k as usize))
+            .collect();
+        active.sort_unstable();
+        active.dedup();
         for step in 1..=EPOCHS {
-            g.iter_mut().zip(&w).for_each(|(g, w)| *g = l2 * w);
+            for &j in &active {
+                g[j] = l2 * w[j];
+            }
             let mut gb = 0f32;
             for ((row, &yi), &wi) in x.iter().zip(y).zip(&wt) {
                 let z: f32 = row.iter().map(|(k, v)| w[*k as usize] * v).sum::<f32>() + b;
@@ -152,7 +163,7 @@ impl SparseLogReg {
             }
             let c1 = 1.0 - b1.powi(step as i32);
             let c2 = 1.0 - b2.powi(step as i32);
-            for j in 0..BUCKETS {
+            for &j in &active {
                 mw[j] = mw[j] * b1 + g[j] * (1.0 - b1);
                 vw[j] = vw[j] * b2 + g[j] * g[j] * (1.0 - b2);
                 w[j] -= LR * (mw[j] / c1) / ((vw[j] / c2).sqrt() + eps);

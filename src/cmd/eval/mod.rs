@@ -75,7 +75,7 @@ pub fn run(a: Args) -> Result<()> {
                 let gold = std::fs::read(&a.gold).unwrap_or_default();
                 if c.fingerprint == palaute::model::calibrate::fingerprint(&gold) {
                     println!(
-                        "NOT UNSEEN TEXT: the model's thresholds for contact requests and formal processes were set on this file ({})",
+                        "NOT UNSEEN TEXT: the model's thresholds for contact requests, formal processes and the urgent check band and doubt were set on this file ({})",
                         c.on
                     );
                 }
