@@ -13,7 +13,7 @@
 //! [`heads::LONG_CHUNKS`] chunks and for longer ones apart: one request-like sentence in
 //! a long story is weaker evidence. Urgent keeps its own out-of-fold threshold, set for
 //! recall; the calibration file sets the floor of its check band (possible_urgent) and
-//! how far the model's doubt demotes a rule's urgent flag ([`calibrate_urgent`]).
+//! how far the model's doubt demotes a rule's urgent flag ([`urgent_parts`]).
 
 use super::cache::EmbeddingCache;
 use super::encoder::Encoder;
@@ -25,6 +25,7 @@ use crate::domain::Classification;
 use crate::tag::classify::Classifier;
 use crate::tag::statements;
 use crate::taxonomy::Taxonomy;
+use std::collections::BTreeMap;
 
 /// The classes whose model-alone threshold the calibration file sets.
 pub const CALIBRATED: [&str; 2] = ["contact_requested", "formal"];
@@ -65,11 +66,12 @@ impl Fit<'_> {
         let scores = score_texts(self.encoder, cache, &open, &texts, &rule_refs, &nps)?;
         let hits = triage_rule_hits(&rules);
         // The triage heads read a text in chunks of about two sentences; from
-        // LONG_CHUNKS up it is long, as for the urgent head.
-        let long: Vec<bool> = texts
+        // LONG_CHUNKS up it is long.
+        let chunks: Vec<usize> = texts
             .iter()
-            .map(|t| statements::chunks(t, STATEMENT_CHARS).len() >= heads::LONG_CHUNKS)
+            .map(|t| statements::chunks(t, STATEMENT_CHARS).len())
             .collect();
+        let long: Vec<bool> = chunks.iter().map(|&n| n >= heads::LONG_CHUNKS).collect();
         let mut classes = Vec::new();
         for c in CALIBRATED {
             let Some(head) = heads.triage.get_mut(c) else {
@@ -79,14 +81,7 @@ impl Fit<'_> {
                 .iter()
                 .map(|s| s.triage.iter().find(|t| t.class == c).map_or(0.0, |t| t.p))
                 .collect();
-            let labeled: Vec<bool> = gold
-                .iter()
-                .map(|g| {
-                    g.triage_all
-                        .as_ref()
-                        .is_some_and(|v| v.iter().any(|x| x.code() == c))
-                })
-                .collect();
+            let labeled = labeled_with(&gold, c);
             let rule = hits
                 .get(c)
                 .cloned()
@@ -123,49 +118,14 @@ impl Fit<'_> {
         }
         if let Some(head) = heads.triage.get_mut("urgent") {
             let p: Vec<f32> = scores.iter().map(|s| s.urgent_p.unwrap_or(0.0)).collect();
-            let urgent: Vec<bool> = gold
-                .iter()
-                .map(|g| {
-                    g.triage_all
-                        .as_ref()
-                        .is_some_and(|v| v.iter().any(|x| x.code() == "urgent"))
-                })
-                .collect();
-            let none = vec![false; urgent.len()];
-            let rule_urgent = hits.get("urgent").unwrap_or(&none);
-            let rule_possible = hits.get("possible_urgent").unwrap_or(&none);
-            // The urgent head's own split: texts of more than one chunk are scored by
-            // their likeliest chunk and have thresholds of their own.
-            let several: Vec<bool> = texts
-                .iter()
-                .map(|t| statements::chunks(t, STATEMENT_CHARS).len() > 1)
-                .collect();
-            for part in [false, true] {
-                let pick = |v: &[bool]| select(v, &several, part);
-                let parts = calibrate_urgent(
-                    head,
-                    part,
-                    (
-                        &select(&p, &several, part),
-                        &pick(&urgent),
-                        &pick(rule_urgent),
-                        &pick(rule_possible),
-                    ),
-                );
-                for c in &parts {
-                    crate::notice!(
-                        "{}, {}: {:.2} out of fold → {:.2} on {} ({} items affected, {} of them rightly)",
-                        c.class,
-                        c.texts,
-                        c.out_of_fold,
-                        c.threshold,
-                        file.origin.describe(),
-                        c.added,
-                        c.right
-                    );
-                }
-                classes.extend(parts);
-            }
+            classes.extend(urgent_parts(
+                head,
+                &p,
+                &labeled_with(&gold, "urgent"),
+                &hits,
+                &chunks,
+                file,
+            ));
         }
         heads.calibration = Some(Calibration {
             fingerprint: fingerprint(&file.bytes),
@@ -181,101 +141,150 @@ impl Fit<'_> {
 const METHOD: &[u8] =
     b"calibration 3: shorter and long texts apart, thresholds from 0.50 up; urgent check band and doubt";
 
-/// The urgent head's possible_urgent floor and its doubt of the rules' urgent flags, for
-/// texts of one chunk (`several` false) or of several, on the calibration file's `p`
-/// (urgent probability), `urgent` (gold) and the rules' urgent and possible_urgent flags.
-/// The urgent threshold itself stays as trained: on the calibration file the model's
-/// additions just above it were right about as often as out of fold.
-///
-/// - The floor is the lowest at which the band's items no rule flagged are urgent one
-///   time in four ([`heads::calibrated_possible_floor`]): the band is read the same day.
-/// - The doubt is set as out of fold ([`heads::demote_threshold`]): the highest value
-///   under which at most 1 % (one chunk) or 5 % (several) of the urgent items the rules
-///   flag score. A text of one chunk keeps the cap [`heads::DEMOTE_MAX`]; for several, the
-///   cap is the urgent threshold (out of fold it was the check band's floor, 0.46, from
-///   training letters the encoder was tuned on; on the calibration file the doubt rose to
-///   0.66, and 38 of the 39 rule flags it demotes there are not urgent).
-///
-/// A part that has no out-of-fold value, or too few items to set one, keeps what it has.
-fn calibrate_urgent(
+/// Which calibration items are labeled with triage class `code`.
+fn labeled_with(gold: &[crate::labeled::GoldItem], code: &str) -> Vec<bool> {
+    gold.iter()
+        .map(|g| {
+            g.triage_all
+                .as_ref()
+                .is_some_and(|v| v.iter().any(|x| x.code() == code))
+        })
+        .collect()
+}
+
+/// The urgent head's parts calibrated on `file`, for texts of one chunk and of several
+/// apart (its own split: a text of more than one chunk is scored by its likeliest chunk
+/// and has thresholds of its own): `p` its probabilities, `urgent` the gold labels,
+/// `chunks` each text's chunk count.
+fn urgent_parts(
     head: &mut heads::TriageHead,
-    several: bool,
-    (p, urgent, rule_urgent, rule_possible): (&[f32], &[bool], &[bool], &[bool]),
+    p: &[f32],
+    urgent: &[bool],
+    hits: &BTreeMap<String, Vec<bool>>,
+    chunks: &[usize],
+    file: &DataFile,
 ) -> Vec<CalibratedClass> {
-    let texts = if several {
-        heads::SEVERAL_CHUNKS
-    } else {
-        "texts of one chunk"
-    };
+    let none = vec![false; urgent.len()];
+    let rule_urgent = hits.get("urgent").unwrap_or(&none);
+    let rule_possible = hits.get("possible_urgent").unwrap_or(&none);
+    let several: Vec<bool> = chunks.iter().map(|&n| n > 1).collect();
     let mut out = Vec::new();
-    let threshold = match (head.long, several) {
-        (Some(l), true) => l.0,
-        _ => head.threshold,
-    };
-    let floor_now = match (head.long, several) {
-        (Some(l), true) => Some(l.1),
-        (_, false) => head.possible_threshold,
-        (None, true) => None,
-    };
-    let flagged: Vec<bool> = rule_urgent
-        .iter()
-        .zip(rule_possible)
-        .map(|(u, q)| *u || *q)
-        .collect();
-    let missed_by_rules = urgent
-        .iter()
-        .zip(&flagged)
-        .filter(|(g, r)| **g && !**r)
-        .count();
-    if let Some(out_of_fold) = floor_now {
-        if let Some((floor, added, right)) =
-            heads::calibrated_possible_floor(p, urgent, &flagged, threshold)
-        {
-            match (&mut head.long, several) {
-                (Some(l), true) => l.1 = floor,
-                _ => head.possible_threshold = Some(floor),
-            }
-            out.push(CalibratedClass {
-                class: heads::POSSIBLE_URGENT.to_string(),
-                texts: texts.to_string(),
-                out_of_fold,
-                threshold: floor,
-                added,
-                right,
-                missed_by_rules,
-            });
-        }
-    }
-    let (doubt_now, keep, cap) = if several {
-        (head.demote_below_long, heads::DEMOTE_KEEP_LONG, threshold)
-    } else {
-        (head.demote_below, heads::DEMOTE_KEEP, heads::DEMOTE_MAX)
-    };
-    if let Some(out_of_fold) = doubt_now {
-        if let Some(doubt) = heads::demote_threshold(p, urgent, rule_urgent, keep) {
-            let doubt = doubt.min(cap);
-            let (demoted, rightly) = p
-                .iter()
-                .zip(urgent)
-                .zip(rule_urgent)
-                .filter(|((&v, _), &r)| r && v < doubt)
-                .fold((0, 0), |(a, k), ((_, &g), _)| (a + 1, k + usize::from(!g)));
-            match several {
-                true => head.demote_below_long = Some(doubt),
-                false => head.demote_below = Some(doubt),
-            }
-            out.push(CalibratedClass {
-                class: heads::URGENT_DOUBT.to_string(),
-                texts: texts.to_string(),
-                out_of_fold,
-                threshold: doubt,
-                added: demoted,
-                right: rightly,
-                missed_by_rules: 0,
-            });
+    for part in [false, true] {
+        let pick = |v: &[bool]| select(v, &several, part);
+        let p = select(p, &several, part);
+        let (urgent, rule_urgent) = (pick(urgent), pick(rule_urgent));
+        let texts = if part {
+            heads::SEVERAL_CHUNKS
+        } else {
+            "texts of one chunk"
+        };
+        let flagged: Vec<bool> = rule_urgent
+            .iter()
+            .zip(pick(rule_possible))
+            .map(|(u, q)| *u || q)
+            .collect();
+        let parts = [
+            calibrate_floor(head, part, texts, (&p, &urgent, &flagged)),
+            calibrate_doubt(head, part, texts, (&p, &urgent, &rule_urgent)),
+        ];
+        for c in parts.into_iter().flatten() {
+            crate::notice!(
+                "{}, {}: {:.2} out of fold → {:.2} on {} ({} items affected, {} of them rightly)",
+                c.class,
+                c.texts,
+                c.out_of_fold,
+                c.threshold,
+                file.origin.describe(),
+                c.added,
+                c.right
+            );
+            out.push(c);
         }
     }
     out
+}
+
+/// The urgent head's possible_urgent floor for texts of one chunk (`several` false) or of
+/// several: the lowest at which the band's items no rule flagged (`flagged`: an urgent or
+/// possible_urgent rule hit) are urgent one time in four
+/// ([`heads::calibrated_possible_floor`]); the band is read the same day, not first. The
+/// urgent threshold itself stays as trained: on the calibration file the model's
+/// additions just above it were right about as often as out of fold. None (and the
+/// out-of-fold floor kept) when the part has no floor or no value qualifies.
+fn calibrate_floor(
+    head: &mut heads::TriageHead,
+    several: bool,
+    texts: &str,
+    (p, urgent, flagged): (&[f32], &[bool], &[bool]),
+) -> Option<CalibratedClass> {
+    let (threshold, floor) = match (&mut head.long, several) {
+        (Some(l), true) => (l.0, &mut l.1),
+        (None, true) => return None,
+        (_, false) => (head.threshold, head.possible_threshold.as_mut()?),
+    };
+    let out_of_fold = *floor;
+    let (chosen, added, right) = heads::calibrated_possible_floor(p, urgent, flagged, threshold)?;
+    *floor = chosen;
+    Some(CalibratedClass {
+        class: heads::POSSIBLE_URGENT.to_string(),
+        texts: texts.to_string(),
+        out_of_fold,
+        threshold: chosen,
+        added,
+        right,
+        missed_by_rules: urgent
+            .iter()
+            .zip(flagged)
+            .filter(|(g, r)| **g && !**r)
+            .count(),
+    })
+}
+
+/// The urgent head's doubt of the rules' urgent flags (`rule`), set as out of fold
+/// ([`heads::demote_threshold`]) but on the calibration file: the highest value under
+/// which at most 1 % (one chunk) or 5 % (several) of the urgent items the rules flag
+/// score. A text of one chunk keeps the cap [`heads::DEMOTE_MAX`]; for several, the cap
+/// is the urgent threshold (out of fold it was the check band's floor, 0.46, from
+/// training letters the encoder was tuned on; on the calibration file the doubt rose to
+/// 0.66, and 38 of the 39 rule flags it demotes there are not urgent). None when the
+/// part has no doubt or too few urgent rule hits to set one.
+fn calibrate_doubt(
+    head: &mut heads::TriageHead,
+    several: bool,
+    texts: &str,
+    (p, urgent, rule): (&[f32], &[bool], &[bool]),
+) -> Option<CalibratedClass> {
+    let (doubt, keep, cap) = match (several, head.long) {
+        (true, Some(l)) => (&mut head.demote_below_long, heads::DEMOTE_KEEP_LONG, l.0),
+        (true, None) => (
+            &mut head.demote_below_long,
+            heads::DEMOTE_KEEP_LONG,
+            head.threshold,
+        ),
+        (false, _) => (
+            &mut head.demote_below,
+            heads::DEMOTE_KEEP,
+            heads::DEMOTE_MAX,
+        ),
+    };
+    let out_of_fold = (*doubt)?;
+    let chosen = heads::demote_threshold(p, urgent, rule, keep)?.min(cap);
+    *doubt = Some(chosen);
+    let (demoted, rightly) = p
+        .iter()
+        .zip(urgent)
+        .zip(rule)
+        .filter(|((&v, _), &r)| r && v < chosen)
+        .fold((0, 0), |(a, k), ((_, &g), _)| (a + 1, k + usize::from(!g)));
+    Some(CalibratedClass {
+        class: heads::URGENT_DOUBT.to_string(),
+        texts: texts.to_string(),
+        out_of_fold,
+        threshold: chosen,
+        added: demoted,
+        right: rightly,
+        missed_by_rules: 0,
+    })
 }
 
 /// How heads name a calibration file (and the method): `evaluate` warns when it is the
