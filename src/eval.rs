@@ -389,6 +389,10 @@ pub struct EvalReport {
     pub lang: Option<Accuracy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<Accuracy>,
+    /// Gold sentiment → predicted → count: an accuracy alone hides which class is read
+    /// wrong (neutral requests read as complaints, say).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sentiment_confusion: BTreeMap<String, BTreeMap<String, usize>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageMetrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -470,11 +474,28 @@ pub fn score(gold: &[GoldItem], predicted: &[Classification], theme_ids: &[&str]
                 .filter_map(|(g, p)| g.sentiment.map(|s| s == p.sentiment))
                 .collect(),
         ),
+        sentiment_confusion: sentiment_confusion(gold, predicted),
         triage: score_triage(gold, predicted),
         pii: None,
         modes: None,
         seen_in_training: None,
     }
+}
+
+fn sentiment_confusion(
+    gold: &[GoldItem],
+    predicted: &[Classification],
+) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut m: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (g, p) in gold.iter().zip(predicted) {
+        if let Some(s) = g.sentiment {
+            *m.entry(s.code().to_string())
+                .or_default()
+                .entry(p.sentiment.code().to_string())
+                .or_default() += 1;
+        }
+    }
+    m
 }
 
 /// How many of `gold`'s comments occur (same text, trimmed) in `training`.
@@ -727,6 +748,17 @@ pub fn render(r: &EvalReport) -> String {
             "sentiment accuracy {:.3} (n={})\n",
             a.accuracy, a.n
         ));
+        for (g, row) in &r.sentiment_confusion {
+            let n: usize = row.values().sum();
+            let right = row.get(g).copied().unwrap_or(0);
+            let cells: Vec<String> = row.iter().map(|(p, k)| format!("{p} {k}")).collect();
+            s.push_str(&format!(
+                "  {:<9} read right {:.3} ({right} of {n}): {}\n",
+                g,
+                right as f64 / n as f64,
+                cells.join(", ")
+            ));
+        }
     }
     if let Some(t) = &r.triage {
         render_triage(&mut s, t);

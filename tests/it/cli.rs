@@ -766,6 +766,23 @@ fn eval_on_dev_meets_the_floor_and_writes_json() {
         );
     }
     assert!(r["sentiment"]["accuracy"].as_f64().unwrap() >= 0.65);
+    // The confusion accounts for every comment with a gold sentiment, and its diagonal is
+    // the accuracy.
+    let conf = r["sentiment_confusion"].as_object().unwrap();
+    assert_eq!(conf.len(), 4, "{conf:?}");
+    let (mut n, mut right) = (0, 0);
+    for (gold, row) in conf {
+        for (pred, k) in row.as_object().unwrap() {
+            n += k.as_u64().unwrap();
+            if gold == pred {
+                right += k.as_u64().unwrap();
+            }
+        }
+    }
+    assert_eq!(n, r["sentiment"]["n"].as_u64().unwrap());
+    let acc = right as f64 / n as f64;
+    assert!((acc - r["sentiment"]["accuracy"].as_f64().unwrap()).abs() < 1e-3);
+    assert!(stdout.contains("neutral   read right"), "{stdout}");
     // Urgency said indirectly (no reason to wake, a visit "to talk another way",
     // finger-shaped bruises) raised these to 0.492 and 0.594.
     assert!(r["triage"]["urgent_recall"].as_f64().unwrap() >= 0.47);
@@ -824,6 +841,7 @@ fn eval_json_omits_what_the_gold_lacks() {
     ok(&palaute(&["eval", "--gold", s(&gold), "--json", s(&j)]));
     let r = json(&j);
     assert!(r.get("lang").is_none() && r.get("sentiment").is_none() && r.get("triage").is_none());
+    assert!(r.get("sentiment_confusion").is_none());
     assert_eq!(r["themes"]["per_theme"]["access"]["f1"].as_f64(), Some(1.0));
     let bad = write(dir.path(), "b.csv", "text,themes\nx,nosuch\n".as_bytes());
     let err = failed(&palaute(&["eval", "--gold", s(&bad)]));
