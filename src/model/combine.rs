@@ -2,7 +2,7 @@
 //! function, [`apply`], used by `classify`, `triage`, `report` and `eval` alike; `eval`
 //! measures the other [`Mode`]s beside the shipped one (`Combined`).
 
-use super::heads::{ModelScores, ThemeScore};
+use super::heads::{survey_bar, ModelScores, ThemeScore};
 use crate::domain::{Classification, Evidence, Sentiment, ThemeTag, TriageClass, TriageReason};
 
 /// How rules and model are combined.
@@ -196,10 +196,14 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
         let mut rule = format!("model p={:.2}", t.p);
         // A comment that came with an NPS answer is a survey answer, where perhaps one in
         // fifty is urgent, not the one in five the model's urgent threshold is set at: the
-        // model alone puts it in the same-day band, and the rules' urgent flags stand.
-        if class == TriageClass::Urgent && scores.nps.is_some() {
+        // model alone makes it urgent only at the score that survey odds need, and below
+        // that puts it in the same-day band; the rules' urgent flags stand.
+        let bar = survey_bar(t.threshold);
+        if class == TriageClass::Urgent && scores.nps.is_some() && t.p < bar {
             class = TriageClass::PossibleUrgent;
-            rule.push_str(" (a survey answer: the model alone does not make it urgent)");
+            rule.push_str(&format!(
+                " (a survey answer: the model alone makes it urgent from p={bar:.2})"
+            ));
         }
         // A comment read as positive tells of care that went well: the model's urgent
         // reading alone is a sign to check at most, and its check band adds nothing. Not
@@ -341,6 +345,7 @@ mod tests {
                 class: class.into(),
                 p: 0.7,
                 kind: Some(kind.into()),
+                threshold: 0.5,
             }];
             let mut c = c.clone();
             apply(&mut c, &s, Mode::Combined);
@@ -382,29 +387,37 @@ mod tests {
     }
 
     #[test]
-    fn on_a_survey_answer_the_model_alone_flags_for_the_same_day_not_first() {
+    fn on_a_survey_answer_the_model_alone_flags_urgent_only_when_nearly_sure() {
         let c = rules("Jonotin puhelimessa tunnin ennen kuin pääsin läpi.");
         assert_eq!(c.triage, TriageClass::Normal);
-        let read = |nps: Option<u8>| {
+        let read = |nps: Option<u8>, p: f32| {
             let mut s = scores(false);
-            s.urgent_p = Some(0.83);
+            s.urgent_p = Some(p);
             s.nps = nps;
             s.triage = vec![TriageScore {
                 class: "urgent".into(),
-                p: 0.83,
+                p,
                 kind: Some("self_harm".into()),
+                threshold: 0.52,
             }];
             let mut c = c.clone();
             apply(&mut c, &s, Mode::Combined);
             c
         };
         // A letter (no score) the model finds urgent is urgent.
-        assert_eq!(read(None).triage, TriageClass::Urgent);
-        let survey = read(Some(3));
+        assert_eq!(read(None, 0.83).triage, TriageClass::Urgent);
+        // A survey answer at the same score is read the same day, not first.
+        let survey = read(Some(3), 0.83);
         assert_eq!(survey.triage, TriageClass::PossibleUrgent);
         let reason = &survey.triage_reasons[0];
         assert_eq!(reason.id, "self_harm", "the kind stays named");
-        assert!(reason.evidence.rule.contains("survey answer"), "{reason:?}");
+        assert!(
+            reason.evidence.rule.contains("survey answer") && reason.evidence.rule.contains("0.93"),
+            "{reason:?}"
+        );
+        // One the model is nearly sure of is urgent: at a fiftieth's share its odds still
+        // favour urgent.
+        assert_eq!(read(Some(3), 0.96).triage, TriageClass::Urgent);
         // The rules' urgent flag on a survey answer stands.
         let rule_urgent = rules("Äiti on ollut lääkkeittä kaksi päivää.");
         let mut s = scores(false);
@@ -423,6 +436,7 @@ mod tests {
                 class: "urgent".into(),
                 p: 0.8,
                 kind: Some(kind.into()),
+                threshold: 0.5,
             }];
             let mut c = rules(text);
             apply(&mut c, &s, Mode::Combined);
@@ -515,6 +529,7 @@ mod tests {
             class: "urgent".into(),
             p: 0.83,
             kind: Some("neglect".into()),
+            threshold: 0.5,
         });
         apply(&mut c, &s, Mode::Combined);
         assert_eq!(c.triage, TriageClass::Urgent);

@@ -402,6 +402,23 @@ pub const URGENT_MODEL_PRECISION: f64 = 0.70;
 /// raised the threshold with it (dev urgent recall 0.84 → 0.78) without any item becoming
 /// less urgent.
 pub const REFERENCE_URGENT_SHARE: f64 = 0.2;
+/// The share of urgent items among survey answers (comments that come with an NPS answer):
+/// perhaps one in fifty (README, Triage).
+pub const SURVEY_URGENT_SHARE: f64 = 0.02;
+
+/// The score at which the model alone makes a survey answer urgent, for an urgent
+/// threshold `threshold` set at [`REFERENCE_URGENT_SHARE`]: where the odds, moved to the
+/// survey's share of urgent items by Bayes' rule, reach the threshold's odds. At the same
+/// score a survey answer is about twelve times less likely to be urgent than a letter; a
+/// survey answer the model is nearly sure of (0.93 for a threshold of 0.52) is still more
+/// likely urgent than not.
+pub fn survey_bar(threshold: f32) -> f32 {
+    let odds = |p: f64| p / (1.0 - p);
+    let shift = odds(SURVEY_URGENT_SHARE) / odds(REFERENCE_URGENT_SHARE);
+    let t = f64::from(threshold.clamp(0.0, 0.999));
+    let bar = odds(t) / shift;
+    (bar / (1.0 + bar)) as f32
+}
 /// Below that, down to the threshold that still catches this share of the training set's
 /// urgent items (out of fold), an item is possible_urgent: read the same day; but see
 /// [`POSSIBLE_MAX_FALSE_RATE`].
@@ -1666,6 +1683,8 @@ pub struct TriageScore {
     pub class: String,
     pub p: f32,
     pub kind: Option<String>,
+    /// The threshold the class was raised at (the urgent one for possible_urgent).
+    pub threshold: f32,
 }
 
 impl Heads {
@@ -1888,14 +1907,19 @@ impl Heads {
                 };
                 out.urgent_doubt = demote_below.is_some_and(|t| p < t);
             }
-            let Some(class) = h.class_at(class, p, statements.len()) else {
+            let Some((class, threshold)) = h.class_at(class, p, statements.len()) else {
                 continue;
             };
             let kind = class
                 .contains("urgent")
                 .then(|| self.urgent_kind(&at[..x.len()]))
                 .flatten();
-            out.triage.push(TriageScore { class, p, kind });
+            out.triage.push(TriageScore {
+                class,
+                p,
+                kind,
+                threshold,
+            });
         }
         out
     }
@@ -1969,18 +1993,19 @@ impl TriageHead {
     }
 
     /// The class a comment gets from this head's probability `p`: `class` at or above the
-    /// threshold, possible_urgent in the band below it (urgent only), else none. Comments of
-    /// several statements use the long-text thresholds when the head has them.
-    fn class_at(&self, class: &str, p: f32, chunks: usize) -> Option<String> {
+    /// threshold, possible_urgent in the band below it (urgent only), else none; with the
+    /// class's threshold. Comments of several statements use the long-text thresholds when
+    /// the head has them.
+    fn class_at(&self, class: &str, p: f32, chunks: usize) -> Option<(String, f32)> {
         let (urgent_t, possible_t) = match (self.long, self.threshold_long_text) {
             (Some(long), _) if chunks > 1 => (long.0, Some(long.1)),
             (_, Some(t)) if chunks >= LONG_CHUNKS => (t, self.possible_threshold),
             _ => (self.threshold, self.possible_threshold),
         };
         if p >= urgent_t {
-            Some(class.to_string())
+            Some((class.to_string(), urgent_t))
         } else if possible_t.is_some_and(|t| p >= t) {
-            Some("possible_urgent".to_string())
+            Some(("possible_urgent".to_string(), urgent_t))
         } else {
             None
         }
@@ -2058,6 +2083,21 @@ struct TriageOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_survey_bar_moves_the_thresholds_odds_to_a_fiftieth() {
+        // At a fifth urgent, 0.5 is even odds; at a fiftieth the same evidence needs odds
+        // 12.25 times higher: 12.25 / 13.25.
+        assert!(
+            (survey_bar(0.5) - 12.25 / 13.25).abs() < 1e-4,
+            "{}",
+            survey_bar(0.5)
+        );
+        assert!((survey_bar(0.52) - 0.930).abs() < 1e-3);
+        // Higher thresholds stay higher and nothing reaches past 1.
+        assert!(survey_bar(0.66) > survey_bar(0.52));
+        assert!(survey_bar(1.0) <= 1.0 && survey_bar(0.0) == 0.0);
+    }
 
     /// A training set of one-statement texts labeled for triage only: `kinds` gives each
     /// text's kind of urgency (`Some("")` for urgent of no named kind), `None` when normal.
