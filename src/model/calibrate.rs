@@ -139,7 +139,7 @@ impl Fit<'_> {
 
 /// Version of the way thresholds are set here: a change calibrates shipped heads again.
 const METHOD: &[u8] =
-    b"calibration 5: shorter and long texts apart, thresholds from 0.50 up; urgent check band (only widened, by what the widening adds) and doubt";
+    b"calibration 6: shorter and long texts apart, thresholds from 0.50 up; urgent check band (only widened, by what the widening adds or to its recall target) and doubt";
 
 /// Which calibration items are labeled with triage class `code`.
 fn labeled_with(gold: &[crate::labeled::GoldItem], code: &str) -> Vec<bool> {
@@ -207,7 +207,9 @@ fn urgent_parts(
 /// The urgent head's possible_urgent floor for texts of one chunk (`several` false) or of
 /// several: the lowest at which the items it adds to the band under the out-of-fold floor,
 /// those no rule flagged (`flagged`: an urgent or possible_urgent rule hit), are urgent
-/// one time in four ([`heads::calibrated_possible_floor`]); the band is read the same
+/// one time in four ([`heads::calibrated_possible_floor`]), or, when lower, the one at
+/// which urgent ∪ possible_urgent reaches the part's recall target while what it adds is
+/// urgent one time in eight ([`heads::recall_possible_floor`]); the band is read the same
 /// day, not first. The urgent threshold itself stays as trained: on the calibration file
 /// the model's additions just above it were right about as often as out of fold. None
 /// (and the out-of-fold floor kept) when the part has no floor or no value qualifies.
@@ -223,8 +225,19 @@ fn calibrate_floor(
         (_, false) => (head.threshold, head.possible_threshold.as_mut()?),
     };
     let out_of_fold = *floor;
-    let (chosen, added, right) =
-        heads::calibrated_possible_floor(p, urgent, flagged, threshold, out_of_fold)?;
+    let target = if several {
+        heads::POSSIBLE_RECALL_TARGET_LONG
+    } else {
+        heads::POSSIBLE_RECALL_TARGET
+    };
+    // Widened by what it adds, or to its recall target: the lower floor of the two.
+    let (chosen, added, right) = [
+        heads::calibrated_possible_floor(p, urgent, flagged, threshold, out_of_fold),
+        heads::recall_possible_floor(p, urgent, flagged, (threshold, out_of_fold), target),
+    ]
+    .into_iter()
+    .flatten()
+    .min_by(|a, b| a.0.total_cmp(&b.0))?;
     *floor = chosen;
     Some(CalibratedClass {
         class: heads::POSSIBLE_URGENT.to_string(),
