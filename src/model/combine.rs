@@ -198,12 +198,14 @@ fn apply_triage(c: &mut Classification, scores: &ModelScores) {
         // fifty is urgent, not the one in five the model's urgent threshold is set at: the
         // model alone makes it urgent only at the score that survey odds need, and below
         // that puts it in the same-day band; the rules' urgent flags stand.
-        let bar = survey_bar(t.threshold);
-        if class == TriageClass::Urgent && scores.nps.is_some() && t.p < bar {
-            class = TriageClass::PossibleUrgent;
-            rule.push_str(&format!(
-                " (a survey answer: the model alone makes it urgent from p={bar:.2})"
-            ));
+        if class == TriageClass::Urgent && scores.nps.is_some() {
+            let bar = survey_bar(t.threshold);
+            if t.p < bar {
+                class = TriageClass::PossibleUrgent;
+                rule.push_str(&format!(
+                    " (a survey answer: the model alone makes it urgent from p={bar:.2})"
+                ));
+            }
         }
         // A comment read as positive tells of care that went well: the model's urgent
         // reading alone is a sign to check at most, and its check band adds nothing. Not

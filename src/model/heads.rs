@@ -419,6 +419,7 @@ pub fn survey_bar(threshold: f32) -> f32 {
     let bar = odds(t) / shift;
     (bar / (1.0 + bar)) as f32
 }
+
 /// Below that, down to the threshold that still catches this share of the training set's
 /// urgent items (out of fold), an item is possible_urgent: read the same day; but see
 /// [`POSSIBLE_MAX_FALSE_RATE`].
