@@ -43,6 +43,7 @@ def figures(d):
     n_urgent = t["urgent_support"]
     recall = t["urgent_recall"] or 0.0
     precision = t["urgent_precision"] or 0.0
+    # The JSON gives ratios to four places; at these sizes they round back to the counts.
     found = round(recall * n_urgent)
     flagged = round(found / precision) if precision else 0
     multi = d["themes"]["multi_theme_all_found"]
@@ -61,13 +62,13 @@ def figures(d):
     }
 
 
-def row(name, f, macro):
+def row(name, f):
     ratio = lambda a, b: a / b if b else float("nan")
     lo, hi = wilson(f["found"], f["urgent"])
     return (f"{name:16} urgent {f['found']:3d}/{f['urgent']:<3d} {ratio(f['found'], f['urgent']):.3f} "
             f"({lo:.2f}-{hi:.2f})  precision {ratio(f['found'], f['flagged']):.3f} "
             f"false {f['flagged'] - f['found']:3d}  u+p {ratio(f['either'], f['urgent']):.3f}  "
-            f"triage {ratio(f['triage_right'], f['triage_n']):.3f}  themes {macro:.3f}  "
+            f"triage {ratio(f['triage_right'], f['triage_n']):.3f}  themes {f['macro']:.3f}  "
             f"2+all {ratio(f['multi_right'], f['multi_n']):.3f}  "
             f"sentiment {ratio(f['sent_right'], f['sent_n']):.3f}")
 
@@ -88,7 +89,6 @@ def main():
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     pooled = None
-    macros = []
     for name in files:
         js = out / f"{name}.json"
         if not a.no_run:
@@ -98,11 +98,12 @@ def main():
             if r.returncode != 0:
                 sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}")
         f = figures(json.loads(js.read_text()))
-        macros.append(f["macro"])
-        print(row(name, f, f["macro"]))
+        print(row(name, f))
         pooled = f if pooled is None else {k: pooled[k] + f[k] for k in f}
     if len(files) > 1:
-        print(row(f"POOLED ({len(files)})", pooled, sum(macros) / len(macros)))
+        # Counts add up; macro F1 does not, so the pooled one is the mean over files.
+        pooled["macro"] /= len(files)
+        print(row(f"POOLED ({len(files)})", pooled))
 
 
 if __name__ == "__main__":
